@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <vfioreset/common.h>
+#include <vfioreset/address.h>
+#include <vfioreset/error.h>
+
+VFR_BEGIN_DECLS
+
+struct vfr_host;
+
+/**
+ * struct vfr_device:
+ *
+ * One PCI function of a struct vfr_host, borrowed from it. Its attributes
+ * are read from sysfs when first asked for, once each, and cached; a function
+ * that vanished since the scan answers -ENODEV.
+ *
+ * Getters that return `int` give 0 or a negative errno: -ENOENT when the
+ * kernel does not expose the attribute for this function, -ENODEV when the
+ * function is gone, -EIO/-EINVAL when what sysfs says cannot be parsed
+ * (vfr_device_get_problems() then says what was wrong).
+ */
+struct vfr_device;
+
+enum vfr_header_type {
+	VFR_HEADER_ENDPOINT = 0, /* type 0 */
+	VFR_HEADER_BRIDGE = 1,   /* type 1: PCI-to-PCI bridge, root or switch port */
+	VFR_HEADER_CARDBUS = 2,  /* type 2 */
+	VFR_HEADER_UNKNOWN = 3,  /* unreadable, all 0xFF, or a reserved type */
+	_VFR_HEADER_TYPE_FORCE_INT = INT32_MAX,
+};
+
+/* Capability facts read from config space (what lspci -vvv decodes). */
+enum vfr_capability {
+	VFR_CAP_FLR = 1u << 0,      /* PCIe DevCap bit 28 (FLReset+) */
+	VFR_CAP_AF_FLR = 1u << 1,   /* Advanced Features with TP and FLR */
+	VFR_CAP_PM_RESET = 1u << 2, /* PM capability with NoSoftRst clear */
+	VFR_CAP_ACS = 1u << 3,      /* ACS extended capability */
+	VFR_CAP_SRIOV = 1u << 4,    /* SR-IOV extended capability */
+	VFR_CAP_PCIE = 1u << 5,     /* has a PCI Express capability */
+	VFR_CAP_PM = 1u << 6,       /* has a power-management capability */
+	_VFR_CAPABILITY_FORCE_INT = INT32_MAX,
+};
+
+/* What drives the function, from the bound driver. */
+enum vfr_driver_type {
+	VFR_DRIVER_NONE = 0,         /* no driver bound */
+	VFR_DRIVER_HOST = 1,         /* an ordinary host driver */
+	VFR_DRIVER_VFIO_PCI = 2,     /* vfio-pci itself */
+	VFR_DRIVER_VFIO_VARIANT = 3, /* another driver exposing the vfio device API */
+	VFR_DRIVER_PCI_STUB = 4,     /* pci-stub */
+	VFR_DRIVER_XEN_PCIBACK = 5,  /* xen-pciback */
+	_VFR_DRIVER_TYPE_FORCE_INT = INT32_MAX,
+};
+
+/** vfr_device_get_host: Returns: (transfer none): the host @dev belongs to. Since: 0.1 */
+struct vfr_host *vfr_device_get_host(const struct vfr_device *dev);
+
+/** vfr_device_get_address: Since: 0.1 */
+void vfr_device_get_address(const struct vfr_device *dev, struct vfr_address *ret_addr);
+
+/** vfr_device_get_name: Returns: (transfer none): "0000:01:00.0". Since: 0.1 */
+const char *vfr_device_get_name(const struct vfr_device *dev);
+
+/** vfr_device_get_vendor_id: from the `vendor` attribute. Since: 0.1 */
+int vfr_device_get_vendor_id(struct vfr_device *dev, uint16_t *ret);
+/** vfr_device_get_device_id: from the `device` attribute. Since: 0.1 */
+int vfr_device_get_device_id(struct vfr_device *dev, uint16_t *ret);
+/** vfr_device_get_subsystem_vendor_id: Since: 0.1 */
+int vfr_device_get_subsystem_vendor_id(struct vfr_device *dev, uint16_t *ret);
+/** vfr_device_get_subsystem_device_id: Since: 0.1 */
+int vfr_device_get_subsystem_device_id(struct vfr_device *dev, uint16_t *ret);
+/**
+ * vfr_device_get_names:
+ * @ret_vendor: (out) (transfer none) (nullable): "Intel Corporation"
+ * @ret_device: (out) (transfer none) (nullable): "82574L Gigabit Network Connection"
+ *
+ * Names from the pci.ids database (through libpci); NULL for ids it does not
+ * know. Either out-parameter may be NULL.
+ * Returns: 0, or the errno of reading the ids.
+ * Since: 0.1
+ */
+int vfr_device_get_names(struct vfr_device *dev, const char **ret_vendor,
+			 const char **ret_device);
+
+/** vfr_device_get_class: the 24-bit class code (0x020000). Since: 0.1 */
+int vfr_device_get_class(struct vfr_device *dev, uint32_t *ret);
+/** vfr_device_get_revision: Since: 0.1 */
+int vfr_device_get_revision(struct vfr_device *dev, uint8_t *ret);
+
+/**
+ * vfr_device_get_driver:
+ * @ret: (out) (transfer none) (nullable): the bound driver's name, NULL when
+ *       no driver is bound.
+ * Returns: 0, or -ENODEV / -EIO when the `driver` link cannot be read or
+ *          leads somewhere no driver lives.
+ * Since: 0.1
+ */
+int vfr_device_get_driver(struct vfr_device *dev, const char **ret);
+
+/**
+ * vfr_device_get_driver_type:
+ * Returns: 0 or a negative errno as vfr_device_get_driver().
+ * Since: 0.1
+ */
+int vfr_device_get_driver_type(struct vfr_device *dev, enum vfr_driver_type *ret);
+
+/**
+ * vfr_device_get_driver_override:
+ * @ret: (out) (transfer none) (nullable): NULL when none is set.
+ * Returns: 0, -ENOENT when the kernel has no driver_override attribute.
+ * Since: 0.1
+ */
+int vfr_device_get_driver_override(struct vfr_device *dev, const char **ret);
+
+/**
+ * vfr_device_get_iommu_group:
+ * Returns: 0, -ENOENT when the function is in no IOMMU group (IOMMU off).
+ * Since: 0.1
+ */
+int vfr_device_get_iommu_group(struct vfr_device *dev, int *ret);
+
+/** vfr_device_get_numa_node: -1 means no node. -ENOENT when absent. Since: 0.1 */
+int vfr_device_get_numa_node(struct vfr_device *dev, int *ret);
+
+/** vfr_device_get_modalias: (transfer none). Since: 0.1 */
+int vfr_device_get_modalias(struct vfr_device *dev, const char **ret);
+
+/**
+ * vfr_device_get_power_state:
+ * @ret: (out) (transfer none): "D0", "D3hot", "D3cold", ... as the kernel says.
+ * Returns: 0, -ENOENT on kernels without `power_state` (before 5.16).
+ * Since: 0.1
+ */
+int vfr_device_get_power_state(struct vfr_device *dev, const char **ret);
+
+/**
+ * vfr_device_get_reset_methods:
+ * @ret_methods: (out) (transfer none) (array zero-terminated=1): the kernel's
+ *       `reset_method` list in its order; an empty array when the attribute
+ *       is empty (every method disabled, or nothing left after a re-probe).
+ * Returns: 0, or -ENOENT when the attribute is absent (no reset method was
+ *          found at enumeration, or the kernel predates 5.15) — absent and
+ *          empty are different answers.
+ * Since: 0.1
+ */
+int vfr_device_get_reset_methods(struct vfr_device *dev, const char *const **ret_methods);
+
+/**
+ * vfr_device_get_header_type:
+ * Returns: 0, or the negative errno of reading config space (the type is
+ *          then VFR_HEADER_UNKNOWN).
+ * Since: 0.1
+ */
+int vfr_device_get_header_type(struct vfr_device *dev, enum vfr_header_type *ret);
+
+/** vfr_device_is_multifunction: bit 7 of the header type. Since: 0.1 */
+bool vfr_device_is_multifunction(struct vfr_device *dev);
+
+/**
+ * vfr_device_get_capabilities:
+ * @ret_caps: (out): a mask of enum vfr_capability.
+ * @reterr: (out) (optional): why config space could not be read.
+ *
+ * Config space is read once, through libpci. A capability list that loops
+ * or points out of range is walked up to the fault and the fault is recorded
+ * in vfr_device_get_problems(); what was found before it is reported.
+ *
+ * Returns: 0; -ENOENT when there is no `config` attribute; -EIO when config
+ *          space reads all 0xFF (the function is in D3cold or was removed)
+ *          or is too short to hold a header; -EACCES when only the first 64
+ *          bytes are readable (the kernel's limit for unprivileged readers);
+ *          -ENODEV when the function is gone.
+ * Since: 0.1
+ */
+int vfr_device_get_capabilities(struct vfr_device *dev, unsigned int *ret_caps,
+				struct vfr_error **reterr);
+
+/**
+ * vfr_device_get_parent:
+ * Returns: (transfer none) (nullable): the bridge directly upstream of @dev
+ *          in the sysfs hierarchy, or NULL when @dev sits on a root bus.
+ * Since: 0.1
+ */
+struct vfr_device *vfr_device_get_parent(const struct vfr_device *dev);
+
+/** vfr_device_get_n_children: functions directly below bridge @dev. Since: 0.1 */
+size_t vfr_device_get_n_children(const struct vfr_device *dev);
+/** vfr_device_get_child: (transfer none) (nullable), in address order. Since: 0.1 */
+struct vfr_device *vfr_device_get_child(const struct vfr_device *dev, size_t index);
+
+/** vfr_device_get_physfn: (transfer none) (nullable): the PF of a VF. Since: 0.1 */
+struct vfr_device *vfr_device_get_physfn(const struct vfr_device *dev);
+/** vfr_device_get_n_virtfns: how many VFs of a PF exist now. Since: 0.1 */
+size_t vfr_device_get_n_virtfns(const struct vfr_device *dev);
+/** vfr_device_get_virtfn: (transfer none) (nullable), in address order. Since: 0.1 */
+struct vfr_device *vfr_device_get_virtfn(const struct vfr_device *dev, size_t index);
+
+/**
+ * vfr_device_get_n_problems / vfr_device_get_problem:
+ *
+ * What was found wrong with this function's sysfs entries or config space so
+ * far ("iommu_group link leads outside the sysfs root", "capability list
+ * loops back to 0x50"), one sentence each. Facts are read lazily, so the list
+ * grows as getters are called.
+ * Since: 0.1
+ */
+size_t vfr_device_get_n_problems(const struct vfr_device *dev);
+const char *vfr_device_get_problem(const struct vfr_device *dev, size_t index);
+
+/** vfr_header_type_to_string: "endpoint", "bridge", "cardbus", "unknown". Since: 0.1 */
+const char *vfr_header_type_to_string(enum vfr_header_type type);
+
+/** vfr_driver_type_to_string: "none", "host", "vfio-pci", "vfio-variant", "pci-stub", "xen-pciback". Since: 0.1 */
+const char *vfr_driver_type_to_string(enum vfr_driver_type type);
+
+VFR_END_DECLS

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The library context: the root directory and the log sink. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "config.h"
+#include "internal.h"
+#include "pciconf.h"
+#include "sysfs.h"
+
+#define LOG_DOMAIN "ctx"
+
+VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vfr_error **reterr)
+{
+	struct vfr_ctx *ctx;
+	const char *env;
+	g_autofree char *sys = NULL;
+	int fd, r;
+
+	assert_return(ret_ctx, -EINVAL);
+
+	if (!root)
+		root = secure_getenv("VFIORESET_ROOT");
+	if (!root || !*root)
+		root = "/";
+
+	r = sysfs_open_root(root, &fd);
+	if (r < 0)
+		return error_set(reterr, r, NULL, "cannot open root directory '%s': %s", root,
+				 g_strerror(-r));
+
+	close(fd);
+	/* A root without sys is valid (a /dev-only tree); scanning it says what is missing. */
+	sys = g_build_filename(root, "sys", NULL);
+	if (sysfs_open_root(sys, &fd) < 0)
+		fd = -1;
+
+	ctx = g_new0(struct vfr_ctx, 1);
+	ctx->refcount = 1;
+	ctx->sys_fd = fd;
+	ctx->root = g_strdup(root);
+	ctx->log_priority = LOG_ERR;
+	env = secure_getenv("VFIORESET_LOG");
+	if (env) {
+		int prio = log_priority_from_string(env);
+
+		if (prio >= 0)
+			ctx->log_priority = prio;
+	}
+	vfr_dbg(ctx, "context created, root %s", ctx->root);
+	*ret_ctx = ctx;
+	return 0;
+}
+
+VFR_EXPORT struct vfr_ctx *vfr_ctx_ref(struct vfr_ctx *ctx)
+{
+	assert_return(ctx, NULL);
+	ctx->refcount++;
+	return ctx;
+}
+
+VFR_EXPORT struct vfr_ctx *vfr_ctx_unref(struct vfr_ctx *ctx)
+{
+	if (!ctx || --ctx->refcount > 0)
+		return NULL;
+	if (ctx->pciconf)
+		pciconf_free(ctx->pciconf);
+	if (ctx->sys_fd >= 0)
+		close(ctx->sys_fd);
+	g_free(ctx->root);
+	g_free(ctx);
+	return NULL;
+}
+
+VFR_EXPORT const char *vfr_ctx_get_root(const struct vfr_ctx *ctx)
+{
+	assert_return(ctx, NULL);
+	return ctx->root;
+}
+
+VFR_EXPORT void vfr_ctx_set_log_fn(struct vfr_ctx *ctx,
+				   void (*fn)(void *userdata, int priority, const char *domain,
+					      const char *message),
+				   void *userdata)
+{
+	if (!ctx)
+		return;
+	ctx->log_fn = fn;
+	ctx->log_userdata = userdata;
+}
+
+VFR_EXPORT void vfr_ctx_set_log_priority(struct vfr_ctx *ctx, int priority)
+{
+	if (!ctx || priority < LOG_EMERG || priority > LOG_DEBUG)
+		return;
+	ctx->log_priority = priority;
+}
+
+VFR_EXPORT int vfr_ctx_get_log_priority(const struct vfr_ctx *ctx)
+{
+	assert_return(ctx, -EINVAL);
+	return ctx->log_priority;
+}
+
+VFR_EXPORT const char *vfr_version(void)
+{
+	return VFIORESET_VERSION;
+}
+
+/* libpci is only set up when config space is first needed. */
+int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret)
+{
+	if (!ctx->pciconf) {
+		int r = pciconf_new(ctx, &ctx->pciconf);
+
+		if (r < 0)
+			return r;
+	}
+	*ret = ctx->pciconf;
+	return 0;
+}

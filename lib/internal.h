@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What every file of the library shares: the context, logging, errors. */
+#pragma once
+
+#define VFIORESET_COMPILATION
+#include <errno.h>
+#include <stdarg.h>
+#include <syslog.h>
+
+#include <vfioreset/vfioreset.h>
+
+#define VFR_EXPORT __attribute__((visibility("default")))
+
+/* Public entry points check their arguments instead of crashing. */
+#define assert_return(expr, r)                                                          \
+	do {                                                                            \
+		if (__builtin_expect(!(expr), 0))                                       \
+			return (r);                                                     \
+	} while (0)
+
+struct vfr_ctx {
+	int refcount;
+	/*
+	 * ROOT/sys, opened by its absolute path once (so an LD_PRELOAD harness
+	 * can redirect it); every sysfs path is resolved from this fd. -1 when
+	 * the root has no sys directory.
+	 */
+	int sys_fd;
+	char *root;
+	int log_priority;
+	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
+	void *log_userdata;
+	struct pciconf *pciconf; /* libpci access, made on first use */
+};
+
+/* log.c */
+void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int log_priority_from_string(const char *text);
+
+/* Checks the priority before formatting anything. LOG_DOMAIN is per file. */
+#define vfr_log_cond(ctx, prio, ...)                                                    \
+	do {                                                                            \
+		const struct vfr_ctx *_c = (ctx);                                       \
+		if (_c && (prio) <= _c->log_priority)                                   \
+			ctx_log(_c, (prio), LOG_DOMAIN, __VA_ARGS__);                    \
+	} while (0)
+#define vfr_dbg(ctx, ...) vfr_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
+#define vfr_info(ctx, ...) vfr_log_cond(ctx, LOG_INFO, __VA_ARGS__)
+#define vfr_notice(ctx, ...) vfr_log_cond(ctx, LOG_NOTICE, __VA_ARGS__)
+#define vfr_warn(ctx, ...) vfr_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
+#define vfr_err(ctx, ...) vfr_log_cond(ctx, LOG_ERR, __VA_ARGS__)
+
+/*
+ * error.c: fills *reterr (when reterr is not NULL) and returns code, so a
+ * failure path reads `return error_set(reterr, -ENODEV, name, "...")`.
+ * @code must be negative; @address may be NULL.
+ */
+int error_set(struct vfr_error **reterr, int code, const char *address, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
