@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The host index and the device handle, shared by host.c and device.c. */
+#pragma once
+
+#include <glib.h>
+
+#include "internal.h"
+#include "pciconf.h"
+
+/* Attributes read lazily, once each; device.c has one loader per entry. */
+enum device_attr {
+	ATTR_VENDOR,
+	ATTR_DEVICE,
+	ATTR_SUBSYSTEM_VENDOR,
+	ATTR_SUBSYSTEM_DEVICE,
+	ATTR_CLASS,
+	ATTR_REVISION,
+	ATTR_DRIVER,
+	ATTR_DRIVER_OVERRIDE,
+	ATTR_IOMMU_GROUP,
+	ATTR_NUMA_NODE,
+	ATTR_MODALIAS,
+	ATTR_POWER_STATE,
+	ATTR_RESET_METHOD,
+	ATTR_CONFIG,
+	ATTR_PHYSFN,
+	ATTR_NAMES,
+	_ATTR_MAX,
+};
+
+struct vfr_device {
+	struct vfr_host *host; /* not a reference: the host owns its devices */
+	struct vfr_address addr;
+	char name[VFR_ADDRESS_STRLEN];
+	char *syspath; /* below ROOT/sys: "devices/pci0000:00/0000:00:1c.0/0000:01:00.0"; NULL if unusable */
+
+	/* The index, from the scan. */
+	struct vfr_device *parent;
+	GPtrArray *children; /* NULL when none */
+
+	/* Filled by the host-wide SR-IOV pass (host_index_virtfns). */
+	struct vfr_device *physfn;
+	GPtrArray *virtfns;
+
+	GPtrArray *problems; /* char *, NULL when none */
+
+	uint32_t loaded;        /* bit per enum device_attr */
+	int status[_ATTR_MAX];  /* 0 or -errno of that load */
+	uint16_t ids[4];        /* vendor, device, subsystem vendor, subsystem device */
+	uint32_t class_code;
+	uint8_t revision;
+	char *driver;
+	char *driver_override;
+	bool has_vfio_dev;
+	int iommu_group;
+	int numa_node;
+	char *modalias;
+	char *power_state;
+	char *vendor_name;
+	char *device_name;
+	char **reset_methods;
+	struct pciconf_facts config;
+	struct vfr_address physfn_addr;
+};
+
+struct vfr_host {
+	int refcount;
+	struct vfr_ctx *ctx;
+	struct vfr_device **devices; /* sorted by address */
+	size_t n_devices;
+
+	/* One open device directory: getters of one function come in a row. */
+	struct vfr_device *cached_dev;
+	int cached_fd;
+
+	GHashTable *groups; /* int group -> GPtrArray of devices; built on first use */
+	bool virtfns_indexed;
+};
+
+/* device.c */
+struct vfr_device *device_new(struct vfr_host *host, const struct vfr_address *addr);
+void device_free(struct vfr_device *dev);
+void device_add_problem(struct vfr_device *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int device_load(struct vfr_device *dev, enum device_attr attr);
+
+/* host.c */
+int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);
+struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);
+void host_index_virtfns(struct vfr_host *host);
+
+/* driver.c (pure) */
+enum vfr_driver_type driver_classify(const char *driver, bool has_vfio_dev);

@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A function's facts, read from its sysfs directory when first asked for,
+ * once each. A value that cannot be read or parsed becomes an errno for that
+ * getter and a sentence in the function's problem list, never a guess.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device-private.h"
+#include "sysfs.h"
+
+#define LOG_DOMAIN "device"
+
+struct vfr_device *device_new(struct vfr_host *host, const struct vfr_address *addr)
+{
+	struct vfr_device *dev = g_new0(struct vfr_device, 1);
+
+	dev->host = host;
+	dev->addr = *addr;
+	vfr_address_format(addr, dev->name, sizeof(dev->name));
+	dev->iommu_group = -1;
+	dev->numa_node = -1;
+	return dev;
+}
+
+void device_free(struct vfr_device *dev)
+{
+	if (dev->children)
+		g_ptr_array_free(dev->children, TRUE);
+	if (dev->virtfns)
+		g_ptr_array_free(dev->virtfns, TRUE);
+	if (dev->problems)
+		g_ptr_array_free(dev->problems, TRUE);
+	g_free(dev->syspath);
+	g_free(dev->driver);
+	g_free(dev->driver_override);
+	g_free(dev->modalias);
+	g_free(dev->power_state);
+	g_free(dev->vendor_name);
+	g_free(dev->device_name);
+	g_strfreev(dev->reset_methods);
+	g_free(dev);
+}
+
+void device_add_problem(struct vfr_device *dev, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (!dev->problems)
+		dev->problems = g_ptr_array_new_with_free_func(g_free);
+	vfr_dbg(dev->host->ctx, "%s: %s", dev->name, msg);
+	g_ptr_array_add(dev->problems, msg);
+}
+
+/* Reads attribute @name of @dev into @buf; -ENODEV when the function vanished. */
+static int read_attr(struct vfr_device *dev, const char *name, char *buf, size_t size)
+{
+	int fd = host_device_dirfd(dev->host, dev);
+
+	if (fd < 0)
+		return fd;
+	return sysfs_read(fd, name, buf, size);
+}
+
+/*
+ * Essential attributes every kernel has: their absence is a problem worth
+ * reporting. Optional ones (power_state, reset_method, ...) are just absent.
+ */
+static void note_failure(struct vfr_device *dev, const char *name, int r, bool essential)
+{
+	if (r == -ENOENT && !essential)
+		return;
+	if (r == -ENODEV)
+		device_add_problem(dev, "the function vanished (reading %s)", name);
+	else if (r == -ENOENT)
+		device_add_problem(dev, "it has no %s attribute", name);
+	else if (r == -EIO && !dev->syspath)
+		; /* already explained by the scan */
+	else
+		device_add_problem(dev, "its %s attribute cannot be read: %s", name,
+				   g_strerror(-r));
+}
+
+/* "0x8086" -> 0x8086, exactly as the kernel prints ids: "0x" and hex digits. */
+static int load_hex(struct vfr_device *dev, const char *name, uint32_t max, uint32_t *ret)
+{
+	char buf[64], *end;
+	unsigned long v;
+	int r;
+
+	r = read_attr(dev, name, buf, sizeof(buf));
+	if (r < 0) {
+		note_failure(dev, name, r, true);
+		return r;
+	}
+	errno = 0;
+	v = strtoul(buf, &end, 16);
+	if (strncmp(buf, "0x", 2) != 0 || end == buf + 2 || *end != '\0' || errno || v > max) {
+		device_add_problem(dev, "its %s attribute reads '%s', not a hex number up to 0x%x",
+				   name, buf, max);
+		return -EIO;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int load_id(struct vfr_device *dev, const char *name, uint16_t *ret)
+{
+	uint32_t v;
+	int r = load_hex(dev, name, 0xffff, &v);
+
+	if (r == 0)
+		*ret = (uint16_t)v;
+	return r;
+}
+
+static int load_string(struct vfr_device *dev, const char *name, char **ret, bool essential)
+{
+	char buf[4096];
+	int r = read_attr(dev, name, buf, sizeof(buf));
+
+	if (r < 0) {
+		note_failure(dev, name, r, essential);
+		return r;
+	}
+	*ret = g_strdup(buf);
+	return 0;
+}
+
+static int load_int(struct vfr_device *dev, const char *name, int *ret)
+{
+	char buf[64], *end;
+	long v;
+	int r = read_attr(dev, name, buf, sizeof(buf));
+
+	if (r < 0) {
+		note_failure(dev, name, r, false);
+		return r;
+	}
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (end == buf || *end != '\0' || errno || v < INT32_MIN || v > INT32_MAX) {
+		device_add_problem(dev, "its %s attribute reads '%s', not a number", name, buf);
+		return -EIO;
+	}
+	*ret = (int)v;
+	return 0;
+}
+
+/*
+ * Reads link @name and resolves it against the function's directory; the
+ * result must lie below @prefix ("bus/pci/drivers/"), directly when @flat,
+ * and exist. Returns the
+ * resolved path, -ENOENT when there is no such link.
+ */
+static int load_link(struct vfr_device *dev, const char *name, const char *prefix, bool flat,
+		     char *resolved, size_t size)
+{
+	char target[4096];
+	int fd, r;
+
+	fd = host_device_dirfd(dev->host, dev);
+	if (fd < 0) {
+		note_failure(dev, name, fd, false);
+		return fd;
+	}
+	r = sysfs_readlink(fd, name, target, sizeof(target));
+	if (r == -ENOENT)
+		return r;
+	if (r < 0) {
+		device_add_problem(dev, "its %s link cannot be read: %s", name, g_strerror(-r));
+		return r;
+	}
+	if (sysfs_resolve_link(dev->syspath, target, resolved, size) < 0 ||
+	    !g_str_has_prefix(resolved, prefix) ||
+	    (flat && strchr(resolved + strlen(prefix), '/'))) {
+		device_add_problem(dev, "its %s link (%s) does not lead to /sys/%s*", name, target,
+				   prefix);
+		return -EIO;
+	}
+	r = sysfs_exists(dev->host->ctx->sys_fd, resolved);
+	if (r <= 0) {
+		device_add_problem(dev, "its %s link leads to /sys/%s, which does not exist", name,
+				   resolved);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int load_driver(struct vfr_device *dev)
+{
+	char resolved[4096];
+	int fd, r;
+
+	r = load_link(dev, "driver", "bus/pci/drivers/", true, resolved, sizeof(resolved));
+	if (r == -ENOENT)
+		return 0; /* unbound */
+	if (r < 0)
+		return r;
+	dev->driver = g_strdup(sysfs_basename(resolved));
+	fd = host_device_dirfd(dev->host, dev);
+	r = fd < 0 ? fd : sysfs_exists(fd, "vfio-dev");
+	if (r < 0)
+		return r;
+	dev->has_vfio_dev = r > 0;
+	return 0;
+}
+
+static int load_driver_override(struct vfr_device *dev)
+{
+	int r = load_string(dev, "driver_override", &dev->driver_override, false);
+
+	/* The kernel prints "(null)" when no override is set. */
+	if (r == 0 && (strcmp(dev->driver_override, "(null)") == 0 || !*dev->driver_override))
+		g_clear_pointer(&dev->driver_override, g_free);
+	return r;
+}
+
+static int load_iommu_group(struct vfr_device *dev)
+{
+	char resolved[4096], *end;
+	const char *base;
+	long group;
+	int r;
+
+	r = load_link(dev, "iommu_group", "kernel/iommu_groups/", true, resolved, sizeof(resolved));
+	if (r < 0)
+		return r;
+	base = sysfs_basename(resolved);
+	group = strtol(base, &end, 10);
+	if (end == base || *end || group < 0 || group > INT32_MAX) {
+		device_add_problem(dev, "its iommu_group link names '%s', not a group number", base);
+		return -EIO;
+	}
+	dev->iommu_group = (int)group;
+	return 0;
+}
+
+static int load_reset_method(struct vfr_device *dev)
+{
+	g_autofree char *text = NULL;
+	int r = load_string(dev, "reset_method", &text, false);
+
+	if (r < 0)
+		return r;
+	/* Space-separated in priority order; empty when every method is disabled. */
+	dev->reset_methods = g_strsplit_set(g_strstrip(text), " ", -1);
+	if (dev->reset_methods[0] && !*dev->reset_methods[0]) {
+		g_strfreev(dev->reset_methods);
+		dev->reset_methods = g_new0(char *, 1);
+	}
+	return 0;
+}
+
+static int load_config(struct vfr_device *dev)
+{
+	struct pciconf *pc;
+	char problem[256] = "";
+	int r;
+
+	if (!dev->syspath)
+		return -EIO;
+	r = ctx_get_pciconf(dev->host->ctx, &pc);
+	if (r < 0) {
+		device_add_problem(dev, "libpci could not be set up: %s", g_strerror(-r));
+		return r;
+	}
+	r = pciconf_read(pc, &dev->addr, &dev->config, problem, sizeof(problem));
+	if (problem[0])
+		device_add_problem(dev, "%s", problem);
+	return r;
+}
+
+static int load_physfn(struct vfr_device *dev)
+{
+	char resolved[4096];
+	int r;
+
+	r = load_link(dev, "physfn", "devices/", false, resolved, sizeof(resolved));
+	if (r < 0)
+		return r;
+	if (vfr_address_parse(sysfs_basename(resolved), &dev->physfn_addr, NULL) < 0) {
+		device_add_problem(dev, "its physfn link leads to %s, not to a PCI function",
+				   resolved);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int load_names(struct vfr_device *dev)
+{
+	struct pciconf *pc;
+	int r;
+
+	r = device_load(dev, ATTR_VENDOR);
+	if (r == 0)
+		r = device_load(dev, ATTR_DEVICE);
+	if (r == 0)
+		r = ctx_get_pciconf(dev->host->ctx, &pc);
+	if (r < 0)
+		return r;
+	dev->vendor_name = g_strdup(pciconf_vendor_name(pc, dev->ids[0]));
+	dev->device_name = g_strdup(pciconf_device_name(pc, dev->ids[0], dev->ids[1]));
+	return 0;
+}
+
+int device_load(struct vfr_device *dev, enum device_attr attr)
+{
+	int r;
+
+	if (dev->loaded & (1u << attr))
+		return dev->status[attr];
+
+	switch (attr) {
+	case ATTR_VENDOR:
+		r = load_id(dev, "vendor", &dev->ids[0]);
+		break;
+	case ATTR_DEVICE:
+		r = load_id(dev, "device", &dev->ids[1]);
+		break;
+	case ATTR_SUBSYSTEM_VENDOR:
+		r = load_id(dev, "subsystem_vendor", &dev->ids[2]);
+		break;
+	case ATTR_SUBSYSTEM_DEVICE:
+		r = load_id(dev, "subsystem_device", &dev->ids[3]);
+		break;
+	case ATTR_CLASS:
+		r = load_hex(dev, "class", 0xffffff, &dev->class_code);
+		break;
+	case ATTR_REVISION: {
+		uint32_t v = 0;
+
+		r = load_hex(dev, "revision", 0xff, &v);
+		dev->revision = (uint8_t)v;
+		break;
+	}
+	case ATTR_DRIVER:
+		r = load_driver(dev);
+		break;
+	case ATTR_DRIVER_OVERRIDE:
+		r = load_driver_override(dev);
+		break;
+	case ATTR_IOMMU_GROUP:
+		r = load_iommu_group(dev);
+		break;
+	case ATTR_NUMA_NODE:
+		r = load_int(dev, "numa_node", &dev->numa_node);
+		break;
+	case ATTR_MODALIAS:
+		r = load_string(dev, "modalias", &dev->modalias, true);
+		break;
+	case ATTR_POWER_STATE:
+		r = load_string(dev, "power_state", &dev->power_state, false);
+		break;
+	case ATTR_RESET_METHOD:
+		r = load_reset_method(dev);
+		break;
+	case ATTR_CONFIG:
+		r = load_config(dev);
+		break;
+	case ATTR_PHYSFN:
+		r = load_physfn(dev);
+		break;
+	case ATTR_NAMES:
+		r = load_names(dev);
+		break;
+	default:
+		r = -EINVAL;
+	}
+	dev->loaded |= 1u << attr;
+	dev->status[attr] = r;
+	return r;
+}
+
+/* ---- public getters ---- */
+
+VFR_EXPORT struct vfr_host *vfr_device_get_host(const struct vfr_device *dev)
+{
+	assert_return(dev, NULL);
+	return dev->host;
+}
+
+VFR_EXPORT void vfr_device_get_address(const struct vfr_device *dev, struct vfr_address *ret_addr)
+{
+	if (dev && ret_addr)
+		*ret_addr = dev->addr;
+}
+
+VFR_EXPORT const char *vfr_device_get_name(const struct vfr_device *dev)
+{
+	assert_return(dev, NULL);
+	return dev->name;
+}
+
+static int get_id(struct vfr_device *dev, enum device_attr attr, int index, uint16_t *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, attr);
+	if (r == 0)
+		*ret = dev->ids[index];
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_vendor_id(struct vfr_device *dev, uint16_t *ret)
+{
+	return get_id(dev, ATTR_VENDOR, 0, ret);
+}
+
+VFR_EXPORT int vfr_device_get_device_id(struct vfr_device *dev, uint16_t *ret)
+{
+	return get_id(dev, ATTR_DEVICE, 1, ret);
+}
+
+VFR_EXPORT int vfr_device_get_subsystem_vendor_id(struct vfr_device *dev, uint16_t *ret)
+{
+	return get_id(dev, ATTR_SUBSYSTEM_VENDOR, 2, ret);
+}
+
+VFR_EXPORT int vfr_device_get_subsystem_device_id(struct vfr_device *dev, uint16_t *ret)
+{
+	return get_id(dev, ATTR_SUBSYSTEM_DEVICE, 3, ret);
+}
+
+VFR_EXPORT int vfr_device_get_names(struct vfr_device *dev, const char **ret_vendor,
+				    const char **ret_device)
+{
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = device_load(dev, ATTR_NAMES);
+	if (r < 0)
+		return r;
+	if (ret_vendor)
+		*ret_vendor = dev->vendor_name;
+	if (ret_device)
+		*ret_device = dev->device_name;
+	return 0;
+}
+
+VFR_EXPORT int vfr_device_get_class(struct vfr_device *dev, uint32_t *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_CLASS);
+	if (r == 0)
+		*ret = dev->class_code;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_revision(struct vfr_device *dev, uint8_t *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_REVISION);
+	if (r == 0)
+		*ret = dev->revision;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_driver(struct vfr_device *dev, const char **ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_DRIVER);
+	if (r == 0)
+		*ret = dev->driver;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_driver_type(struct vfr_device *dev, enum vfr_driver_type *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_DRIVER);
+	if (r == 0)
+		*ret = driver_classify(dev->driver, dev->has_vfio_dev);
+	return r;
+}
+
+static int get_string(struct vfr_device *dev, enum device_attr attr, char **field,
+		      const char **ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, attr);
+	if (r == 0)
+		*ret = *field;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_driver_override(struct vfr_device *dev, const char **ret)
+{
+	return get_string(dev, ATTR_DRIVER_OVERRIDE, &dev->driver_override, ret);
+}
+
+VFR_EXPORT int vfr_device_get_modalias(struct vfr_device *dev, const char **ret)
+{
+	return get_string(dev, ATTR_MODALIAS, &dev->modalias, ret);
+}
+
+VFR_EXPORT int vfr_device_get_power_state(struct vfr_device *dev, const char **ret)
+{
+	return get_string(dev, ATTR_POWER_STATE, &dev->power_state, ret);
+}
+
+static int get_int(struct vfr_device *dev, enum device_attr attr, int *field, int *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, attr);
+	if (r == 0)
+		*ret = *field;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_iommu_group(struct vfr_device *dev, int *ret)
+{
+	return get_int(dev, ATTR_IOMMU_GROUP, &dev->iommu_group, ret);
+}
+
+VFR_EXPORT int vfr_device_get_numa_node(struct vfr_device *dev, int *ret)
+{
+	return get_int(dev, ATTR_NUMA_NODE, &dev->numa_node, ret);
+}
+
+VFR_EXPORT int vfr_device_get_reset_methods(struct vfr_device *dev,
+					    const char *const **ret_methods)
+{
+	int r;
+
+	assert_return(dev && ret_methods, -EINVAL);
+	r = device_load(dev, ATTR_RESET_METHOD);
+	if (r == 0)
+		*ret_methods = (const char *const *)dev->reset_methods;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_header_type(struct vfr_device *dev, enum vfr_header_type *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_CONFIG);
+	/* Without root only the header is readable, and that is all this needs. */
+	if (r < 0 && r != -EACCES) {
+		*ret = VFR_HEADER_UNKNOWN;
+		return r;
+	}
+	switch (dev->config.header_type & 0x7f) {
+	case 0:
+		*ret = VFR_HEADER_ENDPOINT;
+		break;
+	case 1:
+		*ret = VFR_HEADER_BRIDGE;
+		break;
+	case 2:
+		*ret = VFR_HEADER_CARDBUS;
+		break;
+	default:
+		*ret = VFR_HEADER_UNKNOWN;
+	}
+	return 0;
+}
+
+VFR_EXPORT bool vfr_device_is_multifunction(struct vfr_device *dev)
+{
+	int r;
+
+	assert_return(dev, false);
+	r = device_load(dev, ATTR_CONFIG);
+	return (r == 0 || r == -EACCES) && (dev->config.header_type & 0x80);
+}
+
+VFR_EXPORT int vfr_device_get_capabilities(struct vfr_device *dev, unsigned int *ret_caps,
+					   struct vfr_error **reterr)
+{
+	int r;
+
+	assert_return(dev && ret_caps, -EINVAL);
+	r = device_load(dev, ATTR_CONFIG);
+	if (r < 0) {
+		const char *why = dev->problems && dev->problems->len
+					  ? g_ptr_array_index(dev->problems, dev->problems->len - 1)
+					  : g_strerror(-r);
+
+		return error_set(reterr, r, dev->name, "%s: config space: %s", dev->name, why);
+	}
+	*ret_caps = dev->config.caps;
+	return 0;
+}
+
+VFR_EXPORT struct vfr_device *vfr_device_get_parent(const struct vfr_device *dev)
+{
+	assert_return(dev, NULL);
+	return dev->parent;
+}
+
+VFR_EXPORT size_t vfr_device_get_n_children(const struct vfr_device *dev)
+{
+	assert_return(dev, 0);
+	return dev->children ? dev->children->len : 0;
+}
+
+VFR_EXPORT struct vfr_device *vfr_device_get_child(const struct vfr_device *dev, size_t index)
+{
+	assert_return(dev && dev->children && index < dev->children->len, NULL);
+	return dev->children->pdata[index];
+}
+
+VFR_EXPORT struct vfr_device *vfr_device_get_physfn(const struct vfr_device *dev)
+{
+	assert_return(dev, NULL);
+	host_index_virtfns(dev->host);
+	return dev->physfn;
+}
+
+VFR_EXPORT size_t vfr_device_get_n_virtfns(const struct vfr_device *dev)
+{
+	assert_return(dev, 0);
+	host_index_virtfns(dev->host);
+	return dev->virtfns ? dev->virtfns->len : 0;
+}
+
+VFR_EXPORT struct vfr_device *vfr_device_get_virtfn(const struct vfr_device *dev, size_t index)
+{
+	assert_return(dev, NULL);
+	host_index_virtfns(dev->host);
+	if (!dev->virtfns || index >= dev->virtfns->len)
+		return NULL;
+	return dev->virtfns->pdata[index];
+}
+
+VFR_EXPORT size_t vfr_device_get_n_problems(const struct vfr_device *dev)
+{
+	assert_return(dev, 0);
+	return dev->problems ? dev->problems->len : 0;
+}
+
+VFR_EXPORT const char *vfr_device_get_problem(const struct vfr_device *dev, size_t index)
+{
+	assert_return(dev && dev->problems && index < dev->problems->len, NULL);
+	return dev->problems->pdata[index];
+}
+
+VFR_EXPORT const char *vfr_header_type_to_string(enum vfr_header_type type)
+{
+	switch (type) {
+	case VFR_HEADER_ENDPOINT:
+		return "endpoint";
+	case VFR_HEADER_BRIDGE:
+		return "bridge";
+	case VFR_HEADER_CARDBUS:
+		return "cardbus";
+	case VFR_HEADER_UNKNOWN:
+		return "unknown";
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One pass over /sys/bus/pci/devices builds the index: address -> function
+ * (a sorted array, searched by bisection), the parent of each function taken
+ * from its place in the sysfs device hierarchy, and the children of each
+ * bridge. The IOMMU-group and SR-IOV indexes are built on first use, from
+ * the same per-function reads the getters cache.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "device-private.h"
+#include "sysfs.h"
+
+#define LOG_DOMAIN "scan"
+
+#define DEVICES_DIR "bus/pci/devices"
+
+struct scanned {
+	struct vfr_device *dev;
+	struct vfr_address parent;
+	bool has_parent;
+};
+
+static int compare_scanned(const void *a, const void *b)
+{
+	return vfr_address_compare(&((const struct scanned *)a)->dev->addr,
+				   &((const struct scanned *)b)->dev->addr);
+}
+
+struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr)
+{
+	size_t lo = 0, hi = host->n_devices;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = vfr_address_compare(&host->devices[mid]->addr, addr);
+
+		if (c == 0)
+			return host->devices[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The directory holding a function is its parent bridge, or a root bus
+ * ("pci0000:00", also "pci10000:e0" below a VMD endpoint). Bus numbers are
+ * not used: root buses need not be bus 0, and VFs can sit on other buses
+ * than their bridge's secondary bus.
+ */
+static void parse_hierarchy(struct scanned *s, const char *link)
+{
+	struct vfr_device *dev = s->dev;
+	g_autofree char *updir = NULL;
+	char resolved[4096];
+	const char *up;
+
+	if (sysfs_resolve_link(DEVICES_DIR, link, resolved, sizeof(resolved)) < 0 ||
+	    !g_str_has_prefix(resolved, "devices/")) {
+		device_add_problem(dev, "its bus/pci/devices link (%s) leads outside /sys/devices",
+				   link);
+		return;
+	}
+	if (strcmp(sysfs_basename(resolved), dev->name) != 0) {
+		device_add_problem(dev, "its bus/pci/devices link leads to %s, not to its own name",
+				   resolved);
+		return;
+	}
+	dev->syspath = g_strdup(resolved);
+	updir = g_path_get_dirname(resolved);
+	up = sysfs_basename(updir);
+	if (vfr_address_parse(up, &s->parent, NULL) == 0)
+		s->has_parent = true;
+	else if (!g_str_has_prefix(up, "pci"))
+		device_add_problem(dev, "it sits below %s, neither a bridge nor a root bus", updir);
+}
+
+static void link_parent(struct vfr_host *host, struct scanned *s)
+{
+	struct vfr_device *parent;
+
+	if (!s->has_parent)
+		return;
+	parent = host_find(host, &s->parent);
+	if (!parent) {
+		char name[VFR_ADDRESS_STRLEN];
+
+		vfr_address_format(&s->parent, name, sizeof(name));
+		device_add_problem(s->dev, "its parent %s is not listed in bus/pci/devices", name);
+		return;
+	}
+	s->dev->parent = parent;
+	if (!parent->children)
+		parent->children = g_ptr_array_new();
+	g_ptr_array_add(parent->children, s->dev);
+}
+
+VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
+			     struct vfr_error **reterr)
+{
+	g_autofree struct scanned *scanned = NULL;
+	g_auto(GStrv) names = NULL;
+	struct vfr_host *host;
+	size_t n_names, n = 0;
+	int dfd, r;
+
+	assert_return(ctx && ret_host, -EINVAL);
+
+	if (ctx->sys_fd < 0)
+		return error_set(reterr, -ENOENT, NULL, "%s has no sys directory", ctx->root);
+	r = sysfs_list(ctx->sys_fd, DEVICES_DIR, &names, &n_names);
+	if (r >= 0)
+		r = sysfs_open_dir(ctx->sys_fd, DEVICES_DIR, &dfd);
+	if (r < 0)
+		return error_set(reterr, r, NULL, "cannot list %s%ssys/" DEVICES_DIR ": %s",
+				 ctx->root, g_str_has_suffix(ctx->root, "/") ? "" : "/",
+				 g_strerror(-r));
+
+	host = g_new0(struct vfr_host, 1);
+	host->refcount = 1;
+	host->ctx = vfr_ctx_ref(ctx);
+	host->cached_fd = -1;
+	scanned = g_new0(struct scanned, n_names);
+
+	for (size_t i = 0; i < n_names; i++) {
+		struct vfr_address addr;
+		char link[4096];
+
+		if (vfr_address_parse(names[i], &addr, NULL) < 0) {
+			vfr_warn(ctx, "ignoring '%s' in /sys/" DEVICES_DIR ": not a PCI address",
+				 names[i]);
+			continue;
+		}
+		scanned[n].dev = device_new(host, &addr);
+		r = sysfs_readlink(dfd, names[i], link, sizeof(link));
+		if (r < 0)
+			device_add_problem(scanned[n].dev,
+					   "its bus/pci/devices entry is not a readable link: %s",
+					   g_strerror(-r));
+		else
+			parse_hierarchy(&scanned[n], link);
+		n++;
+	}
+	close(dfd);
+
+	qsort(scanned, n, sizeof(*scanned), compare_scanned);
+	host->devices = g_new(struct vfr_device *, n + 1);
+	for (size_t i = 0; i < n; i++)
+		host->devices[i] = scanned[i].dev;
+	host->devices[n] = NULL;
+	host->n_devices = n;
+	for (size_t i = 0; i < n; i++)
+		link_parent(host, &scanned[i]);
+
+	vfr_dbg(ctx, "scan found %zu PCI functions", n);
+	*ret_host = host;
+	return 0;
+}
+
+VFR_EXPORT struct vfr_host *vfr_host_ref(struct vfr_host *host)
+{
+	assert_return(host, NULL);
+	host->refcount++;
+	return host;
+}
+
+VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
+{
+	if (!host || --host->refcount > 0)
+		return NULL;
+	if (host->cached_fd >= 0)
+		close(host->cached_fd);
+	for (size_t i = 0; i < host->n_devices; i++)
+		device_free(host->devices[i]);
+	g_free(host->devices);
+	if (host->groups)
+		g_hash_table_destroy(host->groups);
+	vfr_ctx_unref(host->ctx);
+	g_free(host);
+	return NULL;
+}
+
+VFR_EXPORT struct vfr_ctx *vfr_host_get_ctx(const struct vfr_host *host)
+{
+	assert_return(host, NULL);
+	return host->ctx;
+}
+
+VFR_EXPORT size_t vfr_host_get_n_devices(const struct vfr_host *host)
+{
+	assert_return(host, 0);
+	return host->n_devices;
+}
+
+VFR_EXPORT struct vfr_device *vfr_host_get_device(const struct vfr_host *host, size_t index)
+{
+	assert_return(host && index < host->n_devices, NULL);
+	return host->devices[index];
+}
+
+VFR_EXPORT int vfr_host_find_device(const struct vfr_host *host, const struct vfr_address *addr,
+				    struct vfr_device **ret_dev)
+{
+	struct vfr_device *dev;
+
+	assert_return(host && addr && ret_dev, -EINVAL);
+	dev = host_find(host, addr);
+	if (!dev)
+		return -ENODEV;
+	*ret_dev = dev;
+	return 0;
+}
+
+VFR_EXPORT int vfr_host_lookup(const struct vfr_host *host, const char *text,
+			       struct vfr_device **ret_dev, struct vfr_error **reterr)
+{
+	struct vfr_address addr;
+	struct vfr_device *dev;
+	char name[VFR_ADDRESS_STRLEN];
+	int r;
+
+	assert_return(host && ret_dev, -EINVAL);
+	r = vfr_address_parse(text, &addr, reterr);
+	if (r < 0)
+		return r;
+	dev = host_find(host, &addr);
+	if (!dev) {
+		vfr_address_format(&addr, name, sizeof(name));
+		return error_set(reterr, -ENODEV, name, "%s: no such PCI function", name);
+	}
+	*ret_dev = dev;
+	return 0;
+}
+
+/*
+ * One open directory at a time: callers ask for the facts of one function in
+ * a row, and keeping one fd per function would run into RLIMIT_NOFILE on
+ * large hosts.
+ */
+int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
+{
+	int fd, r;
+
+	if (host->cached_dev == dev)
+		return host->cached_fd;
+	if (!dev->syspath)
+		return -EIO;
+	r = sysfs_open_dir(host->ctx->sys_fd, dev->syspath, &fd);
+	if (r == -ENOENT)
+		return -ENODEV;
+	if (r < 0)
+		return r;
+	if (host->cached_fd >= 0)
+		close(host->cached_fd);
+	host->cached_dev = dev;
+	host->cached_fd = fd;
+	return fd;
+}
+
+static void free_group(gpointer p)
+{
+	g_ptr_array_free(p, TRUE);
+}
+
+static GHashTable *group_index(struct vfr_host *host)
+{
+	if (host->groups)
+		return host->groups;
+	host->groups = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_group);
+	for (size_t i = 0; i < host->n_devices; i++) {
+		struct vfr_device *dev = host->devices[i];
+		GPtrArray *members;
+		int group;
+
+		if (vfr_device_get_iommu_group(dev, &group) < 0)
+			continue;
+		members = g_hash_table_lookup(host->groups, GINT_TO_POINTER(group));
+		if (!members) {
+			members = g_ptr_array_new();
+			g_hash_table_insert(host->groups, GINT_TO_POINTER(group), members);
+		}
+		g_ptr_array_add(members, dev);
+	}
+	return host->groups;
+}
+
+VFR_EXPORT size_t vfr_host_get_n_group_devices(const struct vfr_host *host, int group)
+{
+	GPtrArray *members;
+
+	assert_return(host, 0);
+	members = g_hash_table_lookup(group_index((struct vfr_host *)host), GINT_TO_POINTER(group));
+	return members ? members->len : 0;
+}
+
+VFR_EXPORT struct vfr_device *vfr_host_get_group_device(const struct vfr_host *host, int group,
+							size_t index)
+{
+	GPtrArray *members;
+
+	assert_return(host, NULL);
+	members = g_hash_table_lookup(group_index((struct vfr_host *)host), GINT_TO_POINTER(group));
+	if (!members || index >= members->len)
+		return NULL;
+	return members->pdata[index];
+}
+
+/* Each VF's `physfn` link names its PF; the PF's list is the inverse. */
+void host_index_virtfns(struct vfr_host *host)
+{
+	if (host->virtfns_indexed)
+		return;
+	host->virtfns_indexed = true;
+	for (size_t i = 0; i < host->n_devices; i++) {
+		struct vfr_device *vf = host->devices[i], *pf;
+
+		if (device_load(vf, ATTR_PHYSFN) < 0)
+			continue;
+		pf = host_find(host, &vf->physfn_addr);
+		if (!pf) {
+			device_add_problem(vf, "its physfn link names a PF that is not listed");
+			continue;
+		}
+		vf->physfn = pf;
+		if (!pf->virtfns)
+			pf->virtfns = g_ptr_array_new();
+		g_ptr_array_add(pf->virtfns, vf);
+	}
+}

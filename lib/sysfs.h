@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The only code that touches paths. Every path is relative to a directory
+ * fd that descends from the context's root; link targets are read as text
+ * and resolved here, never followed blindly, so nothing leads outside the
+ * root.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/* Opens @root as the directory everything else is resolved from. */
+int sysfs_open_root(const char *root, int *ret_fd);
+
+/*
+ * Opens directory @relpath below @dirfd (O_PATH). The path must not climb
+ * out of @dirfd nor pass through a symlink: the kernel checks both where
+ * openat2() exists.
+ */
+int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd);
+
+/*
+ * Reads attribute @name below @dirfd in one read(), into @buf (NUL
+ * terminated, one trailing newline removed). Returns the length, -ENOENT
+ * when it does not exist, -EFBIG when it does not fit, or -errno.
+ */
+int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
+
+/* Writes @value to attribute @name in one write(). */
+int sysfs_write(int dirfd, const char *name, const char *value);
+
+/* Reads symlink @name below @dirfd. Returns the length, -ENOENT, -EINVAL (not a link). */
+int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
+
+/* The entries of directory @relpath below @dirfd, without "." and "..". */
+int sysfs_list(int dirfd, const char *relpath, char ***ret_names, size_t *ret_n);
+
+/* Does @name exist below @dirfd (without following a final symlink)? */
+int sysfs_exists(int dirfd, const char *name);
+
+/*
+ * Pure: joins the directory @base (relative to the sysfs root, no leading
+ * '/') and a relative link @target found in it, folding "." and "..".
+ * Returns -EXDEV when @target is absolute or climbs above the root.
+ */
+int sysfs_resolve_link(const char *base, const char *target, char *buf, size_t size);
+
+/* Pure: the last component of @path. */
+const char *sysfs_basename(const char *path);
