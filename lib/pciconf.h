@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Config-space facts through libpci. pciconf.c is the only file that
+ * includes <pci/pci.h>; libpci reads `config` itself, below the context's
+ * root (its sysfs.path parameter), and is given error handlers that never
+ * exit the process.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+struct pciconf;
+
+struct pciconf_facts {
+	uint8_t header_type; /* raw byte 0x0e: type in bits 0-6, multifunction bit 7 */
+	uint16_t command;    /* Command register (0x04) */
+	unsigned int caps;   /* enum vfr_capability */
+	uint8_t pcie_type;   /* PCIe Device/Port Type (PCI_EXP_TYPE_*), when VFR_CAP_PCIE */
+	size_t config_size;  /* bytes of config space that could be read: 64, 256 or 4096 */
+};
+
+/* Creates the libpci access for ctx's root (sysfs.path = ROOT/sys/bus/pci). */
+int pciconf_new(const struct vfr_ctx *ctx, struct pciconf **ret);
+void pciconf_free(struct pciconf *pc);
+
+/*
+ * Reads the config space of @addr once and decodes it.
+ * Returns 0 and fills @ret (and, when a capability list is corrupt, a
+ * sentence in @problem — empty otherwise);
+ * -ENOENT: no config attribute; -ENODEV: the function is gone;
+ * -EIO: config space reads all 0xFF (D3cold or removed) or is shorter than
+ * a header; -EACCES: only the first 64 bytes are readable (not root) —
+ * then @ret still holds what the header says (header type, Command), with
+ * no capabilities.
+ * On failure @problem holds the sentence that explains it.
+ */
+int pciconf_read(struct pciconf *pc, const struct vfr_address *addr, struct pciconf_facts *ret,
+		 char *problem, size_t problem_size);
+
+/*
+ * Vendor and device names from pci.ids ("Intel Corporation", "82574L
+ * Gigabit Network Connection"); NULL when unknown. Borrowed until the next
+ * call.
+ */
+const char *pciconf_vendor_name(struct pciconf *pc, uint16_t vendor);
+const char *pciconf_device_name(struct pciconf *pc, uint16_t vendor, uint16_t device);
