@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the commands of the vfioreset tool share. */
+#pragma once
+
+#include <stdbool.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <vfioreset/vfioreset.h>
+
+/* Exit status: the contract scripts rely on. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1, /* the operation failed */
+	EXIT_USAGE = 2,  /* bad usage or bad input */
+};
+
+struct cli {
+	struct vfr_ctx *ctx;
+	bool json;
+};
+
+/* Prints "vfioreset: <message>" to stderr. */
+void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+/* Prints @root as JSON (pretty when stdout is a terminal) and a newline. */
+void cli_print_json(JsonNode *root);
+
+/* Scans the host; on failure prints why and returns NULL. */
+struct vfr_host *cli_scan(struct cli *cli);
+
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);

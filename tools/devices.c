@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `list` and `show`: the facts of PCI functions, as a table, a report or JSON. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	unsigned int flag;
+	const char *key;
+} capability_keys[] = {
+	{ VFR_CAP_FLR, "flr" },       { VFR_CAP_AF_FLR, "af_flr" }, { VFR_CAP_PM_RESET, "pm_reset" },
+	{ VFR_CAP_ACS, "acs" },       { VFR_CAP_SRIOV, "sriov" },   { VFR_CAP_PCIE, "pcie" },
+	{ VFR_CAP_PM, "pm" },
+};
+
+/* Everything printed about one function, read once. */
+struct facts {
+	struct vfr_device *dev;
+	int r_vendor, r_device, r_subvendor, r_subdevice, r_class, r_revision;
+	uint16_t vendor, device, subvendor, subdevice;
+	uint32_t class_code;
+	uint8_t revision;
+	int r_driver;
+	const char *driver;
+	enum vfr_driver_type driver_type;
+	int r_override;
+	const char *override;
+	int r_group, r_numa;
+	int group, numa;
+	int r_modalias, r_power;
+	const char *modalias, *power;
+	int r_reset;
+	const char *const *reset_methods;
+	int r_header;
+	enum vfr_header_type header;
+	bool multifunction;
+	int r_caps;
+	unsigned int caps;
+	const char *vendor_name, *device_name;
+	struct vfr_device *parent, *physfn;
+};
+
+static void gather(struct vfr_device *dev, struct facts *f, bool names)
+{
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	f->r_vendor = vfr_device_get_vendor_id(dev, &f->vendor);
+	f->r_device = vfr_device_get_device_id(dev, &f->device);
+	f->r_subvendor = vfr_device_get_subsystem_vendor_id(dev, &f->subvendor);
+	f->r_subdevice = vfr_device_get_subsystem_device_id(dev, &f->subdevice);
+	f->r_class = vfr_device_get_class(dev, &f->class_code);
+	f->r_revision = vfr_device_get_revision(dev, &f->revision);
+	f->r_driver = vfr_device_get_driver(dev, &f->driver);
+	if (f->r_driver == 0)
+		vfr_device_get_driver_type(dev, &f->driver_type);
+	f->r_override = vfr_device_get_driver_override(dev, &f->override);
+	f->r_group = vfr_device_get_iommu_group(dev, &f->group);
+	f->r_numa = vfr_device_get_numa_node(dev, &f->numa);
+	f->r_modalias = vfr_device_get_modalias(dev, &f->modalias);
+	f->r_power = vfr_device_get_power_state(dev, &f->power);
+	f->r_reset = vfr_device_get_reset_methods(dev, &f->reset_methods);
+	f->r_caps = vfr_device_get_capabilities(dev, &f->caps, NULL);
+	f->r_header = vfr_device_get_header_type(dev, &f->header);
+	f->multifunction = vfr_device_is_multifunction(dev);
+	if (names)
+		vfr_device_get_names(dev, &f->vendor_name, &f->device_name);
+	f->parent = vfr_device_get_parent(dev);
+	f->physfn = vfr_device_get_physfn(dev);
+}
+
+/* ---- JSON ---- */
+
+static void add_hex(JsonBuilder *b, const char *key, int r, unsigned int value, int width)
+{
+	json_builder_set_member_name(b, key);
+	if (r < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "%0*x", width, value);
+		json_builder_add_string_value(b, buf);
+	}
+}
+
+static void add_string(JsonBuilder *b, const char *key, int r, const char *value)
+{
+	json_builder_set_member_name(b, key);
+	if (r < 0 || !value)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_string_value(b, value);
+}
+
+static void add_int(JsonBuilder *b, const char *key, int r, int value)
+{
+	json_builder_set_member_name(b, key);
+	if (r < 0)
+		json_builder_add_null_value(b);
+	else
+		json_builder_add_int_value(b, value);
+}
+
+static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *dev)
+{
+	add_string(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
+}
+
+static void build_device(JsonBuilder *b, const struct facts *f)
+{
+	struct vfr_device *dev = f->dev;
+	size_t n;
+
+	json_builder_begin_object(b);
+	add_string(b, "address", 0, vfr_device_get_name(dev));
+	add_hex(b, "vendor", f->r_vendor, f->vendor, 4);
+	add_hex(b, "device", f->r_device, f->device, 4);
+	add_hex(b, "subsystem_vendor", f->r_subvendor, f->subvendor, 4);
+	add_hex(b, "subsystem_device", f->r_subdevice, f->subdevice, 4);
+	add_hex(b, "class", f->r_class, f->class_code, 6);
+	add_hex(b, "revision", f->r_revision, f->revision, 2);
+	add_string(b, "driver", f->r_driver, f->driver);
+	add_string(b, "driver_type", f->r_driver,
+		   f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
+	add_string(b, "driver_override", f->r_override, f->override);
+	add_int(b, "iommu_group", f->r_group, f->group);
+	add_int(b, "numa_node", f->r_numa, f->numa);
+	add_string(b, "header_type", 0, vfr_header_type_to_string(f->header));
+	json_builder_set_member_name(b, "multifunction");
+	json_builder_add_boolean_value(b, f->multifunction);
+
+	json_builder_set_member_name(b, "reset_methods");
+	if (f->r_reset < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_array(b);
+		for (const char *const *m = f->reset_methods; *m; m++)
+			json_builder_add_string_value(b, *m);
+		json_builder_end_array(b);
+	}
+
+	json_builder_set_member_name(b, "capabilities");
+	if (f->r_caps < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		for (size_t i = 0; i < G_N_ELEMENTS(capability_keys); i++) {
+			json_builder_set_member_name(b, capability_keys[i].key);
+			json_builder_add_boolean_value(b, f->caps & capability_keys[i].flag);
+		}
+		json_builder_end_object(b);
+	}
+
+	add_string(b, "power_state", f->r_power, f->power);
+	add_string(b, "modalias", f->r_modalias, f->modalias);
+	add_device_ref(b, "physfn", f->physfn);
+	json_builder_set_member_name(b, "virtfns");
+	json_builder_begin_array(b);
+	n = vfr_device_get_n_virtfns(dev);
+	for (size_t i = 0; i < n; i++)
+		json_builder_add_string_value(b, vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
+	json_builder_end_array(b);
+	add_device_ref(b, "parent", f->parent);
+
+	json_builder_set_member_name(b, "problems");
+	json_builder_begin_array(b);
+	n = vfr_device_get_n_problems(dev);
+	for (size_t i = 0; i < n; i++)
+		json_builder_add_string_value(b, vfr_device_get_problem(dev, i));
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+
+static void print_json(struct vfr_device **devs, size_t n)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "devices");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < n; i++) {
+		struct facts f;
+
+		gather(devs[i], &f, false);
+		build_device(b, &f);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	cli_print_json(root);
+}
+
+/* ---- text ---- */
+
+static char *join_methods(const struct facts *f)
+{
+	if (f->r_reset < 0)
+		return g_strdup("-");
+	if (!f->reset_methods[0])
+		return g_strdup("(none)");
+	return g_strjoinv(" ", (char **)f->reset_methods);
+}
+
+static char *ids_text(const struct facts *f)
+{
+	if (f->r_vendor < 0 || f->r_device < 0)
+		return g_strdup("?");
+	return g_strdup_printf("%04x:%04x", f->vendor, f->device);
+}
+
+static char *name_text(const struct facts *f)
+{
+	if (!f->vendor_name && !f->device_name)
+		return g_strdup("");
+	if (!f->device_name)
+		return g_strdup(f->vendor_name);
+	return g_strdup_printf("%s %s", f->vendor_name ? f->vendor_name : "?", f->device_name);
+}
+
+static void print_table(struct vfr_device **devs, size_t n)
+{
+	printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s\n", "ADDRESS", "IDS", "CLASS",
+	       "DRIVER", "TYPE", "GROUP", "RESET", "NAME");
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *ids = NULL, *methods = NULL, *name = NULL, *group = NULL;
+		g_autofree char *class_text = NULL;
+		struct facts f;
+
+		gather(devs[i], &f, true);
+		ids = ids_text(&f);
+		methods = join_methods(&f);
+		name = name_text(&f);
+		group = f.r_group < 0 ? g_strdup("-") : g_strdup_printf("%d", f.group);
+		class_text = f.r_class < 0 ? g_strdup("?") : g_strdup_printf("%06x", f.class_code);
+		printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s%s\n", vfr_device_get_name(devs[i]),
+		       ids, class_text, f.r_driver < 0 ? "?" : f.driver ? f.driver : "-",
+		       f.r_driver < 0 ? "?" : vfr_driver_type_to_string(f.driver_type), group,
+		       methods, name, vfr_device_get_n_problems(devs[i]) ? "  (problems: see show)" : "");
+	}
+}
+
+static void print_field(const char *label, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void print_field(const char *label, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("  %-16s ", label);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void print_report(struct vfr_device *dev)
+{
+	g_autofree char *methods = NULL, *name = NULL, *ids = NULL;
+	GString *caps = g_string_new(NULL);
+	struct facts f;
+	size_t n;
+
+	gather(dev, &f, true);
+	ids = ids_text(&f);
+	methods = join_methods(&f);
+	name = name_text(&f);
+	printf("%s %s\n", vfr_device_get_name(dev), name);
+	print_field("ids:", "%s (subsystem %04x:%04x), revision %02x", ids, f.subvendor,
+		    f.subdevice, f.revision);
+	if (f.r_class == 0)
+		print_field("class:", "%06x", f.class_code);
+	print_field("header:", "%s%s", vfr_header_type_to_string(f.header),
+		    f.multifunction ? ", multifunction" : "");
+	if (f.r_driver == 0)
+		print_field("driver:", "%s (%s)", f.driver ? f.driver : "-",
+			    vfr_driver_type_to_string(f.driver_type));
+	if (f.r_override == 0)
+		print_field("driver override:", "%s", f.override ? f.override : "-");
+	if (f.r_group == 0)
+		print_field("iommu group:", "%d", f.group);
+	else
+		print_field("iommu group:", "-");
+	if (f.r_numa == 0)
+		print_field("numa node:", "%d", f.numa);
+	if (f.r_power == 0)
+		print_field("power state:", "%s", f.power);
+	print_field("reset methods:", "%s", methods);
+	if (f.r_caps == 0) {
+		for (size_t i = 0; i < G_N_ELEMENTS(capability_keys); i++)
+			if (f.caps & capability_keys[i].flag)
+				g_string_append_printf(caps, "%s%s", caps->len ? " " : "",
+						       capability_keys[i].key);
+		print_field("capabilities:", "%s", caps->len ? caps->str : "(none)");
+	} else {
+		print_field("capabilities:", "unknown");
+	}
+	print_field("parent:", "%s", f.parent ? vfr_device_get_name(f.parent) : "- (root bus)");
+	if (f.physfn)
+		print_field("physfn:", "%s", vfr_device_get_name(f.physfn));
+	n = vfr_device_get_n_virtfns(dev);
+	for (size_t i = 0; i < n; i++)
+		print_field(i == 0 ? "virtfns:" : "", "%s",
+			    vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
+	if (f.r_modalias == 0)
+		print_field("modalias:", "%s", f.modalias);
+	n = vfr_device_get_n_problems(dev);
+	for (size_t i = 0; i < n; i++)
+		print_field(i == 0 ? "problems:" : "", "%s", vfr_device_get_problem(dev, i));
+	g_string_free(caps, TRUE);
+}
+
+/* ---- commands ---- */
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	struct vfr_host *host;
+	size_t n;
+
+	if (argc > 0) {
+		cli_error("list: unexpected argument '%s'", argv[0]);
+		return EXIT_USAGE;
+	}
+	host = cli_scan(cli);
+	if (!host)
+		return EXIT_FAILED;
+	n = vfr_host_get_n_devices(host);
+	{
+		g_autofree struct vfr_device **devs = g_new(struct vfr_device *, n + 1);
+
+		for (size_t i = 0; i < n; i++)
+			devs[i] = vfr_host_get_device(host, i);
+		if (cli->json)
+			print_json(devs, n);
+		else
+			print_table(devs, n);
+	}
+	vfr_host_unref(host);
+	return EXIT_OK;
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	g_autofree struct vfr_device **devs = NULL;
+	struct vfr_host *host;
+	int status = EXIT_OK;
+
+	if (argc == 0) {
+		cli_error("show: name at least one function (DDDD:BB:DD.F)");
+		return EXIT_USAGE;
+	}
+	/* Bad input is reported before any sysfs work is done. */
+	for (int i = 0; i < argc; i++) {
+		struct vfr_error *err = NULL;
+		struct vfr_address addr;
+
+		if (vfr_address_parse(argv[i], &addr, &err) < 0) {
+			cli_error("%s", vfr_error_get_message(err));
+			vfr_error_free(err);
+			return EXIT_USAGE;
+		}
+	}
+	host = cli_scan(cli);
+	if (!host)
+		return EXIT_FAILED;
+	devs = g_new0(struct vfr_device *, (size_t)argc + 1);
+	for (int i = 0; i < argc; i++) {
+		struct vfr_error *err = NULL;
+
+		if (vfr_host_lookup(host, argv[i], &devs[i], &err) < 0) {
+			cli_error("%s", vfr_error_get_message(err));
+			vfr_error_free(err);
+			status = EXIT_USAGE;
+		}
+	}
+	if (status == EXIT_OK) {
+		if (cli->json) {
+			print_json(devs, (size_t)argc);
+		} else {
+			for (int i = 0; i < argc; i++) {
+				if (i)
+					putchar('\n');
+				print_report(devs[i]);
+			}
+		}
+	}
+	vfr_host_unref(host);
+	return status;
+}
