@@ -9,6 +9,7 @@
 
 /* Attributes read lazily, once each; device.c has one loader per entry. */
 enum device_attr {
+	ATTR_UEVENT, /* ids, class and modalias in one read, when the kernel gives them */
 	ATTR_VENDOR,
 	ATTR_DEVICE,
 	ATTR_SUBSYSTEM_VENDOR,
@@ -45,6 +46,7 @@ struct vfr_device {
 	GPtrArray *problems; /* char *, NULL when none */
 
 	uint32_t loaded;        /* bit per enum device_attr */
+	uint32_t from_uevent;   /* bit per enum device_attr that uevent answered */
 	int status[_ATTR_MAX];  /* 0 or -errno of that load */
 	uint16_t ids[4];        /* vendor, device, subsystem vendor, subsystem device */
 	uint32_t class_code;

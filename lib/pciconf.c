@@ -231,6 +231,7 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 	*f = (struct pciconf_facts){
 		.header_type = cfg[PCI_HEADER_TYPE],
 		.command = get16(cfg, len, PCI_COMMAND),
+		.revision = cfg[PCI_REVISION_ID],
 		.config_size = len,
 	};
 	/*

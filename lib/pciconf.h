@@ -17,6 +17,7 @@ struct pciconf;
 struct pciconf_facts {
 	uint8_t header_type; /* raw byte 0x0e: type in bits 0-6, multifunction bit 7 */
 	uint16_t command;    /* Command register (0x04) */
+	uint8_t revision;    /* Revision ID (0x08) */
 	unsigned int caps;   /* enum vfr_capability */
 	uint8_t pcie_type;   /* PCIe Device/Port Type (PCI_EXP_TYPE_*), when VFR_CAP_PCIE */
 	size_t config_size;  /* bytes of config space that could be read: 64, 256 or 4096 */
