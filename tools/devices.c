@@ -2,6 +2,7 @@
 /* `list` and `show`: the facts of PCI functions, as a table, a report or JSON. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -172,24 +173,54 @@ static void build_device(JsonBuilder *b, const struct facts *f)
 	json_builder_end_object(b);
 }
 
+/*
+ * For a terminal the whole document is built and pretty-printed. For a pipe
+ * each function's object is generated and written on its own, so memory does
+ * not grow with the number of functions.
+ */
 static void print_json(struct vfr_device **devs, size_t n)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	bool pretty = isatty(STDOUT_FILENO);
+	g_autoptr(JsonBuilder) all = json_builder_new();
 
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "devices");
-	json_builder_begin_array(b);
+	if (pretty) {
+		json_builder_begin_object(all);
+		json_builder_set_member_name(all, "devices");
+		json_builder_begin_array(all);
+	} else {
+		fputs("{\"devices\":[", stdout);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct facts f;
 
 		gather(devs[i], &f, false);
-		build_device(b, &f);
+		if (pretty) {
+			build_device(all, &f);
+		} else {
+			g_autoptr(JsonBuilder) b = json_builder_new();
+			g_autoptr(JsonNode) node = NULL;
+			g_autofree char *text = NULL;
+
+			build_device(b, &f);
+			node = json_builder_get_root(b);
+			json_generator_set_root(gen, node);
+			text = json_generator_to_data(gen, NULL);
+			if (i)
+				putchar(',');
+			fputs(text, stdout);
+		}
 	}
-	json_builder_end_array(b);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	cli_print_json(root);
+	if (pretty) {
+		g_autoptr(JsonNode) root = NULL;
+
+		json_builder_end_array(all);
+		json_builder_end_object(all);
+		root = json_builder_get_root(all);
+		cli_print_json(root);
+	} else {
+		fputs("]}\n", stdout);
+	}
 }
 
 /* ---- text ---- */
@@ -344,7 +375,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	struct vfr_host *host;
 	int status = EXIT_OK;
 
-	if (argc == 0) {
+	if (argc <= 0) {
 		cli_error("show: name at least one function (DDDD:BB:DD.F)");
 		return EXIT_USAGE;
 	}
