@@ -52,7 +52,9 @@ fault(char *problem, size_t size, const char *fmt, ...)
 	return 1;
 }
 
-static int check_traditional(const uint8_t *cfg, size_t len, char *problem, size_t size)
+/* Walks the traditional list; when @found is given, notes where capability @id is. */
+static int walk_traditional(const uint8_t *cfg, size_t len, uint8_t id, size_t *found,
+			    char *problem, size_t size)
 {
 	bool seen[CFG_BASIC_SIZE / 4] = { false };
 	size_t from, pos;
@@ -81,8 +83,19 @@ static int check_traditional(const uint8_t *cfg, size_t len, char *problem, size
 		/* An ID of 0xff is what a vanished device reads; the kernel stops there too. */
 		if (cfg[pos] == 0xff)
 			break;
+		if (found && !*found && cfg[pos] == id)
+			*found = pos;
 	}
 	return 0;
+}
+
+size_t capchain_find(const uint8_t *cfg, size_t len, uint8_t id)
+{
+	size_t found = 0;
+
+	if (cfg)
+		walk_traditional(cfg, len, id, &found, NULL, 0);
+	return found;
 }
 
 static int check_extended(const uint8_t *cfg, size_t len, char *problem, size_t size)
@@ -133,7 +146,7 @@ int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem
 		problem[0] = '\0';
 	if (!cfg)
 		return 0;
-	if (check_traditional(cfg, len, problem, problem_size))
+	if (walk_traditional(cfg, len, 0, NULL, problem, problem_size))
 		return 1;
 	if (len > CFG_BASIC_SIZE && check_extended(cfg, len, problem, problem_size))
 		return 1;

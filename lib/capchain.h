@@ -18,3 +18,9 @@
  * sentence such as "capability list loops back to 0x50".
  */
 int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem_size);
+
+/*
+ * Where the first traditional capability with @id is, walking as above (the
+ * CardBus pointer included, which libpci does not know), or 0.
+ */
+size_t capchain_find(const uint8_t *cfg, size_t len, uint8_t id);

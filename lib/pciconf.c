@@ -234,23 +234,33 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 		.revision = cfg[PCI_REVISION_ID],
 		.config_size = len,
 	};
-	/*
-	 * A 64-byte image ends before the first capability. libpci's walk starts
-	 * at 0x34, which on a CardBus bridge is not the capability pointer.
-	 */
-	if (len < CFG_BASIC_SIZE || (f->header_type & 0x7f) == PCI_HEADER_TYPE_CARDBUS)
-		return;
-	pci_setup_cache(d, (u8 *)cfg, (int)len);
-	/* Only ask for extended ones when they are in the image: libpci would read past it. */
-	pci_fill_info(d, PCI_FILL_CAPS | (len > CFG_BASIC_SIZE ? PCI_FILL_EXT_CAPS : 0));
+	size_t pm;
 
-	if ((cap = find_cap(d, PCI_CAP_ID_PM, PCI_CAP_NORMAL))) {
+	/* A 64-byte image ends before the first capability. */
+	if (len < CFG_BASIC_SIZE)
+		return;
+	/*
+	 * libpci's walk starts at 0x34, which on a CardBus bridge is not the
+	 * capability pointer (0x14 is): only the PM capability matters there.
+	 */
+	if ((f->header_type & 0x7f) == PCI_HEADER_TYPE_CARDBUS) {
+		pm = capchain_find(cfg, len, PCI_CAP_ID_PM);
+	} else {
+		pci_setup_cache(d, (u8 *)cfg, (int)len);
+		/* Only ask for extended ones when they are in the image: libpci would read past it. */
+		pci_fill_info(d, PCI_FILL_CAPS | (len > CFG_BASIC_SIZE ? PCI_FILL_EXT_CAPS : 0));
+		cap = find_cap(d, PCI_CAP_ID_PM, PCI_CAP_NORMAL);
+		pm = cap ? cap->addr : 0;
+	}
+	if (pm) {
 		f->caps |= VFR_CAP_PM;
 		/* NoSoftRst clear: D3hot->D0 resets the function (the kernel's "pm" method). */
-		if (cap->addr + PCI_PM_CTRL + 2 <= len &&
-		    !(get16(cfg, len, cap->addr + PCI_PM_CTRL) & PCI_PM_CTRL_NO_SOFT_RST))
+		if (pm + PCI_PM_CTRL + 2 <= len &&
+		    !(get16(cfg, len, (unsigned int)pm + PCI_PM_CTRL) & PCI_PM_CTRL_NO_SOFT_RST))
 			f->caps |= VFR_CAP_PM_RESET;
 	}
+	if ((f->header_type & 0x7f) == PCI_HEADER_TYPE_CARDBUS)
+		return;
 	if ((cap = find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL))) {
 		f->caps |= VFR_CAP_PCIE;
 		f->pcie_type = (get16(cfg, len, cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
