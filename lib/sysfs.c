@@ -175,30 +175,44 @@ int sysfs_exists(int dirfd, const char *name)
 
 int sysfs_resolve_link(const char *base, const char *target, char *buf, size_t size)
 {
-	g_auto(GStrv) parts = NULL;
-	g_autoptr(GPtrArray) stack = g_ptr_array_new();
-	g_autofree char *joined = NULL;
-	g_autofree char *path = NULL;
+	size_t len;
 
 	if (!target || target[0] == '/' || target[0] == '\0')
 		return -EXDEV;
-	path = *base ? g_strconcat(base, "/", target, NULL) : g_strdup(target);
-	parts = g_strsplit(path, "/", -1);
-	for (char **p = parts; *p; p++) {
-		if (**p == '\0' || strcmp(*p, ".") == 0)
-			continue;
-		if (strcmp(*p, "..") == 0) {
-			if (stack->len == 0)
-				return -EXDEV;
-			g_ptr_array_remove_index(stack, stack->len - 1);
-			continue;
-		}
-		g_ptr_array_add(stack, *p);
-	}
-	g_ptr_array_add(stack, NULL);
-	joined = g_strjoinv("/", (char **)stack->pdata);
-	if (g_strlcpy(buf, joined, size) >= size)
+	/* Folded in place: this runs for every link of every function. */
+	len = strlen(base);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	if (len >= size)
 		return -ENAMETOOLONG;
+	memcpy(buf, base, len);
+	buf[len] = '\0';
+	for (const char *p = target; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash;
+
+			if (len == 0)
+				return -EXDEV;
+			slash = memrchr(buf, '/', len);
+			len = slash ? (size_t)(slash - buf) : 0;
+			buf[len] = '\0';
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			size_t need = len + (len ? 1 : 0) + n;
+
+			if (need >= size)
+				return -ENAMETOOLONG;
+			if (len)
+				buf[len++] = '/';
+			memcpy(buf + len, p, n);
+			len += n;
+			buf[len] = '\0';
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
 	return 0;
 }
 
