@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Adds up meson test logs (JSON lines) into one closing line."""
+import glob
 import json
 import sys
 
 passed = failed = skipped = 0
-for path in sys.argv[1:]:
+# meson test --wrapper appends the wrapper's name to the log base, hence globs.
+for pattern in sys.argv[1:]:
+    path = (sorted(glob.glob(pattern)) or [pattern])[-1]
     try:
         lines = open(path, encoding="utf-8").read().splitlines()
     except OSError as e:
