@@ -8,34 +8,9 @@
 
 #include <cmocka.h>
 
+#include "cfg-image.h"
+
 #include "capchain.h"
-
-struct image {
-	uint8_t b[4096];
-	size_t len;
-};
-
-static void image_init(struct image *m, size_t len)
-{
-	memset(m->b, 0, sizeof(m->b));
-	m->len = len;
-	m->b[0] = 0x86; /* 8086:10d3 */
-	m->b[1] = 0x80;
-	m->b[2] = 0xd3;
-	m->b[3] = 0x10;
-}
-
-static void put16(struct image *m, size_t pos, uint16_t v)
-{
-	m->b[pos] = v & 0xff;
-	m->b[pos + 1] = v >> 8;
-}
-
-static void put32(struct image *m, size_t pos, uint32_t v)
-{
-	put16(m, pos, v & 0xffff);
-	put16(m, pos + 2, v >> 16);
-}
 
 /* Links traditional capabilities at @at[0..n-1] in that order, IDs 1, 2, 3, ... */
 static void chain_trad(struct image *m, const uint8_t *at, size_t n)

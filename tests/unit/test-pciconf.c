@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "cfg-image.h"
 #include <glib.h>
 
 #include "config.h"
@@ -128,32 +130,6 @@ static int teardown(void **state)
 }
 
 /* ---- config-space images ---- */
-
-struct image {
-	uint8_t b[4096];
-	size_t len;
-};
-
-static void put16(struct image *m, size_t pos, uint16_t v)
-{
-	m->b[pos] = v & 0xff;
-	m->b[pos + 1] = v >> 8;
-}
-
-static void put32(struct image *m, size_t pos, uint32_t v)
-{
-	put16(m, pos, v & 0xffff);
-	put16(m, pos + 2, v >> 16);
-}
-
-static void image_init(struct image *m, size_t len)
-{
-	memset(m->b, 0, sizeof(m->b));
-	m->len = len;
-	put16(m, 0x00, 0x8086);
-	put16(m, 0x02, 0x10d3);
-	put16(m, 0x04, 0x0406); /* Command: memory, bus master, INTx disable */
-}
 
 /* Appends a traditional capability at @at; @body is written from at + 2. */
 static void add_cap(struct image *m, uint8_t at, uint8_t id, const uint8_t *body, size_t n)
