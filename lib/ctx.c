@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <glib.h>
 
 #include "config.h"
 #include "internal.h"
+#include "modindex.h"
 #include "pciconf.h"
 #include "sysfs.h"
 
@@ -69,6 +71,8 @@ VFR_EXPORT struct vfr_ctx *vfr_ctx_unref(struct vfr_ctx *ctx)
 		return NULL;
 	if (ctx->pciconf)
 		pciconf_free(ctx->pciconf);
+	modindex_free(ctx->modindex);
+	g_free(ctx->modules_dir);
 	if (ctx->sys_fd >= 0)
 		close(ctx->sys_fd);
 	g_free(ctx->root);
@@ -121,5 +125,42 @@ int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret)
 			return r;
 	}
 	*ret = ctx->pciconf;
+	return 0;
+}
+
+VFR_EXPORT int vfr_ctx_set_modules_dir(struct vfr_ctx *ctx, const char *dir)
+{
+	assert_return(ctx, -EINVAL);
+	g_free(ctx->modules_dir);
+	ctx->modules_dir = g_strdup(dir);
+	g_clear_pointer(&ctx->modindex, modindex_free);
+	ctx->modindex_error = 0;
+	return 0;
+}
+
+VFR_EXPORT const char *vfr_ctx_get_modules_dir(struct vfr_ctx *ctx)
+{
+	struct utsname u;
+
+	assert_return(ctx, NULL);
+	if (!ctx->modules_dir) {
+		/* The running kernel's: a tree under another root still names its modules by it. */
+		if (uname(&u) < 0)
+			g_strlcpy(u.release, "unknown", sizeof(u.release));
+		ctx->modules_dir = g_build_filename(ctx->root, "lib", "modules", u.release, NULL);
+	}
+	return ctx->modules_dir;
+}
+
+int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why)
+{
+	if (!ctx->modindex && !ctx->modindex_error)
+		ctx->modindex_error = modindex_new(ctx, vfr_ctx_get_modules_dir(ctx), &ctx->modindex,
+						   ctx->modindex_why, sizeof(ctx->modindex_why));
+	if (ctx->modindex_error) {
+		*ret_why = ctx->modindex_why;
+		return ctx->modindex_error;
+	}
+	*ret = ctx->modindex;
 	return 0;
 }

@@ -54,6 +54,8 @@ struct vfr_device {
 	char *driver;
 	char *driver_override;
 	bool has_vfio_dev;
+	enum vfr_driver_type driver_type;
+	enum vfr_driver_type_source driver_source;
 	int iommu_group;
 	int numa_node;
 	char *modalias;
@@ -77,6 +79,7 @@ struct vfr_host {
 
 	GHashTable *groups; /* int group -> GPtrArray of devices; built on first use */
 	bool virtfns_indexed;
+	int vfio_dev_mechanism; /* /sys/class/vfio-dev exists: 1, 0, or -1 not yet looked */
 };
 
 /* device.c */
@@ -90,6 +93,14 @@ int device_load(struct vfr_device *dev, enum device_attr attr);
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);
 struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);
 void host_index_virtfns(struct vfr_host *host);
+bool host_has_vfio_dev_mechanism(struct vfr_host *host);
 
 /* driver.c (pure) */
-enum vfr_driver_type driver_classify(const char *driver, bool has_vfio_dev);
+struct driver_evidence {
+	const char *driver;      /* bound driver, NULL when none */
+	bool has_vfio_dev;       /* the function shows vfio-dev/ */
+	bool vfio_dev_mechanism; /* the kernel shows vfio-dev for vfio drivers (/sys/class/vfio-dev) */
+	int alias_match;         /* the driver's module has a matching vfio_pci: alias: 1, 0, or -1 unknown */
+};
+enum vfr_driver_type driver_classify(const struct driver_evidence *e,
+				     enum vfr_driver_type_source *ret_source);

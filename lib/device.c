@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "device-private.h"
+#include "modindex.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "device"
@@ -264,14 +265,69 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 	return 0;
 }
 
+/*
+ * Does the bound driver's module carry a vfio_pci: alias matching this
+ * function? 1 or 0; -1 when that cannot be known (a built-in driver, no
+ * module index).
+ */
+static int driver_alias_match(struct vfr_device *dev)
+{
+	g_autoptr(GPtrArray) candidates = NULL;
+	g_autofree char *path = g_build_filename("bus/pci/drivers", dev->driver, "module", NULL);
+	struct vfr_ctx *ctx = dev->host->ctx;
+	struct modindex *mi;
+	const char *modalias, *why;
+	char link[4096], why_buf[256];
+
+	if (sysfs_readlink(ctx->sys_fd, path, link, sizeof(link)) < 0)
+		return -1;
+	if (vfr_device_get_modalias(dev, &modalias) < 0)
+		return -1;
+	if (ctx_get_modindex(ctx, &mi, &why) < 0) {
+		vfr_dbg(ctx, "%s: no module index to classify %s: %s", dev->name, dev->driver, why);
+		return -1;
+	}
+	if (modindex_vfio_candidates(mi, modalias, &candidates, why_buf, sizeof(why_buf)) < 0) {
+		vfr_dbg(ctx, "%s: %s", dev->name, why_buf);
+		return -1;
+	}
+	for (guint i = 0; i < candidates->len; i++) {
+		const struct variant_candidate *c = candidates->pdata[i];
+
+		if (strcmp(c->module, sysfs_basename(link)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void classify_driver(struct vfr_device *dev)
+{
+	struct driver_evidence e = {
+		.driver = dev->driver,
+		.has_vfio_dev = dev->has_vfio_dev,
+		.alias_match = -1,
+	};
+
+	if (dev->driver && !dev->has_vfio_dev)
+		e.vfio_dev_mechanism = host_has_vfio_dev_mechanism(dev->host);
+	dev->driver_type = driver_classify(&e, &dev->driver_source);
+	/* Before a guess, ask the module index (only needed on kernels before 6.1). */
+	if (dev->driver_source == VFR_DRIVER_SOURCE_HEURISTIC) {
+		e.alias_match = driver_alias_match(dev);
+		dev->driver_type = driver_classify(&e, &dev->driver_source);
+	}
+}
+
 static int load_driver(struct vfr_device *dev)
 {
 	char resolved[4096];
 	int fd, r;
 
 	r = load_link(dev, "driver", "bus/pci/drivers/", true, resolved, sizeof(resolved));
-	if (r == -ENOENT)
-		return 0; /* unbound */
+	if (r == -ENOENT) {
+		classify_driver(dev); /* unbound */
+		return 0;
+	}
 	if (r < 0)
 		return r;
 	dev->driver = g_strdup(sysfs_basename(resolved));
@@ -280,6 +336,7 @@ static int load_driver(struct vfr_device *dev)
 	if (r < 0)
 		return r;
 	dev->has_vfio_dev = r > 0;
+	classify_driver(dev);
 	return 0;
 }
 
@@ -577,7 +634,19 @@ VFR_EXPORT int vfr_device_get_driver_type(struct vfr_device *dev, enum vfr_drive
 	assert_return(dev && ret, -EINVAL);
 	r = device_load(dev, ATTR_DRIVER);
 	if (r == 0)
-		*ret = driver_classify(dev->driver, dev->has_vfio_dev);
+		*ret = dev->driver_type;
+	return r;
+}
+
+VFR_EXPORT int vfr_device_get_driver_type_source(struct vfr_device *dev,
+						 enum vfr_driver_type_source *ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_DRIVER);
+	if (r == 0)
+		*ret = dev->driver_source;
 	return r;
 }
 

@@ -1,28 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Which kind of driver drives a function (pure). */
+/* Which kind of driver drives a function, and on what evidence (pure). */
 #include <string.h>
 
 #include "device-private.h"
 
 /*
- * The `vfio-dev/vfioN` directory (Linux >= 6.1) is the kernel's own word that
- * the bound driver exposes the vfio device API, so it decides between a
- * variant driver and a host driver; the stub drivers are known by name.
- * xen-pciback registers its PCI driver as "pciback".
+ * From certain to a guess: the stub drivers and vfio-pci by name; the
+ * kernel's vfio-dev directory (Linux >= 6.1: its absence also answers, where
+ * the kernel has the mechanism); a vfio_pci: alias of the driver's own
+ * module matching the device; last, "vfio" in the driver's name, which is
+ * reported as the heuristic it is. xen-pciback registers itself as "pciback".
  */
-enum vfr_driver_type driver_classify(const char *driver, bool has_vfio_dev)
+enum vfr_driver_type driver_classify(const struct driver_evidence *e,
+				     enum vfr_driver_type_source *ret_source)
 {
-	if (!driver)
+	const char *d = e->driver;
+
+	*ret_source = VFR_DRIVER_SOURCE_NAME;
+	if (!d) {
+		*ret_source = VFR_DRIVER_SOURCE_NONE;
 		return VFR_DRIVER_NONE;
-	if (strcmp(driver, "vfio-pci") == 0)
+	}
+	if (strcmp(d, "vfio-pci") == 0)
 		return VFR_DRIVER_VFIO_PCI;
-	if (strcmp(driver, "pci-stub") == 0)
+	if (strcmp(d, "pci-stub") == 0)
 		return VFR_DRIVER_PCI_STUB;
-	if (strcmp(driver, "pciback") == 0 || strcmp(driver, "xen-pciback") == 0)
+	if (strcmp(d, "pciback") == 0 || strcmp(d, "xen-pciback") == 0)
 		return VFR_DRIVER_XEN_PCIBACK;
-	if (has_vfio_dev)
+	*ret_source = VFR_DRIVER_SOURCE_VFIO_DEV;
+	if (e->has_vfio_dev)
 		return VFR_DRIVER_VFIO_VARIANT;
-	return VFR_DRIVER_HOST;
+	if (e->vfio_dev_mechanism)
+		return VFR_DRIVER_HOST;
+	*ret_source = VFR_DRIVER_SOURCE_MODULE_ALIAS;
+	if (e->alias_match > 0)
+		return VFR_DRIVER_VFIO_VARIANT;
+	if (e->alias_match == 0)
+		return VFR_DRIVER_HOST;
+	*ret_source = VFR_DRIVER_SOURCE_HEURISTIC;
+	return strstr(d, "vfio") ? VFR_DRIVER_VFIO_VARIANT : VFR_DRIVER_HOST;
 }
 
 VFR_EXPORT const char *vfr_driver_type_to_string(enum vfr_driver_type type)
@@ -40,6 +56,24 @@ VFR_EXPORT const char *vfr_driver_type_to_string(enum vfr_driver_type type)
 		return "pci-stub";
 	case VFR_DRIVER_XEN_PCIBACK:
 		return "xen-pciback";
+	default:
+		return NULL;
+	}
+}
+
+VFR_EXPORT const char *vfr_driver_type_source_to_string(enum vfr_driver_type_source source)
+{
+	switch (source) {
+	case VFR_DRIVER_SOURCE_NONE:
+		return "none";
+	case VFR_DRIVER_SOURCE_NAME:
+		return "name";
+	case VFR_DRIVER_SOURCE_VFIO_DEV:
+		return "vfio-dev";
+	case VFR_DRIVER_SOURCE_MODULE_ALIAS:
+		return "module-alias";
+	case VFR_DRIVER_SOURCE_HEURISTIC:
+		return "heuristic";
 	default:
 		return NULL;
 	}

@@ -125,6 +125,7 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 	host->refcount = 1;
 	host->ctx = vfr_ctx_ref(ctx);
 	host->cached_fd = -1;
+	host->vfio_dev_mechanism = -1;
 	scanned = g_new0(struct scanned, n_names);
 
 	for (size_t i = 0; i < n_names; i++) {
@@ -331,4 +332,16 @@ void host_index_virtfns(struct vfr_host *host)
 			pf->virtfns = g_ptr_array_new();
 		g_ptr_array_add(pf->virtfns, vf);
 	}
+}
+
+/*
+ * Linux >= 6.1 gives every device bound to a vfio driver a vfio-dev
+ * directory, and has /sys/class/vfio-dev once vfio is loaded; where that
+ * class exists, a function without vfio-dev is not vfio-driven.
+ */
+bool host_has_vfio_dev_mechanism(struct vfr_host *host)
+{
+	if (host->vfio_dev_mechanism < 0)
+		host->vfio_dev_mechanism = sysfs_exists(host->ctx->sys_fd, "class/vfio-dev") > 0;
+	return host->vfio_dev_mechanism > 0;
 }

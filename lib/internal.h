@@ -31,6 +31,10 @@ struct vfr_ctx {
 	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
 	void *log_userdata;
 	struct pciconf *pciconf; /* libpci access, made on first use */
+	char *modules_dir;       /* set by the caller, or ROOT/lib/modules/RELEASE */
+	struct modindex *modindex; /* libkmod index, made on first use */
+	int modindex_error;        /* its failure, kept so it is not retried per function */
+	char modindex_why[320];
 };
 
 /* log.c */
@@ -59,3 +63,5 @@ int log_priority_from_string(const char *text);
 int error_set(struct vfr_error **reterr, int code, const char *address, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
+/* The module index; on failure @ret_why points at the sentence saying why. */
+int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);

@@ -66,6 +66,19 @@ void vfr_ctx_set_log_priority(struct vfr_ctx *ctx, int priority);
 /** vfr_ctx_get_log_priority: Returns: the current syslog level. Since: 0.1 */
 int vfr_ctx_get_log_priority(const struct vfr_ctx *ctx);
 
+/**
+ * vfr_ctx_set_modules_dir:
+ * @dir: (nullable): the directory holding modules.alias.bin for the kernel
+ *       in question; NULL restores the default, ROOT/lib/modules/RELEASE
+ *       with RELEASE from uname(2).
+ * Returns: 0, -EINVAL for a NULL @ctx.
+ * Since: 0.1
+ */
+int vfr_ctx_set_modules_dir(struct vfr_ctx *ctx, const char *dir);
+
+/** vfr_ctx_get_modules_dir: Returns: (transfer none): the directory in use. Since: 0.1 */
+const char *vfr_ctx_get_modules_dir(struct vfr_ctx *ctx);
+
 /** vfr_version: Returns: the library version, e.g. "0.1.0". Since: 0.1 */
 const char *vfr_version(void);
 

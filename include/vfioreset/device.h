@@ -54,6 +54,16 @@ enum vfr_driver_type {
 	_VFR_DRIVER_TYPE_FORCE_INT = INT32_MAX,
 };
 
+/* How the driver type was decided, from certain to a guess. */
+enum vfr_driver_type_source {
+	VFR_DRIVER_SOURCE_NONE = 0,         /* no driver is bound */
+	VFR_DRIVER_SOURCE_NAME = 1,         /* a driver known by name: vfio-pci, pci-stub, pciback */
+	VFR_DRIVER_SOURCE_VFIO_DEV = 2,     /* the kernel's vfio-dev directory, or its absence (>= 6.1) */
+	VFR_DRIVER_SOURCE_MODULE_ALIAS = 3, /* the driver's module has (or lacks) a matching vfio_pci: alias */
+	VFR_DRIVER_SOURCE_HEURISTIC = 4,    /* the driver's name contains "vfio", or not: a guess */
+	_VFR_DRIVER_TYPE_SOURCE_FORCE_INT = INT32_MAX,
+};
+
 /** vfr_device_get_host: Returns: (transfer none): the host @dev belongs to. Since: 0.1 */
 struct vfr_host *vfr_device_get_host(const struct vfr_device *dev);
 
@@ -105,6 +115,18 @@ int vfr_device_get_driver(struct vfr_device *dev, const char **ret);
  * Since: 0.1
  */
 int vfr_device_get_driver_type(struct vfr_device *dev, enum vfr_driver_type *ret);
+
+/**
+ * vfr_device_get_driver_type_source:
+ *
+ * Which evidence decided vfr_device_get_driver_type(): the vfio-dev directory
+ * on Linux >= 6.1 (where /sys/class/vfio-dev exists); before that, whether
+ * the bound driver's module carries a vfio_pci: alias matching the function
+ * (needs the modules directory); the driver's name only as a last resort.
+ * Returns: 0 or a negative errno as vfr_device_get_driver().
+ * Since: 0.1
+ */
+int vfr_device_get_driver_type_source(struct vfr_device *dev, enum vfr_driver_type_source *ret);
 
 /**
  * vfr_device_get_driver_override:
@@ -211,6 +233,9 @@ const char *vfr_device_get_problem(const struct vfr_device *dev, size_t index);
 
 /** vfr_header_type_to_string: "endpoint", "bridge", "cardbus", "unknown". Since: 0.1 */
 const char *vfr_header_type_to_string(enum vfr_header_type type);
+
+/** vfr_driver_type_source_to_string: "none", "name", "vfio-dev", "module-alias", "heuristic". Since: 0.1 */
+const char *vfr_driver_type_source_to_string(enum vfr_driver_type_source source);
 
 /** vfr_driver_type_to_string: "none", "host", "vfio-pci", "vfio-variant", "pci-stub", "xen-pciback". Since: 0.1 */
 const char *vfr_driver_type_to_string(enum vfr_driver_type type);

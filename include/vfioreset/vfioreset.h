@@ -18,4 +18,5 @@
 #include <vfioreset/address.h>
 #include <vfioreset/host.h>
 #include <vfioreset/device.h>
+#include <vfioreset/variant.h>
 #undef VFIORESET_INSIDE

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkmod glue: the only file that includes <libkmod.h>. The index is the
+ * one below the context's root (never the host's /lib/modules when a root is
+ * set), without any modprobe.d configuration: an alias or blacklist line on
+ * the host must not change which driver a device's variant is.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libkmod.h>
+
+#include "modindex.h"
+
+#define LOG_DOMAIN "kmod"
+
+struct modindex {
+	const struct vfr_ctx *ctx;
+	struct kmod_ctx *kmod;
+	char *dirname;
+	GHashTable *aliases; /* module name -> GPtrArray of its vfio_pci: aliases (strings) */
+};
+
+static void kmod_log(void *data, int priority, const char *file, int line, const char *fn,
+		     const char *format, va_list args)
+{
+	const struct vfr_ctx *ctx = data;
+	g_autofree char *msg = NULL;
+
+	if (priority > ctx->log_priority)
+		return;
+	msg = g_strdup_vprintf(format, args);
+	g_strchomp(msg);
+	ctx_log(ctx, priority, LOG_DOMAIN, "libkmod: %s", msg);
+}
+
+static void free_aliases(gpointer p)
+{
+	g_ptr_array_free(p, TRUE);
+}
+
+/* Every index file of depmod starts with the magic 0xB007F457, big-endian. */
+static bool index_magic_ok(const char *path)
+{
+	static const unsigned char magic[4] = { 0xb0, 0x07, 0xf4, 0x57 };
+	unsigned char head[4];
+	FILE *f = fopen(path, "rbe");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fread(head, 1, sizeof(head), f) == sizeof(head) && memcmp(head, magic, 4) == 0;
+	fclose(f);
+	return ok;
+}
+
+int modindex_new(const struct vfr_ctx *ctx, const char *dirname, struct modindex **ret,
+		 char *why, size_t why_size)
+{
+	/* An empty list: no modprobe.d configuration, only the index. */
+	static const char *const no_config[] = { NULL };
+	g_autofree char *alias_bin = g_build_filename(dirname, "modules.alias.bin", NULL);
+	struct modindex *mi;
+	struct stat st;
+	int r;
+
+	if (stat(dirname, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(why, why_size, "no modules directory %s", dirname);
+		return -ENOENT;
+	}
+	if (stat(alias_bin, &st) < 0) {
+		snprintf(why, why_size, "%s has no modules.alias.bin (run depmod)", dirname);
+		return -ENOENT;
+	}
+	/* libkmod answers a lookup in a damaged index with nothing: that must be an error. */
+	if (!index_magic_ok(alias_bin)) {
+		snprintf(why, why_size, "%s is not a module index (run depmod)", alias_bin);
+		return -EIO;
+	}
+	mi = g_new0(struct modindex, 1);
+	mi->ctx = ctx;
+	mi->dirname = g_strdup(dirname);
+	mi->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_aliases);
+	mi->kmod = kmod_new(dirname, (const char *const *)no_config);
+	if (!mi->kmod) {
+		snprintf(why, why_size, "libkmod cannot open %s", dirname);
+		modindex_free(mi);
+		return -ENOMEM;
+	}
+	kmod_set_log_fn(mi->kmod, kmod_log, (void *)ctx);
+	kmod_set_log_priority(mi->kmod, ctx->log_priority);
+	/*
+	 * Mapping every index up front makes lookups cheap, but depmod leaves
+	 * some of them empty (no modules.builtin*) and libkmod then refuses them
+	 * all; lookups still work from the files, so that is only noted.
+	 */
+	r = kmod_load_resources(mi->kmod);
+	if (r < 0)
+		vfr_dbg(ctx, "libkmod could not map every index in %s (%s); reading on demand",
+			dirname, g_strerror(-r));
+	*ret = mi;
+	return 0;
+}
+
+void modindex_free(struct modindex *mi)
+{
+	if (!mi)
+		return;
+	kmod_unref(mi->kmod);
+	g_hash_table_destroy(mi->aliases);
+	g_free(mi->dirname);
+	g_free(mi);
+}
+
+void variant_candidate_free(struct variant_candidate *c)
+{
+	if (!c)
+		return;
+	g_free(c->module);
+	g_free(c->alias);
+	g_free(c);
+}
+
+/*
+ * The lookup says which modules match, not through which alias; the module's
+ * own modinfo does. Read once per module, then cached: a warm lookup does no
+ * file I/O beyond libkmod's mapped index.
+ */
+static GPtrArray *module_vfio_aliases(struct modindex *mi, struct kmod_module *mod)
+{
+	const char *name = kmod_module_get_name(mod);
+	struct kmod_list *info = NULL, *l;
+	GPtrArray *aliases = g_hash_table_lookup(mi->aliases, name);
+
+	if (aliases)
+		return aliases;
+	aliases = g_ptr_array_new_with_free_func(g_free);
+	if (kmod_module_get_info(mod, &info) < 0)
+		vfr_dbg(mi->ctx, "cannot read the modinfo of %s", name);
+	kmod_list_foreach(l, info) {
+		const char *key = kmod_module_info_get_key(l);
+		const char *value = kmod_module_info_get_value(l);
+
+		if (key && value && strcmp(key, "alias") == 0 && g_str_has_prefix(value, "vfio_pci:"))
+			g_ptr_array_add(aliases, g_strdup(value));
+	}
+	kmod_module_info_free_list(info);
+	g_hash_table_insert(mi->aliases, g_strdup(name), aliases);
+	return aliases;
+}
+
+static struct variant_candidate *make_candidate(struct modindex *mi, struct kmod_module *mod,
+						const char *wanted)
+{
+	struct variant_candidate *c = g_new0(struct variant_candidate, 1);
+	GPtrArray *aliases = module_vfio_aliases(mi, mod);
+
+	c->module = g_strdup(kmod_module_get_name(mod));
+	for (guint i = 0; i < aliases->len; i++) {
+		const char *alias = aliases->pdata[i];
+		unsigned int w, l;
+
+		if (fnmatch(alias, wanted, 0) != 0)
+			continue;
+		alias_specificity(alias, &w, &l);
+		if (!c->alias || w < c->wildcards || (w == c->wildcards && l > c->literals)) {
+			g_free(c->alias);
+			c->alias = g_strdup(alias);
+			c->wildcards = w;
+			c->literals = l;
+		}
+	}
+	return c;
+}
+
+int modindex_vfio_candidates(struct modindex *mi, const char *modalias, GPtrArray **ret_list,
+			     char *why, size_t why_size)
+{
+	g_autofree char *wanted = g_strconcat("vfio_", modalias, NULL);
+	struct kmod_list *found = NULL, *l;
+	GPtrArray *list;
+	int r;
+
+	if (!g_str_has_prefix(modalias, "pci:")) {
+		snprintf(why, why_size, "modalias '%s' is not a PCI modalias", modalias);
+		return -EINVAL;
+	}
+	r = kmod_module_new_from_lookup(mi->kmod, wanted, &found);
+	if (r < 0) {
+		snprintf(why, why_size, "module lookup of %s failed: %s", wanted, g_strerror(-r));
+		return r;
+	}
+	list = g_ptr_array_new_with_free_func((GDestroyNotify)variant_candidate_free);
+	kmod_list_foreach(l, found) {
+		struct kmod_module *mod = kmod_module_get_module(l);
+
+		g_ptr_array_add(list, make_candidate(mi, mod, wanted));
+		kmod_module_unref(mod);
+	}
+	kmod_module_unref_list(found);
+	*ret_list = list;
+	return 0;
+}
