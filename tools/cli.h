@@ -18,6 +18,7 @@ enum {
 struct cli {
 	struct vfr_ctx *ctx;
 	bool json;
+	int status; /* why cli_scan() returned NULL */
 };
 
 /* Prints "vfioreset: <message>" to stderr. */
@@ -26,8 +27,15 @@ void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Prints @root as JSON (pretty when stdout is a terminal) and a newline. */
 void cli_print_json(JsonNode *root);
 
-/* Scans the host; on failure prints why and returns NULL. */
-struct vfr_host *cli_scan(struct cli *cli);
+/*
+ * Checks that @argv are addresses, then scans the host; on failure prints
+ * why, sets cli->status and returns NULL.
+ */
+struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv);
 
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_variant(struct cli *cli, int argc, char **argv);
+
+/* Parses every address first (bad input before any work), then finds them. */
+struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status);

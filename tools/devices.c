@@ -25,6 +25,7 @@ struct facts {
 	int r_driver;
 	const char *driver;
 	enum vfr_driver_type driver_type;
+	enum vfr_driver_type_source driver_source;
 	int r_override;
 	const char *override;
 	int r_group, r_numa;
@@ -53,8 +54,10 @@ static void gather(struct vfr_device *dev, struct facts *f, bool names)
 	f->r_class = vfr_device_get_class(dev, &f->class_code);
 	f->r_revision = vfr_device_get_revision(dev, &f->revision);
 	f->r_driver = vfr_device_get_driver(dev, &f->driver);
-	if (f->r_driver == 0)
+	if (f->r_driver == 0) {
 		vfr_device_get_driver_type(dev, &f->driver_type);
+		vfr_device_get_driver_type_source(dev, &f->driver_source);
+	}
 	f->r_override = vfr_device_get_driver_override(dev, &f->override);
 	f->r_group = vfr_device_get_iommu_group(dev, &f->group);
 	f->r_numa = vfr_device_get_numa_node(dev, &f->numa);
@@ -124,6 +127,8 @@ static void build_device(JsonBuilder *b, const struct facts *f)
 	add_string(b, "driver", f->r_driver, f->driver);
 	add_string(b, "driver_type", f->r_driver,
 		   f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
+	add_string(b, "driver_type_source", f->r_driver,
+		   f->r_driver == 0 ? vfr_driver_type_source_to_string(f->driver_source) : NULL);
 	add_string(b, "driver_override", f->r_override, f->override);
 	add_int(b, "iommu_group", f->r_group, f->group);
 	add_int(b, "numa_node", f->r_numa, f->numa);
@@ -303,8 +308,9 @@ static void print_report(struct vfr_device *dev)
 	print_field("header:", "%s%s", vfr_header_type_to_string(f.header),
 		    f.multifunction ? ", multifunction" : "");
 	if (f.r_driver == 0)
-		print_field("driver:", "%s (%s)", f.driver ? f.driver : "-",
-			    vfr_driver_type_to_string(f.driver_type));
+		print_field("driver:", "%s (%s, by %s)", f.driver ? f.driver : "-",
+			    vfr_driver_type_to_string(f.driver_type),
+			    vfr_driver_type_source_to_string(f.driver_source));
 	if (f.r_override == 0)
 		print_field("driver override:", "%s", f.override ? f.override : "-");
 	if (f.r_group == 0)
@@ -351,9 +357,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		cli_error("list: unexpected argument '%s'", argv[0]);
 		return EXIT_USAGE;
 	}
-	host = cli_scan(cli);
+	host = cli_scan(cli, 0, NULL);
 	if (!host)
-		return EXIT_FAILED;
+		return cli->status;
 	n = vfr_host_get_n_devices(host);
 	{
 		g_autofree struct vfr_device **devs = g_new(struct vfr_device *, n + 1);
@@ -369,49 +375,46 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-int cmd_show(struct cli *cli, int argc, char **argv)
+struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status)
 {
-	g_autofree struct vfr_device **devs = NULL;
-	struct vfr_host *host;
-	int status = EXIT_OK;
+	struct vfr_device **devs = g_new0(struct vfr_device *, (size_t)argc + 1);
 
-	if (argc <= 0) {
-		cli_error("show: name at least one function (DDDD:BB:DD.F)");
-		return EXIT_USAGE;
-	}
-	/* Bad input is reported before any sysfs work is done. */
-	for (int i = 0; i < argc; i++) {
-		struct vfr_error *err = NULL;
-		struct vfr_address addr;
-
-		if (vfr_address_parse(argv[i], &addr, &err) < 0) {
-			cli_error("%s", vfr_error_get_message(err));
-			vfr_error_free(err);
-			return EXIT_USAGE;
-		}
-	}
-	host = cli_scan(cli);
-	if (!host)
-		return EXIT_FAILED;
-	devs = g_new0(struct vfr_device *, (size_t)argc + 1);
+	*ret_status = EXIT_OK;
 	for (int i = 0; i < argc; i++) {
 		struct vfr_error *err = NULL;
 
 		if (vfr_host_lookup(host, argv[i], &devs[i], &err) < 0) {
 			cli_error("%s", vfr_error_get_message(err));
 			vfr_error_free(err);
-			status = EXIT_USAGE;
+			*ret_status = EXIT_USAGE;
 		}
 	}
-	if (status == EXIT_OK) {
-		if (cli->json) {
-			print_json(devs, (size_t)argc);
-		} else {
-			for (int i = 0; i < argc; i++) {
-				if (i)
-					putchar('\n');
-				print_report(devs[i]);
-			}
+	if (*ret_status != EXIT_OK)
+		g_clear_pointer(&devs, g_free);
+	return devs;
+}
+
+int cmd_show(struct cli *cli, int argc, char **argv)
+{
+	g_autofree struct vfr_device **devs = NULL;
+	struct vfr_host *host;
+	int status;
+
+	if (argc <= 0) {
+		cli_error("show: name at least one function (DDDD:BB:DD.F)");
+		return EXIT_USAGE;
+	}
+	host = cli_scan(cli, argc, argv);
+	if (!host)
+		return cli->status;
+	devs = cli_lookup(host, argc, argv, &status);
+	if (devs && cli->json) {
+		print_json(devs, (size_t)argc);
+	} else if (devs) {
+		for (int i = 0; i < argc; i++) {
+			if (i)
+				putchar('\n');
+			print_report(devs[i]);
 		}
 	}
 	vfr_host_unref(host);

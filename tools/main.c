@@ -15,6 +15,7 @@
 #include "cli.h"
 
 static char *opt_root;
+static char *opt_modules_dir;
 static gboolean opt_json;
 static gboolean opt_version;
 static int opt_verbose;
@@ -28,6 +29,8 @@ static gboolean count_verbose(const char *name, const char *value, gpointer data
 static const GOptionEntry global_entries[] = {
 	{ "root", 'r', 0, G_OPTION_ARG_FILENAME, &opt_root,
 	  "Take /sys, /dev and /lib/modules below DIR (default: $VFIORESET_ROOT or /)", "DIR" },
+	{ "modules-dir", 'm', 0, G_OPTION_ARG_FILENAME, &opt_modules_dir,
+	  "Module index for variant lookups (default: ROOT/lib/modules/$(uname -r))", "DIR" },
 	{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "Print JSON", NULL },
 	{ "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK, count_verbose,
 	  "Log more (repeat for debug)", NULL },
@@ -45,6 +48,8 @@ struct command {
 static const struct command commands[] = {
 	{ "list", "", "List every PCI function with its driver, group and reset facts", cmd_list },
 	{ "show", "BDF...", "Show the facts of the given functions", cmd_show },
+	{ "variant", "BDF", "List the vfio drivers that could drive a function, best first",
+	  cmd_variant },
 };
 
 void cli_error(const char *fmt, ...)
@@ -69,14 +74,26 @@ void cli_print_json(JsonNode *root)
 	puts(text);
 }
 
-struct vfr_host *cli_scan(struct cli *cli)
+struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv)
 {
 	struct vfr_error *err = NULL;
 	struct vfr_host *host = NULL;
 
+	/* Bad input is reported before any sysfs work is done. */
+	for (int i = 0; i < argc; i++) {
+		struct vfr_address addr;
+
+		if (vfr_address_parse(argv[i], &addr, &err) < 0) {
+			cli_error("%s", vfr_error_get_message(err));
+			vfr_error_free(err);
+			cli->status = EXIT_USAGE;
+			return NULL;
+		}
+	}
 	if (vfr_host_scan(cli->ctx, &host, &err) < 0) {
 		cli_error("%s", vfr_error_get_message(err));
 		vfr_error_free(err);
+		cli->status = EXIT_FAILED;
 		return NULL;
 	}
 	return host;
@@ -157,6 +174,8 @@ int main(int argc, char **argv)
 		vfr_error_free(err);
 		return EXIT_USAGE;
 	}
+	if (opt_modules_dir)
+		vfr_ctx_set_modules_dir(cli.ctx, opt_modules_dir);
 	if (opt_verbose)
 		vfr_ctx_set_log_priority(cli.ctx, opt_verbose > 1 ? LOG_DEBUG : LOG_INFO);
 	else if (!getenv("VFIORESET_LOG"))
@@ -165,5 +184,6 @@ int main(int argc, char **argv)
 	r = cmd->run(&cli, argc - 1, argv + 1);
 	vfr_ctx_unref(cli.ctx);
 	g_free(opt_root);
+	g_free(opt_modules_dir);
 	return r;
 }

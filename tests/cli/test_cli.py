@@ -176,6 +176,9 @@ class Cli(unittest.TestCase):
         self.assertIsNone(host_bridge["parent"])
         self.assertEqual(devs["0000:00:1c.0"]["header_type"], "bridge")
         self.assertEqual(devs["0000:02:00.0"]["driver_type"], "pci-stub")
+        self.assertEqual(devs["0000:02:00.0"]["driver_type_source"], "name")
+        self.assertEqual(devs["0000:03:00.0"]["driver_type_source"], "vfio-dev")
+        self.assertEqual(host_bridge["driver_type_source"], "none")
         self.assertEqual(devs["0000:03:00.0"]["driver_type"], "vfio-variant")
         self.assertEqual(devs["0000:04:00.0"]["driver_type"], "xen-pciback")
 
@@ -205,7 +208,7 @@ class Cli(unittest.TestCase):
         self.assertIn("pm bus", row)
         p = run("--root", self.root, "show", "0000:01:00.1")
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("vfio-pci (vfio-pci)", p.stdout)
+        self.assertIn("vfio-pci (vfio-pci, by name)", p.stdout)
         self.assertIn("reset methods:   (none)", p.stdout)
         self.assertIn("parent:          0000:00:1c.0", p.stdout)
 
