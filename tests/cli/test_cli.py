@@ -181,6 +181,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(host_bridge["driver_type_source"], "none")
         self.assertEqual(devs["0000:03:00.0"]["driver_type"], "vfio-variant")
         self.assertEqual(devs["0000:04:00.0"]["driver_type"], "xen-pciback")
+        self.assertEqual(devs["0000:04:00.0"]["driver_type_source"], "name")
 
     def test_show_matches_list_and_keeps_order(self):
         listed = self.devices("list")

@@ -182,6 +182,25 @@ class Variant(unittest.TestCase):
                 self.assertIn(needle, p.stderr)
                 self.assertEqual(p.stdout, "")
 
+    def test_default_modules_dir_is_below_root(self):
+        """Without --modules-dir: ROOT/lib/modules/<running kernel's release>."""
+        root = os.path.join(self.tmp.name, "with-modules")
+        ini = os.path.join(self.tmp.name, "host.ini")
+        subprocess.run([MKFIXTURE, ini, root], check=True)
+        release = os.uname().release
+        subprocess.run([sys.executable, MKMODULES, root, release]
+                       + [f"{m}={','.join(a)}" for m, a in MODULES.items()], check=True)
+        p = run("--root", root, "--json", "variant", "0000:01:00.0")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        v = json.loads(p.stdout)
+        self.assertEqual(v["modules_dir"], os.path.join(root, "lib", "modules", release))
+        self.assertEqual(v["candidates"][0]["module"], "mlx5_vfio_pci")
+        devs = {d["address"]: d for d in json.loads(
+            run("--root", root, "--json", "list").stdout)["devices"]}
+        self.assertEqual(devs["0000:03:00.0"]["driver_type_source"], "module-alias")
+        self.assertEqual((devs["0000:04:00.0"]["driver_type"],
+                          devs["0000:04:00.0"]["driver_type_source"]), ("host", "module-alias"))
+
     def test_usage(self):
         self.assertEqual(run("--root", self.root, "variant").returncode, 2)
         self.assertEqual(run("--root", self.root, "variant", "01:00.0", "02:00.0").returncode, 2)
