@@ -302,18 +302,55 @@ static bool get_token(struct fx_parser *p, const char *group, const char *key,
 	return true;
 }
 
-static bool check_keys(struct fx_parser *p, const char *group, const char *const *allowed)
+/* Every key of @group is in @allowed or in @more (NULL: no more). */
+static bool check_keys(struct fx_parser *p, const char *group, const char *const *allowed,
+		       const char *const *more)
 {
 	g_auto(GStrv) keys = g_key_file_get_keys(p->kf, group, NULL, NULL);
 
 	for (char **k = keys; k && *k; k++) {
-		if (!g_strv_contains(allowed, *k)) {
+		if (!g_strv_contains(allowed, *k) && !(more && g_strv_contains(more, *k))) {
 			g_autofree char *known = g_strjoinv(", ", (char **)allowed);
+			g_autofree char *known_more =
+				more ? g_strjoinv(", ", (char **)more) : NULL;
 
-			return fx_fail(p, group, *k, "unknown key (known: %s)", known);
+			return fx_fail(p, group, *k, "unknown key (known: %s%s%s)", known,
+				       more ? ", " : "", more ? known_more : "");
 		}
 	}
 	return true;
+}
+
+bool fx_get(struct fx_parser *p, const char *group, const char *key, char **ret)
+{
+	return get(p, group, key, ret);
+}
+
+bool fx_get_bool(struct fx_parser *p, const char *group, const char *key, bool *ret)
+{
+	return get_bool(p, group, key, ret);
+}
+
+bool fx_get_int(struct fx_parser *p, const char *group, const char *key, int64_t min,
+		int64_t max, int *ret)
+{
+	return get_int(p, group, key, min, max, ret);
+}
+
+bool fx_get_hex(struct fx_parser *p, const char *group, const char *key, unsigned int digits,
+		bool required, uint32_t *ret)
+{
+	return get_hex(p, group, key, digits, required, ret);
+}
+
+bool fx_get_caps(struct fx_parser *p, const char *group, const char *key, unsigned int *ret)
+{
+	return get_tokens(p, group, key, cap_tokens, ret);
+}
+
+bool fx_check_keys(struct fx_parser *p, const char *group, const char *const *allowed)
+{
+	return check_keys(p, group, allowed, NULL);
 }
 
 /* A driver, module or file name that stays one path component. */
@@ -353,7 +390,7 @@ static bool parse_host(struct fx_parser *p, const char *group)
 	struct fixture *fx = p->fx;
 	g_autofree char *cpulist = NULL;
 
-	if (!check_keys(p, group, host_keys) ||
+	if (!check_keys(p, group, host_keys, NULL) ||
 	    !get_bool(p, group, "vfio_dev", &fx->vfio_dev) ||
 	    !get_bool(p, group, "power_state", &fx->power_state) ||
 	    !get_bool(p, group, "vfio_cdev", &fx->vfio_cdev) ||
@@ -377,6 +414,7 @@ struct fx_driver *fx_driver_get(struct fx_parser *p, const char *name)
 		drv = g_new0(struct fx_driver, 1);
 		drv->name = g_strdup(name);
 		drv->module = g_strdelimit(g_strdup(name), "-", '_');
+		drv->vfio = -1;
 		drv->devs = g_ptr_array_new();
 		g_ptr_array_add(p->fx->drivers, drv);
 		g_hash_table_insert(p->drivers, drv->name, drv);
@@ -392,7 +430,7 @@ static bool parse_driver(struct fx_parser *p, const char *group, const char *nam
 
 	if (!valid_name(name))
 		return fx_fail(p, group, NULL, "'%s' is not a driver name", name);
-	if (!check_keys(p, group, driver_keys) || !get(p, group, "module", &module) ||
+	if (!check_keys(p, group, driver_keys, fx_mock_driver_keys) || !get(p, group, "module", &module) ||
 	    !get_bool(p, group, "builtin", &builtin))
 		return false;
 	if (module && builtin)
@@ -407,7 +445,7 @@ static bool parse_driver(struct fx_parser *p, const char *group, const char *nam
 	}
 	if (builtin)
 		g_clear_pointer(&drv->module, g_free);
-	return true;
+	return fx_parse_mock_driver(p, group, drv);
 }
 
 static bool parse_rootbus(struct fx_parser *p, const char *group, const char *name)
@@ -428,7 +466,7 @@ static bool parse_rootbus(struct fx_parser *p, const char *group, const char *na
 	if (!g_hash_table_insert(p->rootbuses, rb->name, rb))
 		return fx_fail(p, group, NULL,
 			       "the same root bus as another [root-bus] section");
-	if (!check_keys(p, group, rootbus_keys) ||
+	if (!check_keys(p, group, rootbus_keys, NULL) ||
 	    !get(p, group, "parent", &rb->parent_addr))
 		return false;
 	return true;
@@ -497,7 +535,7 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	g_autofree char *power_state = NULL;
 	bool b;
 
-	if (!check_keys(p, group, device_keys) || !parse_kind(p, group, d))
+	if (!check_keys(p, group, device_keys, fx_mock_device_keys) || !parse_kind(p, group, d))
 		return false;
 	ki = &fx_kinds[d->kind];
 	if (!get_hex(p, group, "vendor", 4, true, &vendor) ||
@@ -612,7 +650,7 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	default:
 		break;
 	}
-	return true;
+	return fx_parse_mock_device(p, group, d);
 }
 
 static bool parse_device(struct fx_parser *p, const char *group, const char *addr)
@@ -678,11 +716,14 @@ static bool parse_sections(struct fx_parser *p)
 		} else if (g_str_has_prefix(name, "root-bus ")) {
 			if (!parse_rootbus(p, name, name + 9))
 				return false;
+		} else if (g_str_has_prefix(name, "fault ")) {
+			if (!fx_parse_fault(p, name, name + 6))
+				return false;
 		} else {
 			return fx_fail(
 				p, name, NULL,
 				"unknown section (known: [host], [device ADDRESS], "
-				"[driver NAME], [root-bus DOMAIN:BUS])");
+				"[driver NAME], [root-bus DOMAIN:BUS], [fault NAME])");
 		}
 	}
 	return true;
@@ -711,6 +752,7 @@ struct fixture *fixture_load(const char *file, GError **error)
 	fx->rootbuses = g_ptr_array_new();
 	fx->drivers = g_ptr_array_new();
 	fx->groups = g_ptr_array_new();
+	fx->faults = g_ptr_array_new_with_free_func(g_free);
 	p.drivers = g_hash_table_new(g_str_hash, g_str_equal);
 	p.rootbuses = g_hash_table_new(g_str_hash, g_str_equal);
 
@@ -722,7 +764,7 @@ struct fixture *fixture_load(const char *file, GError **error)
 		ok = fx_fail(&p, NULL, NULL, "%s", err->message);
 	} else {
 		ok = check_duplicate_sections(&p, text) && parse_sections(&p) &&
-		     fx_resolve(&p);
+		     fx_resolve(&p) && fx_resolve_mock(&p);
 	}
 	g_hash_table_unref(p.drivers);
 	g_hash_table_unref(p.rootbuses);
@@ -733,8 +775,16 @@ struct fixture *fixture_load(const char *file, GError **error)
 	return fx;
 }
 
-static void dev_free(struct fx_dev *d)
+void fx_dev_free(struct fx_dev *d)
 {
+	if (!d)
+		return;
+	g_free(d->probed_reset_method);
+	g_free(d->stale_reset_method);
+	g_free(d->reset_errno);
+	g_free(d->reset_latency);
+	g_free(d->reset_hang);
+	g_free(d->vf_reset_method);
 	g_free(d->section);
 	g_free(d->driver);
 	g_free(d->driver_override);
@@ -755,7 +805,7 @@ void fixture_free(struct fixture *fx)
 	if (!fx)
 		return;
 	for (size_t i = 0; i < fx->devs->len; i++)
-		dev_free(fx->devs->pdata[i]);
+		fx_dev_free(fx->devs->pdata[i]);
 	for (size_t i = 0; i < fx->rootbuses->len; i++) {
 		struct fx_rootbus *rb = fx->rootbuses->pdata[i];
 
@@ -769,6 +819,7 @@ void fixture_free(struct fixture *fx)
 
 		g_free(drv->name);
 		g_free(drv->module);
+		g_free(drv->ids);
 		g_ptr_array_unref(drv->devs);
 		g_free(drv);
 	}
@@ -782,6 +833,7 @@ void fixture_free(struct fixture *fx)
 	g_ptr_array_unref(fx->rootbuses);
 	g_ptr_array_unref(fx->drivers);
 	g_ptr_array_unref(fx->groups);
+	g_ptr_array_unref(fx->faults);
 	g_hash_table_unref(fx->by_addr);
 	g_free(fx->cpulist);
 	g_free(fx);

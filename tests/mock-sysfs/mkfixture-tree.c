@@ -533,6 +533,33 @@ static void write_dev(struct writer *w)
 	close(vfd);
 }
 
+/*
+ * For the mock harness: the VF each SR-IOV PF shows when VFs are enabled at
+ * run time, as a function directory below .vfr-mock/sriov/PF/template. Its
+ * links have the "../" count of the place where VFs appear, beside the PF.
+ */
+static void write_vf_templates(struct writer *w)
+{
+	const struct fixture *fx = w->fx;
+
+	for (size_t i = 0; i < fx->devs->len && !w->err; i++) {
+		const struct fx_dev *pf = fx->devs->pdata[i];
+		struct fx_dev *t = fx_vf_template(pf);
+		g_autofree char *sub = NULL;
+
+		if (!t)
+			continue;
+		sub = g_strconcat(".vfr-mock/sriov/", pf->addr, NULL);
+		t->path = g_strconcat(sub, "/template", NULL);
+		make_dir(w, w->outfd, "", ".vfr-mock");
+		make_dir(w, w->outfd, "", ".vfr-mock/sriov");
+		make_dir(w, w->outfd, "", sub);
+		make_dir(w, w->outfd, "", t->path);
+		write_device(w, t);
+		fx_dev_free(t);
+	}
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type,
 			struct FTW *ftw)
 {
@@ -544,7 +571,7 @@ static int remove_entry(const char *path, const struct stat *st, int type,
 /* OUTDIR must be new or empty; --force replaces only what this program writes. */
 static bool prepare_outdir(struct writer *w, bool force)
 {
-	static const char *const ours[] = { "sys", "dev" };
+	static const char *const ours[] = { "sys", "dev", ".vfr-mock" };
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GDir) dir = NULL;
 
@@ -559,7 +586,7 @@ static bool prepare_outdir(struct writer *w, bool force)
 	if (g_dir_read_name(dir) && !force) {
 		g_set_error(
 			&w->err, FX_ERROR, FX_ERROR_DESC,
-			"%s exists and is not empty (--force replaces its sys and dev)",
+			"%s exists and is not empty (--force replaces its sys, dev and .vfr-mock)",
 			w->outdir);
 		return false;
 	}
@@ -621,6 +648,9 @@ bool fixture_write(const struct fixture *fx, const char *outdir, bool force,
 				write_group(&w, g);
 		}
 		write_dev(&w);
+		write_vf_templates(&w);
+		if (!w.err)
+			fx_mock_write_state(fx, outdir, &w.err);
 	}
 	if (w.outfd >= 0)
 		close(w.outfd);

@@ -132,6 +132,17 @@ struct fx_dev {
 	int total_vfs; /* total_vfs=, -1: derived */
 	char *parent_addr, *physfn_addr;
 
+	/* Kernel behaviour for the mock harness (mkfixture-mock.c), comma lists */
+	char *probed_reset_method; /* NULL: reset_method without the stale ones */
+	char *stale_reset_method;
+	char *reset_errno;   /* "flr:EIO,pm:ENOTTY" */
+	char *reset_latency; /* "*:100" or "flr:100,pm:10" */
+	char *reset_hang;    /* "*" or "flr,bus" */
+	/* A PF: what a VF enabled at run time looks like */
+	int vf_device_key;     /* vf_device=, -1: derived */
+	int vf_caps;	       /* vf_caps=, -1: derived */
+	char *vf_reset_method; /* vf_reset_method= as written, NULL: derived */
+
 	/* Resolved by fixture_load() */
 	size_t index;		    /* position in address order */
 	struct fx_dev *parent;	    /* upstream bridge, NULL on a root bus */
@@ -165,6 +176,8 @@ struct fx_rootbus {
 struct fx_driver {
 	char *name;
 	char *module;	 /* NULL: built in */
+	char *ids;	 /* ids=, normalized; NULL: the ids of its functions */
+	int vfio;	 /* vfio=, -1: a name with "vfio" */
 	bool needed;	 /* a function is bound or a [driver] section exists */
 	GPtrArray *devs; /* bound functions in address order */
 };
@@ -186,6 +199,7 @@ struct fixture {
 	GPtrArray *rootbuses; /* struct fx_rootbus, name order */
 	GPtrArray *drivers;   /* struct fx_driver, name order */
 	GPtrArray *groups;    /* struct fx_group, number order */
+	GPtrArray *faults;    /* [fault] sections as lines of the faults file */
 	bool any_vfio;
 };
 
@@ -209,6 +223,9 @@ void fixture_free(struct fixture *fx);
 /* The kernel's spelling ("0000:00:1c.0", "10000:e0:06.0"; any case) is an address. */
 bool fx_parse_address(const char *text, struct fx_dev *d);
 
+/* The kernel's reset method names, in its priority order. */
+extern const char *const fx_reset_methods[];
+
 /* What mkfixture-desc.c hands to mkfixture-resolve.c */
 struct fx_parser {
 	const char *file;
@@ -222,6 +239,28 @@ struct fx_parser {
 bool fx_fail(struct fx_parser *p, const char *section, const char *key, const char *fmt,
 	     ...) G_GNUC_PRINTF(4, 5);
 struct fx_driver *fx_driver_get(struct fx_parser *p, const char *name);
+
+/* Value accessors of mkfixture-desc.c, for mkfixture-mock.c */
+bool fx_get(struct fx_parser *p, const char *group, const char *key, char **ret);
+bool fx_get_bool(struct fx_parser *p, const char *group, const char *key, bool *ret);
+bool fx_get_int(struct fx_parser *p, const char *group, const char *key, int64_t min,
+		int64_t max, int *ret);
+bool fx_get_hex(struct fx_parser *p, const char *group, const char *key, unsigned int digits,
+		bool required, uint32_t *ret);
+bool fx_get_caps(struct fx_parser *p, const char *group, const char *key, unsigned int *ret);
+bool fx_check_keys(struct fx_parser *p, const char *group, const char *const *allowed);
+
+/* mkfixture-mock.c: the mock harness's keys and its state below OUTDIR/.vfr-mock */
+extern const char *const fx_mock_device_keys[];
+extern const char *const fx_mock_driver_keys[];
+bool fx_parse_mock_device(struct fx_parser *p, const char *group, struct fx_dev *d);
+bool fx_parse_mock_driver(struct fx_parser *p, const char *group, struct fx_driver *drv);
+bool fx_parse_fault(struct fx_parser *p, const char *group, const char *name);
+bool fx_resolve_mock(struct fx_parser *p);
+/* The VF a PF shows when VFs are enabled at run time (freed with fx_dev_free). */
+struct fx_dev *fx_vf_template(const struct fx_dev *pf);
+void fx_dev_free(struct fx_dev *d);
+bool fx_mock_write_state(const struct fixture *fx, const char *outdir, GError **error);
 
 /* mkfixture-resolve.c: the checks and facts that span sections. */
 bool fx_resolve(struct fx_parser *p);

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 	g_autofree char *seed = NULL;
 	GOptionEntry entries[] = {
 		{ "force", 'f', 0, G_OPTION_ARG_NONE, &force,
-		  "Replace OUTDIR/sys and OUTDIR/dev when OUTDIR is not empty", NULL },
+		  "Replace OUTDIR/sys, OUTDIR/dev and OUTDIR/.vfr-mock when OUTDIR is not empty", NULL },
 		{ "synthesize", 0, 0, G_OPTION_ARG_INT64, &synth,
 		  "Print the description of a plausible host of N functions", "N" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed,

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * reset_method and reset, as drivers/pci/pci.c and pci-sysfs.c have them:
+ * reset_method takes known, supported names (else EINVAL and the list stays),
+ * "default" re-probes, the empty string disables resets; reset runs the
+ * methods of the list in order, ENOTTY from one moves on to the next and any
+ * other error stops. What each method does on this function (its probe
+ * result, a stale entry, an errno, a latency, a hang) comes from the
+ * function's line in .vfr-mock/devices.
+ */
+#include "kernel.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "errnames.h"
+
+#define NUM_RESET_METHODS 8 /* PCI_NUM_RESET_METHODS: seven and the terminator */
+
+static const char *const methods[] = {
+	"device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus", NULL,
+};
+
+struct behaviour {
+	bool found;
+	char probed[256]; /* comma lists */
+	char stale[256];
+	char errnos[512];
+	char latency[512];
+	char hang[256];
+};
+
+static void take(const char *word, const char *key, char *out, size_t size)
+{
+	size_t len = strlen(key);
+
+	if (strncmp(word, key, len) == 0 && word[len] == '=')
+		snprintf(out, size, "%s", word + len + 1);
+}
+
+static void behaviour_of(struct kctx *k, const char *addr, struct behaviour *b)
+{
+	char line[4096], key[64];
+	size_t klen = (size_t)snprintf(key, sizeof(key), "%s ", addr);
+	int fd = openat(k->root, ".vfr-mock/devices", O_RDONLY | O_CLOEXEC);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	memset(b, 0, sizeof(*b));
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while (!b->found && fgets(line, sizeof(line), f)) {
+		char *save = NULL;
+
+		if (strncmp(line, key, klen) != 0)
+			continue;
+		b->found = true;
+		line[strcspn(line, "\n")] = '\0';
+		for (char *w = strtok_r(line + klen, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save)) {
+			take(w, "probed_reset_method", b->probed, sizeof(b->probed));
+			take(w, "stale_reset_method", b->stale, sizeof(b->stale));
+			take(w, "reset_errno", b->errnos, sizeof(b->errnos));
+			take(w, "reset_latency_ms", b->latency, sizeof(b->latency));
+			take(w, "reset_hang", b->hang, sizeof(b->hang));
+		}
+	}
+	fclose(f);
+}
+
+/* @name in a comma list; "*" is every name. */
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if ((n == len && strncmp(p, name, len) == 0) || (n == 1 && *p == '*'))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+/* The value of @method in "flr:EIO,*:ENOTTY"; the method's own entry wins over "*". */
+static bool method_value(const char *list, const char *method, char *out, size_t size)
+{
+	size_t len = strlen(method);
+	bool found = false;
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		const char *colon = memchr(p, ':', n);
+
+		if (colon && (((size_t)(colon - p) == len && strncmp(p, method, len) == 0) ||
+			      (!found && colon - p == 1 && *p == '*'))) {
+			snprintf(out, size, "%.*s", (int)(n - (size_t)(colon + 1 - p)), colon + 1);
+			found = true;
+			if (*p != '*')
+				return true;
+		}
+		p += n + (p[n] == ',');
+	}
+	return found;
+}
+
+static bool known(const char *name)
+{
+	for (const char *const *m = methods; *m; m++)
+		if (strcmp(*m, name) == 0)
+			return true;
+	return false;
+}
+
+/* Whether the method's probe succeeds now (a stale entry's does not). */
+static bool supported(const struct behaviour *b, const char *current, const char *name)
+{
+	char list[512], *save = NULL;
+
+	if (b->found)
+		return in_list(b->probed, name) && !in_list(b->stale, name);
+	/* No description: what is listed is all we know works. */
+	snprintf(list, sizeof(list), "%s", current);
+	for (char *w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		if (strcmp(w, name) == 0)
+			return true;
+	return false;
+}
+
+static char *strim(char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+int k_reset_method(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
+{
+	char current[512], options[4096], list[512] = "", text[520];
+	struct behaviour b;
+	char *rest, *name;
+	int n = 0;
+
+	if (k_attr(k, d, "reset_method", current, sizeof(current)) < 0)
+		current[0] = '\0';
+	behaviour_of(k, d->addr, &b);
+	if (k_streq(buf, len, "")) {
+		/* "All device reset methods disabled by user" */
+	} else if (k_streq(buf, len, "default")) {
+		/* pci_init_reset_methods(): probe again. */
+		snprintf(list, sizeof(list), "%s", b.found ? b.probed : current);
+		for (char *c = list; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+	} else {
+		if (len >= sizeof(options))
+			return -EINVAL;
+		memcpy(options, buf, len);
+		options[len] = '\0';
+		rest = options;
+		while ((name = strsep(&rest, " "))) {
+			if (k_streq(name, strlen(name), ""))
+				continue;
+			name = strim(name);
+			/* "Invalid reset method" / "Unsupported reset method": the list stays. */
+			if (!known(name) || !supported(&b, current, name) ||
+			    n == NUM_RESET_METHODS - 1)
+				return -EINVAL;
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 n ? " " : "", name);
+			n++;
+		}
+	}
+	snprintf(text, sizeof(text), "%s%s", list, list[0] ? "\n" : "");
+	journal(k->r, "reset_method %s %s", d->addr, list[0] ? list : "-");
+	return k_attr_put(k, d, "reset_method", text);
+}
+
+int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
+{
+	char list[512], value[64], *save = NULL;
+	struct behaviour b;
+	unsigned long val;
+	int devfd, ret = -ENOTTY;
+
+	if (k_strtoul(buf, len, &val) < 0 || val != 1)
+		return -EINVAL;
+	if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0)
+		list[0] = '\0';
+	behaviour_of(k, d->addr, &b);
+	/*
+	 * A reset takes as long as it takes without holding up the rest of the
+	 * simulated kernel; the device lock orders resets of one function.
+	 */
+	k_unlock(k);
+	devfd = openat(k->root, d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (devfd >= 0)
+		while (flock(devfd, LOCK_EX) < 0 && errno == EINTR)
+			;
+	if (!list[0])
+		journal(k->r, "reset %s - ENOTTY", d->addr); /* pci_reset_supported() */
+	for (char *m = strtok_r(list, " ", &save); m; m = strtok_r(NULL, " ", &save)) {
+		int res = 0;
+
+		if (b.found && !supported(&b, "", m)) {
+			res = ENOTTY; /* a stale entry: the method's probe fails now */
+		} else {
+			if (method_value(b.latency, m, value, sizeof(value)))
+				kernel_delay(atol(value));
+			if (in_list(b.hang, m)) {
+				journal(k->r, "reset %s %s hang", d->addr, m);
+				kernel_delay(-1);
+			}
+			if (method_value(b.errnos, m, value, sizeof(value)))
+				res = vfr_errno_parse(value);
+		}
+		if (res && vfr_errno_name(res))
+			journal(k->r, "reset %s %s %s", d->addr, m, vfr_errno_name(res));
+		else if (res)
+			journal(k->r, "reset %s %s %d", d->addr, m, res);
+		else
+			journal(k->r, "reset %s %s ok", d->addr, m);
+		if (res != ENOTTY) {
+			ret = -res;
+			break;
+		}
+	}
+	if (devfd >= 0)
+		close(devfd);
+	return ret;
+}

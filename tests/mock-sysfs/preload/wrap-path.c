@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Path calls that do not open: the stat family (glibc 2.33+ exports stat,
+ * fstatat and their 64-bit names itself; older binaries call __xstat and
+ * friends), statx, access, readlink, realpath, mkdir, unlink, rmdir, chdir,
+ * and uname (a fixture may name its kernel release for libkmod).
+ */
+#include "preload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+/*
+ * The body of a wrapper: @pass when the path is not ours, @ours (using
+ * q.dirfd and q.path) after the vanish and fault checks for @op.
+ */
+#define PATH_CALL(dirfd, path, op, fail, pass, ours)                 \
+	do {                                                         \
+		struct req q;                                        \
+		int c_ = classify((dirfd), (path), &q), e_;          \
+		__typeof__(pass) r_;                                 \
+                                                                     \
+		if (c_ == 0)                                         \
+			return (pass);                               \
+		if (c_ < 0)                                          \
+			return (fail);                               \
+		if ((e_ = pre_op(&q, (op)))) {                       \
+			errno = e_;                                  \
+			return (fail);                               \
+		}                                                    \
+		vfr_busy++;                                          \
+		r_ = (ours);                                         \
+		e_ = errno;                                          \
+		vfr_busy--;                                          \
+		errno = e_;                                          \
+		return r_;                                           \
+	} while (0)
+
+VFR_EXPORT int stat(const char *path, struct stat *st)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(stat)(path, st),
+		  fstatat(q.dirfd, q.path, st, 0));
+}
+
+VFR_EXPORT int stat64(const char *path, struct stat64 *st)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(stat64)(path, st),
+		  fstatat64(q.dirfd, q.path, st, 0));
+}
+
+VFR_EXPORT int lstat(const char *path, struct stat *st)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(lstat)(path, st),
+		  fstatat(q.dirfd, q.path, st, AT_SYMLINK_NOFOLLOW));
+}
+
+VFR_EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(lstat64)(path, st),
+		  fstatat64(q.dirfd, q.path, st, AT_SYMLINK_NOFOLLOW));
+}
+
+VFR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	/* fstatat(fd, "", AT_EMPTY_PATH) is fstat(fd): no path to redirect. */
+	if (!*path)
+		return REAL(fstatat)(dirfd, path, st, flags);
+	PATH_CALL(dirfd, path, OP_STAT, -1, REAL(fstatat)(dirfd, path, st, flags),
+		  REAL(fstatat)(q.dirfd, q.path, st, flags));
+}
+
+VFR_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	if (!*path)
+		return REAL(fstatat64)(dirfd, path, st, flags);
+	PATH_CALL(dirfd, path, OP_STAT, -1, REAL(fstatat64)(dirfd, path, st, flags),
+		  REAL(fstatat64)(q.dirfd, q.path, st, flags));
+}
+
+/* The pre-2.33 names; _STAT_VER is 1 on x86_64 and struct stat is the kernel's. */
+VFR_EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return stat(path, st);
+}
+
+VFR_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+	(void)ver;
+	return stat64(path, st);
+}
+
+VFR_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return lstat(path, st);
+}
+
+VFR_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+	(void)ver;
+	return lstat64(path, st);
+}
+
+VFR_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
+{
+	(void)ver;
+	return fstatat(dirfd, path, st, flags);
+}
+
+VFR_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	(void)ver;
+	return fstatat64(dirfd, path, st, flags);
+}
+
+VFR_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
+		     struct statx *stx)
+{
+	if (!*path)
+		return REAL(statx)(dirfd, path, flags, mask, stx);
+	PATH_CALL(dirfd, path, OP_STAT, -1, REAL(statx)(dirfd, path, flags, mask, stx),
+		  REAL(statx)(q.dirfd, q.path, flags, mask, stx));
+}
+
+VFR_EXPORT int access(const char *path, int mode)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(access)(path, mode),
+		  faccessat(q.dirfd, q.path, mode, 0));
+}
+
+VFR_EXPORT int eaccess(const char *path, int mode)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(eaccess)(path, mode),
+		  faccessat(q.dirfd, q.path, mode, AT_EACCESS));
+}
+
+VFR_EXPORT int euidaccess(const char *path, int mode)
+{
+	return eaccess(path, mode);
+}
+
+VFR_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	PATH_CALL(dirfd, path, OP_STAT, -1, REAL(faccessat)(dirfd, path, mode, flags),
+		  REAL(faccessat)(q.dirfd, q.path, mode, flags));
+}
+
+VFR_EXPORT ssize_t getxattr(const char *path, const char *name, void *value, size_t size)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(getxattr)(path, name, value, size),
+		  REAL(getxattr)(q.path,
+				 name, value, size));
+}
+
+VFR_EXPORT ssize_t lgetxattr(const char *path, const char *name, void *value, size_t size)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(lgetxattr)(path, name, value, size),
+		  REAL(lgetxattr)(q.path,
+				  name, value, size));
+}
+
+VFR_EXPORT ssize_t listxattr(const char *path, char *list, size_t size)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(listxattr)(path, list, size),
+		  REAL(listxattr)(q.path,
+				  list, size));
+}
+
+VFR_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(llistxattr)(path, list, size),
+		  REAL(llistxattr)(q.path,
+				   list, size));
+}
+
+VFR_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	PATH_CALL(AT_FDCWD, path, OP_READLINK, -1, REAL(readlink)(path, buf, size),
+		  readlinkat(q.dirfd, q.path, buf, size));
+}
+
+VFR_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	PATH_CALL(dirfd, path, OP_READLINK, -1, REAL(readlinkat)(dirfd, path, buf, size),
+		  REAL(readlinkat)(q.dirfd, q.path, buf, size));
+}
+
+VFR_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return readlink(path, buf, size);
+}
+
+VFR_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t size,
+				    size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return readlinkat(dirfd, path, buf, size);
+}
+
+/* The fixture's canonical path with the root taken off: "/sys/devices/...". */
+static char *realpath_trapped(struct req *q, char *resolved)
+{
+	char canon[PATH_MAX];
+	const char *shown = canon;
+	size_t len;
+	int e;
+
+	if ((e = pre_op(q, OP_READLINK))) {
+		errno = e;
+		return NULL;
+	}
+	vfr_busy++;
+	if (!REAL(realpath)(q->path, canon)) {
+		e = errno;
+		vfr_busy--;
+		errno = e;
+		return NULL;
+	}
+	vfr_busy--;
+	if (strncmp(canon, q->r.path, q->r.len) == 0 &&
+	    (canon[q->r.len] == '/' || canon[q->r.len] == '\0'))
+		shown = canon[q->r.len] ? canon + q->r.len : "/";
+	len = strlen(shown);
+	if (!resolved && !(resolved = malloc(len + 1)))
+		return NULL;
+	memcpy(resolved, shown, len + 1);
+	return resolved;
+}
+
+VFR_EXPORT char *realpath(const char *path, char *resolved)
+{
+	struct req q;
+	int c = classify(AT_FDCWD, path, &q);
+
+	if (c == 0)
+		return REAL(realpath)(path, resolved);
+	if (c < 0)
+		return NULL;
+	/* Relative to a trapped working directory: make it absolute first. */
+	if (q.path[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) || !path_join(cwd, path, q.real)) {
+			errno = ENAMETOOLONG;
+			return NULL;
+		}
+		q.path = q.real;
+	}
+	return realpath_trapped(&q, resolved);
+}
+
+VFR_EXPORT char *__realpath_chk(const char *path, char *resolved, size_t resolvedlen)
+{
+	if (resolvedlen < PATH_MAX)
+		abort();
+	return realpath(path, resolved);
+}
+
+VFR_EXPORT char *canonicalize_file_name(const char *path)
+{
+	return realpath(path, NULL);
+}
+
+VFR_EXPORT int mkdir(const char *path, mode_t mode)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(mkdir)(path, mode),
+		  mkdirat(q.dirfd, q.path, mode));
+}
+
+VFR_EXPORT int unlink(const char *path)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(unlink)(path), unlinkat(q.dirfd, q.path, 0));
+}
+
+VFR_EXPORT int rmdir(const char *path)
+{
+	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(rmdir)(path),
+		  unlinkat(q.dirfd, q.path, AT_REMOVEDIR));
+}
+
+VFR_EXPORT int chdir(const char *path)
+{
+	struct req q;
+	int c = classify(AT_FDCWD, path, &q), r, e;
+
+	if (c == 0) {
+		r = REAL(chdir)(path);
+		if (r == 0 && !vfr_busy)
+			vfr_cwd_trapped = 0;
+		return r;
+	}
+	if (c < 0)
+		return -1;
+	if ((e = pre_op(&q, OP_STAT))) {
+		errno = e;
+		return -1;
+	}
+	r = REAL(chdir)(q.path);
+	if (r == 0)
+		vfr_cwd_trapped = 1;
+	return r;
+}
+
+VFR_EXPORT int fchdir(int fd)
+{
+	int r = REAL(fchdir)(fd);
+
+	if (r == 0 && !vfr_busy)
+		vfr_cwd_trapped = fdt_has(fd);
+	return r;
+}
+
+/* ROOT/.vfr-mock/release, when a fixture has one, is the running kernel's release. */
+VFR_EXPORT int uname(struct utsname *buf)
+{
+	struct vfr_root r;
+	char path[PATH_MAX], release[sizeof(buf->release)];
+	int ret = REAL(uname)(buf), e = errno;
+	FILE *f;
+
+	if (ret < 0 || vfr_busy || !root_get(&r))
+		return ret;
+	if (snprintf(path, sizeof(path), "%s/.vfr-mock/release", r.path) >= (int)sizeof(path))
+		return ret;
+	vfr_busy++;
+	f = REAL(fopen)(path, "re");
+	if (f) {
+		if (fgets(release, sizeof(release), f)) {
+			release[strcspn(release, "\n")] = '\0';
+			if (release[0])
+				snprintf(buf->release, sizeof(buf->release), "%s", release);
+		}
+		fclose(f);
+	}
+	vfr_busy--;
+	errno = e;
+	return ret;
+}
