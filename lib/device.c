@@ -232,6 +232,9 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 		return -EIO;
 	if (dev->host->cached_dev == dev) {
 		r = sysfs_readlink(dev->host->cached_fd, name, target, sizeof(target));
+		/* A missing link below a removed directory means the function is gone. */
+		if (r == -ENOENT && sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0)
+			r = -ENODEV;
 	} else {
 		/* One link does not warrant opening the directory (the SR-IOV index reads them all). */
 		g_autofree char *path = g_build_filename(dev->syspath, name, NULL);
