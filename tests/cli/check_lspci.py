@@ -10,32 +10,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "vm"))
+from lspci_decode import lspci_blocks, lspci_capabilities  # noqa: E402
+
 VFIORESET = os.environ["VFIORESET"]
 MKFIXTURE = os.environ["VFR_MKFIXTURE"]
 FIXTURES = os.environ["VFR_FIXTURES"]
 
 
-def lspci_blocks(root):
-    """address -> the text of its `lspci -vvv` block."""
-    out = subprocess.run(["lspci", "-D", "-vvv", "-nn", "-A", "linux-sysfs", "-O",
-                          f"sysfs.path={root}/sys/bus/pci"],
-                         check=True, capture_output=True, text=True).stdout
-    blocks = {}
-    for block in out.split("\n\n"):
-        if block.strip():
-            blocks[block.split()[0]] = block
-    return blocks
-
-
-def lspci_capabilities(block):
-    pm = re.search(r"Power Management.*?Status: D\d\s+NoSoftRst([+-])", block, re.S)
-    return {
-        "flr": "FLReset+" in block,
-        "af_flr": bool(re.search(r"AFCap:\s+TP\+\s+FLR\+", block)),
-        "pm_reset": bool(pm and pm.group(1) == "-"),
-        "acs": "Access Control Services" in block,
-        "sriov": "Single Root I/O Virtualization" in block,
-    }
+def lspci_output(root):
+    """`lspci -vvv` of the tree below @root."""
+    return subprocess.run(["lspci", "-D", "-vvv", "-nn", "-A", "linux-sysfs", "-O",
+                           f"sysfs.path={root}/sys/bus/pci"],
+                          check=True, capture_output=True, text=True).stdout
 
 
 def lspci_ids(block):
@@ -49,7 +36,7 @@ def lspci_ids(block):
 def compare(name, root):
     data = json.loads(subprocess.run([VFIORESET, "--root", root, "--json", "list"], check=True,
                                      capture_output=True, text=True).stdout)
-    blocks = lspci_blocks(root)
+    blocks = lspci_blocks(lspci_output(root))
     mismatches, compared = [], 0
     if sorted(blocks) != sorted(d["address"] for d in data["devices"]):
         mismatches.append(f"{name}: lspci and vfioreset list different functions")

@@ -22,6 +22,10 @@ import subprocess
 import sys
 import traceback
 
+# Run with -I (isolated), which leaves the script's own directory off the path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lspci_decode import lspci_blocks, lspci_capabilities  # noqa: E402
+
 VFIORESET = "/usr/bin/vfioreset"
 LSPCI = "/usr/bin/lspci"
 SYSPCI = "/sys/bus/pci/devices"
@@ -141,27 +145,12 @@ def vfioreset_json(*args):
     return json.loads(p.stdout)
 
 
-def lspci_blocks():
+def guest_lspci_blocks():
     """address -> its `lspci -D -vvv -nn` block, from the guest's own lspci."""
     p = run([LSPCI, "-D", "-vvv", "-nn"])
     if p.returncode != 0:
         raise RuntimeError(f"lspci exited {p.returncode}: {p.stderr.strip()}")
-    blocks = {}
-    for block in p.stdout.split("\n\n"):
-        if block.strip():
-            blocks[block.split()[0]] = block
-    return blocks
-
-
-def lspci_capabilities(block):
-    pm = re.search(r"Power Management.*?Status: D\d\s+NoSoftRst([+-])", block, re.S)
-    return {
-        "flr": "FLReset+" in block,
-        "af_flr": bool(re.search(r"AFCap:\s+TP\+\s+FLR\+", block)),
-        "pm_reset": bool(pm and pm.group(1) == "-"),
-        "acs": "Access Control Services" in block,
-        "sriov": "Single Root I/O Virtualization" in block,
-    }
+    return lspci_blocks(p.stdout)
 
 
 # --- scenarios --------------------------------------------------------------
@@ -228,7 +217,7 @@ def scenario_capabilities():
     """(2) Capabilities and ids agree with the guest's `lspci -vvv`."""
     sc = Scenario("capabilities")
     data = vfioreset_json("list")
-    blocks = lspci_blocks()
+    blocks = guest_lspci_blocks()
     if sorted(blocks) != sorted(d["address"] for d in data["devices"]):
         listed = [d["address"] for d in data["devices"]]
         sc.fail(f"lspci shows {sorted(blocks)}, vfioreset {listed}")
