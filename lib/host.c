@@ -113,9 +113,13 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 
 	if (ctx->sys_fd < 0)
 		return error_set(reterr, -ENOENT, NULL, "%s has no sys directory", ctx->root);
-	r = sysfs_list(ctx->sys_fd, DEVICES_DIR, &names, &n_names);
-	if (r >= 0)
-		r = sysfs_open_dir(ctx->sys_fd, DEVICES_DIR, &dfd);
+	/* One open: the listing and every link read go through the same fd. */
+	r = sysfs_open_dir(ctx->sys_fd, DEVICES_DIR, &dfd);
+	if (r >= 0) {
+		r = sysfs_list(dfd, ".", &names, &n_names);
+		if (r < 0)
+			close(dfd);
+	}
 	if (r < 0)
 		return error_set(reterr, r, NULL, "cannot list %s%ssys/" DEVICES_DIR ": %s",
 				 ctx->root, g_str_has_suffix(ctx->root, "/") ? "" : "/",

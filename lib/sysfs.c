@@ -85,28 +85,6 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 	return (int)n;
 }
 
-int sysfs_write(int dirfd, const char *name, const char *value)
-{
-	size_t len = strlen(value);
-	ssize_t n;
-	int fd, r = 0;
-
-	fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	do
-		n = write(fd, value, len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != len)
-		r = -EIO;
-	/* Some attributes act on close; its error counts too. */
-	if (close(fd) < 0 && r == 0 && errno != EINTR)
-		r = -errno;
-	return r;
-}
-
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 {
 	ssize_t n = readlinkat(dirfd, name, buf, size - 1);

@@ -26,9 +26,6 @@ int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd);
  */
 int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
 
-/* Writes @value to attribute @name in one write(). */
-int sysfs_write(int dirfd, const char *name, const char *value);
-
 /* Reads symlink @name below @dirfd. Returns the length, -ENOENT, -EINVAL (not a link). */
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
 

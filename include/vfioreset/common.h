@@ -16,9 +16,3 @@
 #define VFR_BEGIN_DECLS
 #define VFR_END_DECLS
 #endif
-
-#if defined(__GNUC__)
-#define VFR_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define VFR_PRINTF(a, b)
-#endif
