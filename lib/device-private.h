@@ -44,6 +44,11 @@ struct vfr_device {
 	GPtrArray *virtfns;
 
 	GPtrArray *problems; /* char *, NULL when none */
+	/*
+	 * Strings handed out before device_invalidate(): callers may still hold
+	 * them (getters lend, they do not copy), so they live until device_free().
+	 */
+	GPtrArray *retired;
 
 	uint32_t loaded;        /* bit per enum device_attr */
 	uint32_t from_uevent;   /* bit per enum device_attr that uevent answered */
@@ -88,6 +93,12 @@ void device_free(struct vfr_device *dev);
 void device_add_problem(struct vfr_device *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int device_load(struct vfr_device *dev, enum device_attr attr);
+/*
+ * Forgets what was read from sysfs (driver, override, reset methods, config
+ * facts...) so the next getter reads it again: after a bind, an unbind, a
+ * reset_method change or a reset. The address and topology stay.
+ */
+void device_invalidate(struct vfr_device *dev);
 
 /* host.c */
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);

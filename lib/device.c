@@ -42,7 +42,36 @@ void device_free(struct vfr_device *dev)
 	g_free(dev->vendor_name);
 	g_free(dev->device_name);
 	g_strfreev(dev->reset_methods);
+	if (dev->retired)
+		g_ptr_array_free(dev->retired, TRUE);
 	g_free(dev);
+}
+
+static void retire(struct vfr_device *dev, void *p)
+{
+	if (!p)
+		return;
+	if (!dev->retired)
+		dev->retired = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(dev->retired, p);
+}
+
+void device_invalidate(struct vfr_device *dev)
+{
+	retire(dev, dev->driver);
+	retire(dev, dev->driver_override);
+	retire(dev, dev->modalias);
+	retire(dev, dev->power_state);
+	/* A strv is its strings plus the vector, each g_free()-able. */
+	for (char **m = dev->reset_methods; m && *m; m++)
+		retire(dev, *m);
+	retire(dev, dev->reset_methods);
+	dev->driver = dev->driver_override = dev->modalias = dev->power_state = NULL;
+	dev->reset_methods = NULL;
+	dev->has_vfio_dev = false;
+	dev->loaded = 0;
+	dev->from_uevent = 0;
+	dev->iommu_group = -1;
 }
 
 void device_add_problem(struct vfr_device *dev, const char *fmt, ...)

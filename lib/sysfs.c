@@ -85,6 +85,39 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 	return (int)n;
 }
 
+int sysfs_open_attr_for_write(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int sysfs_write_fd(int fd, const char *text)
+{
+	size_t len = strlen(text);
+	ssize_t n;
+
+	do
+		n = write(fd, text, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* A store takes the whole buffer or fails; a short count is the kernel's answer too. */
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int sysfs_write(int dirfd, const char *name, const char *text)
+{
+	int fd = sysfs_open_attr_for_write(dirfd, name);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = sysfs_write_fd(fd, text);
+	close(fd);
+	return r;
+}
+
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 {
 	ssize_t n = readlinkat(dirfd, name, buf, size - 1);

@@ -26,6 +26,26 @@ int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd);
  */
 int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
 
+/*
+ * Writes @text to attribute @name below @dirfd in one write(), as one store()
+ * of the kernel. Returns 0, or the store's -errno (EINVAL, ENOTTY, EBUSY...).
+ */
+int sysfs_write(int dirfd, const char *name, const char *text);
+
+/*
+ * The same, but the caller waits at most @timeout_ms (< 0: no limit). A store
+ * can block for ever in a broken driver (a reset of a VF whose driver never
+ * brought its link up, an unbind while a user holds the device): then this
+ * returns -ETIMEDOUT and the write goes on in a detached thread, its outcome
+ * unknown. The attribute is opened before the wait starts, so ENOENT and
+ * EACCES come back at once.
+ */
+int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms);
+
+/* The two halves of sysfs_write(), for sysfs_write_deadline(): fd or -errno; 0 or -errno. */
+int sysfs_open_attr_for_write(int dirfd, const char *name);
+int sysfs_write_fd(int fd, const char *text);
+
 /* Reads symlink @name below @dirfd. Returns the length, -ENOENT, -EINVAL (not a link). */
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
 

@@ -21,6 +21,8 @@
 
 #include <vfioreset/vfioreset.h>
 
+#include "scope.h"
+
 struct fixture {
 	char *dir;
 	char *root;
@@ -103,6 +105,17 @@ static int teardown(void **state)
 static int setup_host(void **state)
 {
 	*state = make_fixture(host_description);
+	return 0;
+}
+
+/* The QEMU topology of the real-kernel notes, as the fixture describes it. */
+static int setup_q35(void **state)
+{
+	g_autofree char *path = g_build_filename(getenv("VFR_FIXTURES"), "qemu-q35.ini", NULL);
+	g_autofree char *text = NULL;
+
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	*state = make_fixture(text);
 	return 0;
 }
 
@@ -303,6 +316,49 @@ static void collect_log(void *userdata, int priority, const char *domain, const 
 	g_string_append_printf(userdata, "%d %s %s\n", priority, domain, message);
 }
 
+/* @expected: the affected set as "a b c", or NULL for a function on a root bus. */
+static void check_scope(struct fixture *f, const char *name, const char *expected, bool probe)
+{
+	struct vfr_device *d = dev(f, name);
+	struct vfr_device **devs = NULL;
+	size_t n = 0;
+	int r = scope_bus_affected(d, &devs, &n);
+
+	if (!expected) {
+		assert_int_equal(r, -ENOTTY);
+	} else {
+		g_autoptr(GString) got = g_string_new(NULL);
+
+		assert_int_equal(r, 0);
+		for (size_t i = 0; i < n; i++)
+			g_string_append_printf(got, "%s%s", i ? " " : "", vfr_device_get_name(devs[i]));
+		assert_string_equal(got->str, expected);
+	}
+	g_free(devs);
+	if (scope_bus_method_probe(d) != probe)
+		fail_msg("%s: bus method probe should be %s", name, probe ? "true" : "false");
+}
+
+/*
+ * Bus reset scopes, and the live `bus` probe that tells the stale entries of
+ * the notes (04:00.0, 05:00.0, 06:01.0) from the real ones (02:00.0, 07:00.0).
+ */
+static void test_bus_scope(void **state)
+{
+	struct fixture *f = *state;
+
+	check_scope(f, "0000:02:00.0", "0000:02:00.0", true);
+	check_scope(f, "0000:07:00.0", "0000:07:00.0", true);
+	check_scope(f, "0000:04:00.0", "0000:04:00.0 0000:04:00.1", false);
+	check_scope(f, "0000:04:00.1", "0000:04:00.0 0000:04:00.1", false);
+	check_scope(f, "0000:05:00.0", "0000:05:00.0 0000:06:01.0 0000:06:02.0", false);
+	check_scope(f, "0000:06:01.0", "0000:06:01.0 0000:06:02.0", false);
+	/* VFs sit on their PF's bus: once they exist, the PF is no longer alone. */
+	check_scope(f, "0000:01:10.2", "0000:01:00.0 0000:01:10.0 0000:01:10.2", false);
+	check_scope(f, "0000:00:03.0", NULL, false);
+	check_scope(f, "0000:00:02.3", NULL, false);
+}
+
 static void test_bad_roots(void **state)
 {
 	g_autofree char *dir = g_dir_make_tmp("vfr-root-XXXXXX", NULL);
@@ -358,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vanished, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup_corrupt, teardown),
 		cmocka_unit_test_setup_teardown(test_env_root, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_bus_scope, setup_q35, teardown),
 		cmocka_unit_test(test_bad_roots),
 	};
 

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reset scopes from the scanned topology (scope.h). Pure over the index. */
+#include <glib.h>
+
+#include "scope.h"
+
+static void collect_below(struct vfr_device *bridge, GPtrArray *out)
+{
+	if (!bridge->children)
+		return;
+	for (guint i = 0; i < bridge->children->len; i++) {
+		struct vfr_device *child = g_ptr_array_index(bridge->children, i);
+
+		g_ptr_array_add(out, child);
+		collect_below(child, out);
+	}
+}
+
+static gint by_address(gconstpointer a, gconstpointer b)
+{
+	const struct vfr_device *x = *(struct vfr_device *const *)a;
+	const struct vfr_device *y = *(struct vfr_device *const *)b;
+
+	return vfr_address_compare(&x->addr, &y->addr);
+}
+
+int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n)
+{
+	GPtrArray *out;
+
+	if (!dev->parent)
+		return -ENOTTY;
+	/* In sysfs a bridge's children are the functions on its secondary bus. */
+	out = g_ptr_array_new();
+	collect_below(dev->parent, out);
+	g_ptr_array_sort(out, by_address);
+	*ret_n = out->len;
+	*ret_devs = (struct vfr_device **)g_ptr_array_free(out, FALSE);
+	return 0;
+}
+
+bool scope_bus_method_probe(struct vfr_device *dev)
+{
+	enum vfr_header_type type;
+
+	if (!dev->parent || !dev->parent->children || dev->parent->children->len != 1)
+		return false;
+	if (dev->children && dev->children->len > 0)
+		return false;
+	if (vfr_device_get_header_type(dev, &type) == 0 &&
+	    (type == VFR_HEADER_BRIDGE || type == VFR_HEADER_CARDBUS))
+		return false;
+	return true;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sysfs_write() and its deadline. A FIFO stands in for a store that blocks:
+ * with its reader open and not reading, a write larger than the pipe buffer
+ * blocks exactly as a store stuck in a driver does.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "sysfs.h"
+
+static char *make_dir(int *ret_fd)
+{
+	char *dir = g_dir_make_tmp("vfr-write-XXXXXX", NULL);
+
+	assert_non_null(dir);
+	*ret_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(*ret_fd >= 0);
+	return dir;
+}
+
+static void test_write(void **state)
+{
+	g_autofree char *dir = NULL, *path = NULL, *text = NULL;
+	int dfd;
+
+	(void)state;
+	dir = make_dir(&dfd);
+	path = g_build_filename(dir, "reset_method", NULL);
+	assert_true(g_file_set_contents(path, "", 0, NULL));
+	assert_int_equal(sysfs_write(dfd, "reset_method", "flr\n"), 0);
+	assert_true(g_file_get_contents(path, &text, NULL, NULL));
+	assert_string_equal(text, "flr\n");
+	/* Absent attributes fail at once, deadline or not. */
+	assert_int_equal(sysfs_write(dfd, "reset", "1"), -ENOENT);
+	assert_int_equal(sysfs_write_deadline(dfd, "reset", "1", 1000), -ENOENT);
+	/* A short deadline on a store that does not block changes nothing. */
+	assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000), 0);
+	g_unlink(path);
+	close(dfd);
+	g_rmdir(dir);
+}
+
+static void test_deadline(void **state)
+{
+	g_autofree char *dir = NULL, *path = NULL, *big = NULL;
+	char sink[65536];
+	int dfd, reader, r;
+
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	dir = make_dir(&dfd);
+	path = g_build_filename(dir, "reset", NULL);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(reader >= 0);
+
+	/* Four pipe buffers: the write cannot complete while nobody reads. */
+	big = g_malloc(4 * 65536 + 1);
+	memset(big, '1', 4 * 65536);
+	big[4 * 65536] = '\0';
+	r = sysfs_write_deadline(dfd, "reset", big, 50);
+	assert_int_equal(r, -ETIMEDOUT);
+
+	/* The abandoned writer owns its copy of the text and its descriptor. */
+	g_clear_pointer(&big, g_free);
+	while (read(reader, sink, sizeof(sink)) > 0)
+		;
+	close(reader); /* the writer now fails with EPIPE and cleans up after itself */
+	g_unlink(path);
+	close(dfd);
+	g_rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write),
+		cmocka_unit_test(test_deadline),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
