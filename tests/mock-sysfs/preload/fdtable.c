@@ -33,6 +33,7 @@ void fdt_atfork_child(void)
 	pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
 
 	lock = init;
+	vfio_atfork_child();
 }
 
 static struct entry *slot(int fd, bool create)
@@ -157,6 +158,8 @@ void fdt_dup(int oldfd, int newfd)
 	struct stat st;
 
 	fdt_clear(newfd);
+	/* A vfio file shares its kernel object with its duplicate. */
+	vfio_dup(oldfd, newfd);
 	if (!fi)
 		return;
 	if (fdt_get(oldfd, fi)) {

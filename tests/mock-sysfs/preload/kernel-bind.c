@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ANY 0xffffffffu
 #define DYNID "dynid %x %x %x %x %x %x"
@@ -292,9 +293,16 @@ int k_attach(struct kctx *k, const struct kdev *d, const char *drv)
 int k_detach(struct kctx *k, const struct kdev *d)
 {
 	char drv[256], rel[PATH_MAX];
+	int held = -1;
 
 	if (!k_driver_of(k, d, drv, sizeof(drv)))
 		return 0;
+	/* vfio_unregister_group_dev() waits for the device's users; it may have moved meanwhile. */
+	if (k_driver_is_vfio(k, drv) && (held = vfio_wait_unused(k, d, drv)) >= 0 &&
+	    !k_driver_of(k, d, drv, sizeof(drv))) {
+		close(held);
+		return 0;
+	}
 	/* A PF's driver (igb, vfio-pci) disables SR-IOV in its remove(). */
 	k_sriov_disable(k, d);
 	snprintf(rel, sizeof(rel), "%s/driver", d->path);
@@ -307,6 +315,8 @@ int k_detach(struct kctx *k, const struct kdev *d)
 	if (k_driver_is_vfio(k, drv))
 		vfio_detach(k, d);
 	journal(k->r, "unbind %s %s", d->addr, drv);
+	if (held >= 0)
+		close(held);
 	return 0;
 }
 

@@ -243,3 +243,77 @@ int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 		close(devfd);
 	return ret;
 }
+
+bool k_reset_supported(struct kctx *k, const struct kdev *d)
+{
+	char list[512], *save = NULL;
+	struct behaviour b;
+
+	if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0)
+		return false;
+	behaviour_of(k, d->addr, &b);
+	for (char *m = strtok_r(list, " ", &save); m; m = strtok_r(NULL, " ", &save))
+		if (!b.found || supported(&b, "", m))
+			return true;
+	return false;
+}
+
+/*
+ * pci_reset_bus(): every function's device lock is only tried (EAGAIN when
+ * one is taken, as pci_bus_trylock()), then the bridge resets the bus. The
+ * reset behaves as the functions' `bus` method says: the longest latency,
+ * a hang when one of them hangs, the first errno (a `bus:ENOTTY` gives the
+ * "link not active" answer of a fast emulated root port). The probe is the
+ * live one, so a stale `bus` entry in reset_method does not matter here.
+ */
+int k_hot_reset(struct kctx *k, const char *caller, const struct kdev *devs, size_t n)
+{
+	char list[4096] = "", value[64];
+	size_t len = 0, locked = 0;
+	long latency = 0;
+	bool hang = false;
+	int *locks = calloc(n ? n : 1, sizeof(*locks)), err = 0;
+
+	if (!locks)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", i ? "," : "",
+					devs[i].addr);
+	for (size_t i = 0; i < n; i++) {
+		struct behaviour b;
+
+		behaviour_of(k, devs[i].addr, &b);
+		if (method_value(b.latency, "bus", value, sizeof(value)) && atol(value) > latency)
+			latency = atol(value);
+		hang = hang || in_list(b.hang, "bus");
+		if (!err && method_value(b.errnos, "bus", value, sizeof(value)))
+			err = vfr_errno_parse(value);
+	}
+	k_unlock(k);
+	for (; locked < n; locked++) {
+		locks[locked] = openat(k->root, devs[locked].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (locks[locked] >= 0 && flock(locks[locked], LOCK_EX | LOCK_NB) < 0) {
+			close(locks[locked]);
+			err = EAGAIN;
+			break;
+		}
+	}
+	if (err != EAGAIN) {
+		kernel_delay(latency);
+		if (hang) {
+			journal(k->r, "hot_reset %s %s hang", caller, list);
+			kernel_delay(-1);
+		}
+	}
+	if (err && vfr_errno_name(err))
+		journal(k->r, "hot_reset %s %s %s", caller, list, vfr_errno_name(err));
+	else if (err)
+		journal(k->r, "hot_reset %s %s %d", caller, list, err);
+	else
+		journal(k->r, "hot_reset %s %s ok", caller, list);
+	for (size_t i = 0; i < locked; i++)
+		if (locks[i] >= 0)
+			close(locks[i]);
+	free(locks);
+	return -err;
+}

@@ -94,3 +94,10 @@ int k_sriov_disable(struct kctx *k, const struct kdev *d);
 /* kernel-reset.c */
 int k_reset_method(struct kctx *k, const struct kdev *d, const char *buf, size_t len);
 int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len);
+/* Some method of the function's reset_method list would run now (its probe succeeds). */
+bool k_reset_supported(struct kctx *k, const struct kdev *d);
+/* A secondary bus reset touching @devs, for a VFIO hot reset by @caller; -errno. */
+int k_hot_reset(struct kctx *k, const char *caller, const struct kdev *devs, size_t n);
+
+/* vfio-state.c: waits until no file holds @d open; an fd to close after the unbind, or -1. */
+int vfio_wait_unused(struct kctx *k, const struct kdev *d, const char *drv);
