@@ -571,7 +571,7 @@ static int remove_entry(const char *path, const struct stat *st, int type,
 /* OUTDIR must be new or empty; --force replaces only what this program writes. */
 static bool prepare_outdir(struct writer *w, bool force)
 {
-	static const char *const ours[] = { "sys", "dev", ".vfr-mock" };
+	static const char *const ours[] = { "sys", "dev", "run", ".vfr-mock" };
 	g_autoptr(GError) err = NULL;
 	g_autoptr(GDir) dir = NULL;
 
@@ -586,7 +586,7 @@ static bool prepare_outdir(struct writer *w, bool force)
 	if (g_dir_read_name(dir) && !force) {
 		g_set_error(
 			&w->err, FX_ERROR, FX_ERROR_DESC,
-			"%s exists and is not empty (--force replaces its sys, dev and .vfr-mock)",
+			"%s exists and is not empty (--force replaces its sys, dev, run and .vfr-mock)",
 			w->outdir);
 		return false;
 	}
@@ -624,6 +624,8 @@ bool fixture_write(const struct fixture *fx, const char *outdir, bool force,
 		"sys/class",
 		"sys/class/pci_bus",
 		"dev",
+		/* /run exists on every host: programs keep their records there (vfioreset's bindings). */
+		"run",
 	};
 	struct writer w = { .fx = fx, .outdir = outdir, .outfd = -1 };
 

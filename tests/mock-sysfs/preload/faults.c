@@ -14,9 +14,12 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errnames.h"
@@ -29,10 +32,40 @@ struct rule {
 	long shortn, delay;
 	bool hang;
 	long after, times; /* times < 0: unlimited */
-	long seen;
-	bool vanish, fired;
+	struct rule_count *count; /* shared with forked children, see count_new() */
+	bool vanish;
 	char addr[32];
 };
+
+/*
+ * A rule's counts live in memory shared with the processes this one forks:
+ * a program that hands a write to a child (a store with a deadline) or
+ * forks workers sees one sequence of accesses, as the rules' `after=` and
+ * `times=` mean it. Separate programs count separately.
+ */
+struct rule_count {
+	long seen;
+	long fired;
+};
+
+static struct rule_count *count_new(void)
+{
+	static struct rule_count *slab;
+	static size_t used, cap;
+
+	if (used == cap) {
+		size_t n = 4096 / sizeof(*slab);
+		void *p = mmap(NULL, n * sizeof(*slab), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return calloc(1, sizeof(*slab)); /* counted per process, still counted */
+		slab = p;
+		used = 0;
+		cap = n;
+	}
+	return &slab[used++];
+}
 
 static struct {
 	pthread_mutex_t lock;
@@ -179,15 +212,21 @@ static void reload(const char *path, const struct stat *st)
 			continue;
 		}
 		ru.text = copy;
+		ru.count = NULL;
 		/* A rule that was there before keeps its counts. */
 		for (size_t i = 0; i < set.n; i++) {
 			if (set.rules[i].text && strcmp(set.rules[i].text, copy) == 0) {
-				ru.seen = set.rules[i].seen;
-				ru.fired = set.rules[i].fired;
+				ru.count = set.rules[i].count;
+				set.rules[i].count = NULL;
 				free(set.rules[i].text);
 				set.rules[i].text = NULL;
 				break;
 			}
+		}
+		if (!ru.count && !(ru.count = count_new())) {
+			free(ru.text);
+			free(ru.glob);
+			continue;
 		}
 		if (n == cap) {
 			struct rule *grown = realloc(rules, (cap ? cap * 2 : 8) * sizeof(*rules));
@@ -244,7 +283,8 @@ bool faults_any(const struct vfr_root *r, int op)
 	pthread_mutex_lock(&set.lock);
 	refresh(r);
 	for (size_t i = 0; i < set.n && !any; i++)
-		any = set.rules[i].vanish ? !set.rules[i].fired : (set.rules[i].ops & op) != 0;
+		any = set.rules[i].vanish ? !set.rules[i].count->fired
+					  : (set.rules[i].ops & op) != 0;
 	pthread_mutex_unlock(&set.lock);
 	return any;
 }
@@ -260,9 +300,27 @@ void kernel_delay(long ms)
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
 
 	if (ms < 0) {
-		/* Like a driver that never returns: only killing the process ends it. */
-		for (;;)
-			pause();
+		/*
+		 * Like a driver that never returns: only killing the process ends
+		 * it - or the end of the simulated host, once its tree is removed,
+		 * so that a writer a test has abandoned (an orphan left at a
+		 * deadline) does not outlive the test.
+		 */
+		const char *root = getenv("VFR_MOCK_ROOT");
+		char probe[PATH_MAX];
+
+		if (!root || snprintf(probe, sizeof(probe), "%s/.vfr-mock", root) >= (int)sizeof(probe))
+			probe[0] = '\0';
+		for (;;) {
+			struct timespec tick = { .tv_sec = 0, .tv_nsec = 200 * 1000000 };
+			struct stat st;
+
+			nanosleep(&tick, NULL);
+			vfr_busy++;
+			if (probe[0] && stat(probe, &st) < 0 && errno == ENOENT)
+				_exit(128 + SIGKILL);
+			vfr_busy--;
+		}
 	}
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -273,6 +331,7 @@ int faults_apply(const struct vfr_root *r, int op, const char *named, const char
 {
 	struct rule hit = { .err = 0 };
 	bool found = false;
+	long seen;
 	int saved = errno;
 
 	*short_max = -1;
@@ -283,8 +342,8 @@ int faults_apply(const struct vfr_root *r, int op, const char *named, const char
 
 		if (ru->vanish || !(ru->ops & op) || !matches(ru->glob, named, canon))
 			continue;
-		ru->seen++;
-		if (ru->seen <= ru->after || (ru->times >= 0 && ru->seen - ru->after > ru->times))
+		seen = __atomic_add_fetch(&ru->count->seen, 1, __ATOMIC_SEQ_CST);
+		if (seen <= ru->after || (ru->times >= 0 && seen - ru->after > ru->times))
 			continue;
 		hit = *ru;
 		found = true;
@@ -324,14 +383,12 @@ void faults_access(const struct vfr_root *r, const char *named, const char *cano
 	for (size_t i = 0; i < set.n; i++) {
 		struct rule *ru = &set.rules[i];
 
-		if (!ru->vanish || ru->fired ||
+		if (!ru->vanish || ru->count->fired ||
 		    !(names_device(named, ru->addr) || names_device(canon, ru->addr)))
 			continue;
-		if (ru->seen < ru->after) {
-			ru->seen++;
+		if (__atomic_fetch_add(&ru->count->seen, 1, __ATOMIC_SEQ_CST) < ru->after)
 			continue;
-		}
-		ru->fired = true;
+		ru->count->fired = 1;
 		if (n < sizeof(gone) / sizeof(gone[0]))
 			snprintf(gone[n++], sizeof(gone[0]), "%s", ru->addr);
 	}
