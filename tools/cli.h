@@ -36,6 +36,9 @@ struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_variant(struct cli *cli, int argc, char **argv);
+/* hotreset.c: `hot-reset-check`. */
+int cmd_hot_reset_check(struct cli *cli, int argc, char **argv);
+extern const GOptionEntry hot_reset_check_options[];
 
 /* Parses every address first (bad input before any work), then finds them. */
 struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status);

@@ -43,6 +43,7 @@ struct command {
 	const char *args;
 	const char *summary;
 	int (*run)(struct cli *cli, int argc, char **argv);
+	const GOptionEntry *options; /* the command's own options, NULL when none */
 };
 
 static const struct command commands[] = {
@@ -50,6 +51,8 @@ static const struct command commands[] = {
 	{ "show", "BDF...", "Show the facts of the given functions", cmd_show },
 	{ "variant", "BDF", "List the vfio drivers that could drive a function, best first",
 	  cmd_variant },
+	{ "hot-reset-check", "BDF...", "Would the kernel allow a VFIO hot reset to a VM holding these?",
+	  cmd_hot_reset_check, hot_reset_check_options },
 };
 
 void cli_error(const char *fmt, ...)
@@ -104,7 +107,7 @@ static char *summary_text(void)
 	GString *s = g_string_new("Commands:\n");
 
 	for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
-		g_string_append_printf(s, "  %-6s %-8s %s\n", commands[i].name, commands[i].args,
+		g_string_append_printf(s, "  %-15s %-8s %s\n", commands[i].name, commands[i].args,
 				       commands[i].summary);
 	g_string_append(s, "\nExit status: 0 success, 1 the operation failed, 2 bad usage or input.\n"
 			   "See vfioreset(1) for the JSON shapes.");
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
 	/* The command's own words: global options are accepted here too. */
 	params = g_strdup_printf("%s %s", cmd->name, cmd->args);
 	sub = make_options(params);
+	if (cmd->options)
+		g_option_context_add_main_entries(sub, cmd->options, NULL);
 	g_option_context_set_summary(sub, cmd->summary);
 	argv[1] = argv[0];
 	argc--;

@@ -19,4 +19,5 @@
 #include <vfioreset/host.h>
 #include <vfioreset/device.h>
 #include <vfioreset/variant.h>
+#include <vfioreset/hotreset.h>
 #undef VFIORESET_INSIDE
