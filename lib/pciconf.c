@@ -5,6 +5,7 @@
  * capability lists in that cached image; we decode the few registers a reset
  * plan needs.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <pci/pci.h>
@@ -413,4 +415,45 @@ const char *pciconf_device_name(struct pciconf *pc, uint16_t vendor, uint16_t de
 {
 	assert_return(pc, NULL);
 	return lookup(pc, PCI_LOOKUP_DEVICE, vendor, device);
+}
+
+static int cfg_open(int dirfd, int flags)
+{
+	int fd = openat(dirfd, "config", flags | O_CLOEXEC | O_NOFOLLOW);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int pciconf_cfg_read16(int dirfd, unsigned int offset, uint16_t *ret)
+{
+	uint8_t b[2];
+	ssize_t n;
+	int fd = cfg_open(dirfd, O_RDONLY), r;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = pread(fd, b, sizeof(b), offset);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : n != (ssize_t)sizeof(b) ? -EIO : 0;
+	close(fd);
+	if (r == 0)
+		*ret = (uint16_t)(b[0] | b[1] << 8); /* config space is little-endian */
+	return r;
+}
+
+int pciconf_cfg_write16(int dirfd, unsigned int offset, uint16_t value)
+{
+	const uint8_t b[2] = { (uint8_t)(value & 0xff), (uint8_t)(value >> 8) };
+	ssize_t n;
+	int fd = cfg_open(dirfd, O_WRONLY), r;
+
+	if (fd < 0)
+		return fd;
+	do
+		n = pwrite(fd, b, sizeof(b), offset);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : n != (ssize_t)sizeof(b) ? -EIO : 0;
+	close(fd);
+	return r;
 }

@@ -48,3 +48,13 @@ int pciconf_read(struct pciconf *pc, const struct vfr_address *addr, struct pcic
  */
 const char *pciconf_vendor_name(struct pciconf *pc, uint16_t vendor);
 const char *pciconf_device_name(struct pciconf *pc, uint16_t vendor, uint16_t device);
+
+/*
+ * Raw 16-bit config-space access through the `config` attribute below
+ * @dirfd (the function's sysfs directory), for the reset path: no libpci
+ * state, so it may run on any thread. pread/pwrite at the offset is one
+ * config cycle of that size in the kernel. Returns 0, -EIO on a short
+ * transfer, or -errno (-ENODEV: the function is gone).
+ */
+int pciconf_cfg_read16(int dirfd, unsigned int offset, uint16_t *ret);
+int pciconf_cfg_write16(int dirfd, unsigned int offset, uint16_t value);

@@ -39,6 +39,11 @@ int cmd_variant(struct cli *cli, int argc, char **argv);
 /* hotreset.c: `hot-reset-check`. */
 int cmd_hot_reset_check(struct cli *cli, int argc, char **argv);
 extern const GOptionEntry hot_reset_check_options[];
+/* reset.c: `plan` and `reset`. */
+int cmd_plan(struct cli *cli, int argc, char **argv);
+int cmd_reset(struct cli *cli, int argc, char **argv);
+extern const GOptionEntry plan_options[];
+extern const GOptionEntry reset_options[];
 
 /* Parses every address first (bad input before any work), then finds them. */
 struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status);

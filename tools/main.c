@@ -53,6 +53,10 @@ static const struct command commands[] = {
 	  cmd_variant },
 	{ "hot-reset-check", "BDF...", "Would the kernel allow a VFIO hot reset to a VM holding these?",
 	  cmd_hot_reset_check, hot_reset_check_options },
+	{ "plan", "BDF...", "How each function can be reset, and what each method would touch",
+	  cmd_plan, plan_options },
+	{ "reset", "BDF...", "Reset functions through the kernel (disjoint ones in parallel)",
+	  cmd_reset, reset_options },
 };
 
 void cli_error(const char *fmt, ...)

@@ -19,5 +19,6 @@
 #include <vfioreset/host.h>
 #include <vfioreset/device.h>
 #include <vfioreset/variant.h>
+#include <vfioreset/reset.h>
 #include <vfioreset/hotreset.h>
 #undef VFIORESET_INSIDE

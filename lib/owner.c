@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The ownership registry and the reset options. Ownership is what the
+ * caller declares (which functions a VM or a tenant was given); the library
+ * cannot see it in sysfs, and a reset that reaches a function of someone
+ * else leaks their state or destroys it.
+ */
+#include <string.h>
+
+#include <glib.h>
+
+#include "reset-plan.h"
+
+struct vfr_owners {
+	int refcount;
+	GHashTable *by_address; /* "DDDD:BB:DD.F" -> owner */
+};
+
+VFR_EXPORT int vfr_owners_new(struct vfr_owners **ret)
+{
+	struct vfr_owners *o;
+
+	assert_return(ret, -EINVAL);
+	o = g_new0(struct vfr_owners, 1);
+	o->refcount = 1;
+	o->by_address = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	*ret = o;
+	return 0;
+}
+
+VFR_EXPORT struct vfr_owners *vfr_owners_ref(struct vfr_owners *owners)
+{
+	assert_return(owners, NULL);
+	owners->refcount++;
+	return owners;
+}
+
+VFR_EXPORT struct vfr_owners *vfr_owners_unref(struct vfr_owners *owners)
+{
+	if (!owners || --owners->refcount > 0)
+		return NULL;
+	g_hash_table_destroy(owners->by_address);
+	g_free(owners);
+	return NULL;
+}
+
+VFR_EXPORT int vfr_owners_add(struct vfr_owners *owners, const char *owner,
+			      const struct vfr_address *addr, struct vfr_error **reterr)
+{
+	char name[VFR_ADDRESS_STRLEN];
+	const char *had;
+
+	assert_return(owners && owner && *owner && addr, -EINVAL);
+	if (vfr_address_format(addr, name, sizeof(name)) < 0)
+		return error_set(reterr, -EINVAL, NULL, "not a valid PCI address");
+	had = g_hash_table_lookup(owners->by_address, name);
+	if (had && strcmp(had, owner) != 0)
+		return error_set(reterr, -EEXIST, name, "%s is declared for %s and for %s", name,
+				 had, owner);
+	if (!had)
+		g_hash_table_insert(owners->by_address, g_strdup(name), g_strdup(owner));
+	return 0;
+}
+
+static const char *lookup_name(const struct vfr_owners *owners, const char *name)
+{
+	return owners ? g_hash_table_lookup(owners->by_address, name) : NULL;
+}
+
+VFR_EXPORT const char *vfr_owners_lookup(const struct vfr_owners *owners,
+					 const struct vfr_address *addr)
+{
+	char name[VFR_ADDRESS_STRLEN];
+
+	assert_return(owners && addr, NULL);
+	if (vfr_address_format(addr, name, sizeof(name)) < 0)
+		return NULL;
+	return lookup_name(owners, name);
+}
+
+const char *owners_lookup_name(const struct vfr_owners *owners, const char *name)
+{
+	return lookup_name(owners, name);
+}
+
+/* ---- options ---- */
+
+VFR_EXPORT int vfr_reset_options_new(struct vfr_reset_options **ret)
+{
+	struct vfr_reset_options *o;
+
+	assert_return(ret, -EINVAL);
+	o = g_new0(struct vfr_reset_options, 1);
+	o->policy = VFR_RESET_STRICT;
+	/* The kernel itself gives a function 60 s to become ready after a reset. */
+	o->timeout_ms = 60000;
+	o->device_fds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	*ret = o;
+	return 0;
+}
+
+VFR_EXPORT void vfr_reset_options_free(struct vfr_reset_options *opts)
+{
+	if (!opts)
+		return;
+	vfr_owners_unref(opts->owners);
+	g_free(opts->caller);
+	g_hash_table_destroy(opts->device_fds);
+	g_free(opts);
+}
+
+VFR_EXPORT int vfr_reset_options_set_policy(struct vfr_reset_options *opts,
+					    enum vfr_reset_policy policy)
+{
+	assert_return(opts && vfr_reset_policy_to_string(policy), -EINVAL);
+	opts->policy = policy;
+	return 0;
+}
+
+VFR_EXPORT int vfr_reset_options_set_flags(struct vfr_reset_options *opts, unsigned int flags)
+{
+	assert_return(opts, -EINVAL);
+	assert_return(!(flags & ~(unsigned int)(VFR_RESET_ALLOW_HOST_DRIVERS |
+						 VFR_RESET_ALLOW_OTHER_OWNERS |
+						 VFR_RESET_WAIT_HOLDERS)),
+		      -EINVAL);
+	opts->flags = flags;
+	return 0;
+}
+
+VFR_EXPORT int vfr_reset_options_set_owners(struct vfr_reset_options *opts,
+					    struct vfr_owners *owners, const char *caller)
+{
+	assert_return(opts, -EINVAL);
+	if (owners)
+		vfr_owners_ref(owners);
+	vfr_owners_unref(opts->owners);
+	opts->owners = owners;
+	g_free(opts->caller);
+	opts->caller = g_strdup(caller);
+	return 0;
+}
+
+VFR_EXPORT int vfr_reset_options_set_timeout(struct vfr_reset_options *opts, int timeout_ms)
+{
+	assert_return(opts, -EINVAL);
+	opts->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+	return 0;
+}
+
+VFR_EXPORT int vfr_reset_options_set_device_fd(struct vfr_reset_options *opts,
+					       const struct vfr_address *addr, int fd)
+{
+	char name[VFR_ADDRESS_STRLEN];
+
+	assert_return(opts && addr, -EINVAL);
+	if (vfr_address_format(addr, name, sizeof(name)) < 0)
+		return -EINVAL;
+	if (fd < 0)
+		g_hash_table_remove(opts->device_fds, name);
+	else
+		g_hash_table_insert(opts->device_fds, g_strdup(name), GINT_TO_POINTER(fd + 1));
+	return 0;
+}
+
+int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name)
+{
+	gpointer v = opts ? g_hash_table_lookup(opts->device_fds, name) : NULL;
+
+	return v ? GPOINTER_TO_INT(v) - 1 : -1;
+}

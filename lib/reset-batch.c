@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The reset API: a batch plans every function, refuses what must not be
+ * reset (no method left, another process still holding the function's vfio
+ * nodes), runs the rest (reset-parallel.c), then applies the policy and
+ * logs, all from the calling thread.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include "device-private.h"
+#include "holders.h"
+#include "reset-exec.h"
+#include "sysfs.h"
+
+#define LOG_DOMAIN "reset"
+
+struct vfr_reset_batch {
+	GPtrArray *results; /* struct vfr_reset_result * */
+};
+
+static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_plan *plan)
+{
+	struct vfr_reset_result *res = g_new0(struct vfr_reset_result, 1);
+
+	res->name = g_strdup(name);
+	res->plan = plan;
+	res->attempts = g_array_new(FALSE, TRUE, sizeof(struct reset_attempt));
+	res->holders = g_array_new(FALSE, TRUE, sizeof(int));
+	res->notes = g_array_new(FALSE, TRUE, sizeof(struct reset_note));
+	return res;
+}
+
+static void result_free(gpointer p)
+{
+	struct vfr_reset_result *res = p;
+
+	for (guint i = 0; i < res->attempts->len; i++)
+		g_free(g_array_index(res->attempts, struct reset_attempt, i).method);
+	for (guint i = 0; i < res->notes->len; i++)
+		g_free(g_array_index(res->notes, struct reset_note, i).text);
+	g_array_free(res->attempts, TRUE);
+	g_array_free(res->holders, TRUE);
+	g_array_free(res->notes, TRUE);
+	vfr_reset_plan_unref(res->plan);
+	g_free(res->name);
+	g_free(res->method);
+	g_free(res->message);
+	g_free(res);
+}
+
+static void set_message(struct vfr_reset_result *res, int error, char *message)
+{
+	res->error = error;
+	g_free(res->message);
+	res->message = message;
+}
+
+/* "pm: NoSoftRst set; bus: stale, ..." */
+static char *exclusions_text(const struct vfr_reset_plan *plan)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < plan->excluded->len; i++) {
+		const struct reset_exclusion *e = plan->excluded->pdata[i];
+
+		g_string_append_printf(s, "%s%s: %s", i ? "; " : "", e->method, e->reason);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static char *attempts_text(const struct vfr_reset_result *res)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; i < res->attempts->len; i++) {
+		const struct reset_attempt *a = &g_array_index(res->attempts, struct reset_attempt, i);
+
+		g_string_append_printf(s, "%s%s: %s", i ? ", " : "", a->method,
+				       a->error ? g_strerror(-a->error) : "ok");
+	}
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * Hand-over safety: while another process holds the function's group or
+ * device node, the previous owner's mappings and interrupts are still
+ * attached; a reset now would be undone by it or would pull the device
+ * from under it. Refused, or waited for with backoff up to the deadline.
+ * Returns true when the reset may go on.
+ */
+static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, bool wait,
+			  gint64 deadline)
+{
+	gulong delay_us = 1000;
+	gint64 start = g_get_monotonic_time();
+
+	for (;;) {
+		g_autofree pid_t *pids = NULL;
+		g_autofree char *who = NULL;
+		struct vfr_error *err = NULL;
+		size_t n = 0;
+		int r = holders_find(dev, &pids, &n, &err);
+
+		if (r < 0) {
+			set_message(res, r, g_strdup_printf("%s: not reset: cannot tell who holds its "
+							    "vfio nodes: %s", res->name,
+							    vfr_error_get_message(err)));
+			vfr_error_free(err);
+			return false;
+		}
+		if (n == 0)
+			return true;
+		if (wait && (!deadline || g_get_monotonic_time() + (gint64)delay_us < deadline)) {
+			g_usleep(delay_us);
+			delay_us = MIN(delay_us * 2, 200000ul);
+			continue;
+		}
+		g_array_set_size(res->holders, 0);
+		for (size_t i = 0; i < n; i++) {
+			int pid = (int)pids[i];
+
+			g_array_append_val(res->holders, pid);
+		}
+		who = holders_describe(pids, n, 0);
+		set_message(res, -EBUSY,
+			    wait ? g_strdup_printf("%s: not reset: still held open by %s after "
+						   "waiting %lld ms", res->name, who,
+						   (long long)((g_get_monotonic_time() - start) / 1000))
+				 : g_strdup_printf("%s: not reset: its vfio nodes are still held open "
+						   "by %s (the previous owner's state is attached)",
+						   res->name, who));
+		return false;
+	}
+}
+
+static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result *res,
+				 const struct vfr_reset_options *opts, gint64 deadline)
+{
+	struct reset_job *job;
+	enum vfr_driver_type type = VFR_DRIVER_HOST;
+	int fd, r;
+
+	r = sysfs_open_dir(dev->host->ctx->sys_fd, dev->syspath ? dev->syspath : "", &fd);
+	if (r < 0 || !dev->syspath) {
+		if (r >= 0)
+			close(fd);
+		set_message(res, r == -ENOENT || r >= 0 ? -ENODEV : r,
+			    g_strdup_printf("%s: its sysfs directory cannot be opened: %s", res->name,
+					    g_strerror(r == -ENOENT || r >= 0 ? ENODEV : -r)));
+		return NULL;
+	}
+	job = g_new0(struct reset_job, 1);
+	job->res = res;
+	job->dirfd = fd;
+	job->device_fd = opts ? reset_options_device_fd(opts, dev->name) : -1;
+	job->deadline = deadline;
+	/*
+	 * A host driver quiesces its device itself (reset_prepare); clearing
+	 * its Command register behind its back would be saved and restored by
+	 * the kernel's reset as cleared, leaving the driver without DMA.
+	 */
+	vfr_device_get_driver_type(dev, &type);
+	job->quiesce = type != VFR_DRIVER_HOST;
+	return job;
+}
+
+static void invalidate_footprint(struct vfr_device *dev, const struct vfr_reset_plan *plan)
+{
+	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
+	GHashTableIter it;
+	gpointer name;
+
+	device_invalidate(dev);
+	g_hash_table_iter_init(&it, fp);
+	while (g_hash_table_iter_next(&it, &name, NULL)) {
+		struct vfr_address addr;
+		struct vfr_device *d;
+
+		if (vfr_address_parse(name, &addr, NULL) == 0 && (d = host_find(dev->host, &addr)) &&
+		    d != dev)
+			device_invalidate(d);
+	}
+}
+
+static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
+		   enum vfr_reset_policy policy, bool refused)
+{
+	struct vfr_ctx *ctx = dev->host->ctx;
+
+	for (guint i = 0; i < res->notes->len; i++) {
+		const struct reset_note *n = &g_array_index(res->notes, struct reset_note, i);
+
+		vfr_log_cond(ctx, n->priority, "%s", n->text);
+	}
+	if (res->skipped)
+		return;
+	if (res->ok) {
+		set_message(res, 0, g_strdup_printf("%s: reset with %s", res->name, res->method));
+		vfr_info(ctx, "%s", res->message);
+		return;
+	}
+	if (!res->message) {
+		g_autofree char *tried = attempts_text(res);
+
+		set_message(res, res->attempts->len
+					 ? g_array_index(res->attempts, struct reset_attempt,
+							 res->attempts->len - 1).error
+					 : -ENOTTY,
+			    g_strdup_printf("%s: every reset method failed (%s)", res->name, tried));
+	}
+	/* A reset refused for hand-over safety is not a failed method: no policy hides it. */
+	if (policy == VFR_RESET_NO_STRICT && !refused) {
+		res->ok = true;
+		res->ignored = true;
+		vfr_warn(ctx, "reset of %s failed, ignored because of the no-strict policy",
+			 res->name);
+		return;
+	}
+	vfr_info(ctx, "%s", res->message);
+}
+
+VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs,
+				   const struct vfr_reset_options *opts,
+				   struct vfr_reset_batch **ret_batch, struct vfr_error **reterr)
+{
+	g_autofree struct reset_job **jobs = NULL;
+	g_autofree bool *refused = NULL;
+	struct vfr_reset_batch *batch;
+	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
+	int timeout_ms = opts ? opts->timeout_ms : 60000;
+	gint64 deadline = 0;
+	size_t n_jobs = 0;
+
+	assert_return((devs || n_devs == 0) && ret_batch, -EINVAL);
+	for (size_t i = 0; i < n_devs; i++)
+		assert_return(devs[i], -EINVAL);
+
+	/* Every function's deadline counts from here: waiting for holders uses it up too. */
+	if (timeout_ms >= 0)
+		deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000 + 1;
+	batch = g_new0(struct vfr_reset_batch, 1);
+	batch->results = g_ptr_array_new_with_free_func(result_free);
+	jobs = g_new0(struct reset_job *, n_devs ? n_devs : 1);
+	refused = g_new0(bool, n_devs ? n_devs : 1);
+
+	for (size_t i = 0; i < n_devs; i++) {
+		struct vfr_device *dev = devs[i];
+		struct vfr_reset_plan *plan = NULL;
+		struct vfr_reset_result *res;
+		int r = vfr_reset_plan_new(dev, opts, &plan, reterr);
+
+		if (r < 0) {
+			for (size_t k = 0; k < n_jobs; k++) {
+				close(jobs[k]->dirfd);
+				g_free(jobs[k]);
+			}
+			vfr_reset_batch_free(batch);
+			return r;
+		}
+		res = result_new(dev->name, plan);
+		g_ptr_array_add(batch->results, res);
+		if (policy == VFR_RESET_SKIP) {
+			res->ok = res->skipped = true;
+			res->message = g_strdup_printf("%s: not reset, skipped because of the skip "
+						       "policy", dev->name);
+			vfr_warn(dev->host->ctx, "reset of %s skipped because of the skip policy",
+				 dev->name);
+			continue;
+		}
+		if (!vfr_reset_plan_is_ready(plan)) {
+			g_autofree char *why = exclusions_text(plan);
+
+			set_message(res, -ENOTTY,
+				    g_strdup_printf("%s: no reset method can be used: %s", dev->name,
+						    why));
+			continue;
+		}
+		if (!holders_clear(dev, res, opts && (opts->flags & VFR_RESET_WAIT_HOLDERS),
+				   deadline)) {
+			refused[i] = true;
+			continue;
+		}
+		jobs[n_jobs] = job_new(dev, res, opts, deadline);
+		if (jobs[n_jobs])
+			n_jobs++;
+	}
+
+	reset_jobs_run(jobs, n_jobs);
+
+	for (size_t k = 0; k < n_jobs; k++) {
+		close(jobs[k]->dirfd);
+		g_free(jobs[k]);
+	}
+	for (size_t i = 0; i < n_devs; i++) {
+		struct vfr_reset_result *res = batch->results->pdata[i];
+
+		finish(devs[i], res, policy, refused[i]);
+		invalidate_footprint(devs[i], res->plan);
+	}
+	*ret_batch = batch;
+	return 0;
+}
+
+VFR_EXPORT size_t vfr_reset_batch_get_n(const struct vfr_reset_batch *batch)
+{
+	assert_return(batch, 0);
+	return batch->results->len;
+}
+
+VFR_EXPORT struct vfr_reset_result *vfr_reset_batch_get_result(const struct vfr_reset_batch *batch,
+							       size_t index)
+{
+	assert_return(batch && index < batch->results->len, NULL);
+	return batch->results->pdata[index];
+}
+
+VFR_EXPORT bool vfr_reset_batch_is_ok(const struct vfr_reset_batch *batch)
+{
+	assert_return(batch, false);
+	for (guint i = 0; i < batch->results->len; i++)
+		if (!((struct vfr_reset_result *)batch->results->pdata[i])->ok)
+			return false;
+	return true;
+}
+
+VFR_EXPORT void vfr_reset_batch_free(struct vfr_reset_batch *batch)
+{
+	if (!batch)
+		return;
+	g_ptr_array_free(batch->results, TRUE);
+	g_free(batch);
+}
+
+VFR_EXPORT int vfr_device_reset(struct vfr_device *dev, const struct vfr_reset_options *opts,
+				struct vfr_error **reterr)
+{
+	struct vfr_reset_batch *batch = NULL;
+	const struct vfr_reset_result *res;
+	int r;
+
+	assert_return(dev, -EINVAL);
+	r = vfr_reset_batch_run(&dev, 1, opts, &batch, reterr);
+	if (r < 0)
+		return r;
+	res = batch->results->pdata[0];
+	r = res->ok ? 0 : error_set(reterr, res->error < 0 ? res->error : -EIO, res->name, "%s",
+				     res->message);
+	vfr_reset_batch_free(batch);
+	return r;
+}
+
+/* ---- result getters ---- */
+
+VFR_EXPORT const char *vfr_reset_result_get_address(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->name;
+}
+
+VFR_EXPORT struct vfr_reset_plan *vfr_reset_result_get_plan(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->plan;
+}
+
+VFR_EXPORT bool vfr_reset_result_is_ok(const struct vfr_reset_result *res)
+{
+	assert_return(res, false);
+	return res->ok;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_method(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->method;
+}
+
+VFR_EXPORT bool vfr_reset_result_is_timed_out(const struct vfr_reset_result *res)
+{
+	assert_return(res, false);
+	return res->timed_out;
+}
+
+VFR_EXPORT bool vfr_reset_result_is_ignored_by_policy(const struct vfr_reset_result *res)
+{
+	assert_return(res, false);
+	return res->ignored;
+}
+
+VFR_EXPORT bool vfr_reset_result_is_skipped(const struct vfr_reset_result *res)
+{
+	assert_return(res, false);
+	return res->skipped;
+}
+
+VFR_EXPORT int vfr_reset_result_get_error(const struct vfr_reset_result *res)
+{
+	assert_return(res, -EINVAL);
+	return res->error;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_message(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->message;
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_attempts(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->attempts->len;
+}
+
+static const struct reset_attempt *get_attempt(const struct vfr_reset_result *res, size_t i)
+{
+	if (!res || i >= res->attempts->len)
+		return NULL;
+	return &g_array_index(res->attempts, struct reset_attempt, i);
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_attempt_method(const struct vfr_reset_result *res,
+							   size_t index)
+{
+	const struct reset_attempt *a = get_attempt(res, index);
+
+	return a ? a->method : NULL;
+}
+
+VFR_EXPORT int vfr_reset_result_get_attempt_error(const struct vfr_reset_result *res, size_t index)
+{
+	const struct reset_attempt *a = get_attempt(res, index);
+
+	return a ? a->error : -EINVAL;
+}
+
+VFR_EXPORT double vfr_reset_result_get_attempt_ms(const struct vfr_reset_result *res, size_t index)
+{
+	const struct reset_attempt *a = get_attempt(res, index);
+
+	return a ? a->ms : 0.0;
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->holders->len;
+}
+
+VFR_EXPORT int vfr_reset_result_get_holder(const struct vfr_reset_result *res, size_t index)
+{
+	assert_return(res && index < res->holders->len, -1);
+	return g_array_index(res->holders, int, index);
+}

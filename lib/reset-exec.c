@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One function's reset, through the kernel: quiesce, then each candidate of
+ * the plan in turn until one works, then a readiness check; all within the
+ * reset's deadline.
+ *
+ * A sysfs method is pinned in reset_method before `1` is written to reset,
+ * so the kernel runs exactly that method and the result can say which one
+ * worked (a plain `reset` runs the first of its list that works and does not
+ * tell). The original list is put back afterwards. reset_method is probed
+ * once, at enumeration, and can list a method that no longer probes (the
+ * stale `bus` of a function enumerated before its siblings): the pin then
+ * fails with EINVAL, or the reset with ENOTTY, and `default` re-probes the
+ * list so that it says the truth again.
+ */
+#include <string.h>
+
+#include "pciconf.h"
+#include "reset-exec.h"
+#include "sysfs.h"
+
+#include "vfio.h"
+
+#define PCI_COMMAND_OFFSET 0x04
+#define PCI_COMMAND_IO 0x1
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+
+/* Putting reset_method back does not wait for the device: a short bound is plenty. */
+#define RESTORE_TIMEOUT_MS 1000
+/* Without a deadline, readiness is polled as long as the kernel itself would. */
+#define READY_LIMIT_MS 60000
+
+static void note(struct vfr_reset_result *res, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void note(struct vfr_reset_result *res, int priority, const char *fmt, ...)
+{
+	struct reset_note n = { .priority = priority };
+	va_list ap;
+
+	va_start(ap, fmt);
+	n.text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_array_append_val(res->notes, n);
+}
+
+static void fail(struct vfr_reset_result *res, int error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(struct vfr_reset_result *res, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	res->error = error;
+	g_free(res->message);
+	va_start(ap, fmt);
+	res->message = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Milliseconds left before @deadline (at least 1 while not passed); -1 without one; 0 when passed. */
+static int remaining_ms(gint64 deadline)
+{
+	gint64 left;
+
+	if (!deadline)
+		return -1;
+	left = deadline - g_get_monotonic_time();
+	if (left <= 0)
+		return 0;
+	return (int)MAX(1, MIN(left / 1000, (gint64)G_MAXINT));
+}
+
+/*
+ * Bus mastering off before the reset: a function that keeps doing DMA
+ * while it is reset, or right after the new owner got it, writes into
+ * memory nobody expects it to. 0xFFFF is what a removed function or one in
+ * D3cold answers: nothing is written to it then.
+ */
+static int quiesce(struct reset_job *job)
+{
+	struct vfr_reset_result *res = job->res;
+	uint16_t cmd, quiet;
+	int r;
+
+	r = pciconf_cfg_read16(job->dirfd, PCI_COMMAND_OFFSET, &cmd);
+	if (r < 0) {
+		fail(res, r, "%s: cannot read its Command register: %s", res->name,
+		     g_strerror(-r));
+		return r;
+	}
+	if (cmd == 0xffff) {
+		fail(res, -ENODEV, "%s: its Command register reads 0xFFFF: the function is gone "
+		     "or in D3cold; nothing was written", res->name);
+		return -ENODEV;
+	}
+	quiet = cmd & (uint16_t)~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	if (quiet == cmd)
+		return 0;
+	r = pciconf_cfg_write16(job->dirfd, PCI_COMMAND_OFFSET, quiet);
+	if (r < 0) {
+		fail(res, r, "%s: cannot clear bus master and decoding in its Command register: %s",
+		     res->name, g_strerror(-r));
+		return r;
+	}
+	note(res, LOG_DEBUG, "%s: Command 0x%04x -> 0x%04x", res->name, cmd, quiet);
+	return 0;
+}
+
+/* `default` makes the kernel probe every method again: the list says what works now. */
+static void reprobe(struct reset_job *job, const char *why)
+{
+	int r = sysfs_write_deadline(job->dirfd, "reset_method", "default", RESTORE_TIMEOUT_MS);
+
+	note(job->res, LOG_INFO, "%s: %s; reset_method re-probed%s%s", job->res->name, why,
+	     r < 0 ? ": " : "", r < 0 ? g_strerror(-r) : "");
+}
+
+static void restore_methods(struct reset_job *job, const char *original)
+{
+	/* An empty list is written as a lone newline: a zero-length write stores nothing. */
+	int r = sysfs_write_deadline(job->dirfd, "reset_method", *original ? original : "\n",
+				     RESTORE_TIMEOUT_MS);
+
+	/* The original list named a method that no longer probes: let the kernel say. */
+	if (r == -EINVAL)
+		reprobe(job, "its original reset_method lists a method that no longer probes");
+	else if (r < 0)
+		note(job->res, LOG_WARNING, "%s: reset_method could not be put back to '%s': %s",
+		     job->res->name, original, g_strerror(-r));
+}
+
+static int reset_sysfs(struct reset_job *job, const char *method)
+{
+	char original[256];
+	int r;
+
+	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
+	if (r < 0)
+		return r;
+	r = sysfs_write_deadline(job->dirfd, "reset_method", method, remaining_ms(job->deadline));
+	if (r == -EINVAL) {
+		g_autofree char *why = g_strdup_printf("the kernel no longer accepts %s", method);
+
+		reprobe(job, why);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	r = remaining_ms(job->deadline) == 0
+		    ? -ETIMEDOUT
+		    : sysfs_write_deadline(job->dirfd, "reset", "1", remaining_ms(job->deadline));
+	if (r == -ENOTTY) {
+		g_autofree char *why = g_strdup_printf("%s returned ENOTTY", method);
+
+		reprobe(job, why);
+		return r;
+	}
+	if (strcmp(original, method) != 0)
+		restore_methods(job, original);
+	return r;
+}
+
+static int reset_vfio(struct reset_job *job)
+{
+	return vfio_device_reset(job->device_fd);
+}
+
+/*
+ * The kernel waits for readiness itself before a reset store returns, so
+ * this normally succeeds at the first read; it catches a function that
+ * fell off the bus. Ready is what the kernel's pci_dev_wait() checks: not
+ * all ones. A VF's vendor id reads 0xFFFF by design, so the Command
+ * register counts too.
+ */
+static int wait_ready(struct reset_job *job)
+{
+	gint64 start = g_get_monotonic_time();
+	gint64 limit = job->deadline ? job->deadline : start + (gint64)READY_LIMIT_MS * 1000;
+	gulong delay_us = 1000;
+
+	for (;;) {
+		uint16_t vendor = 0xffff, cmd = 0xffff;
+		int r = pciconf_cfg_read16(job->dirfd, 0x00, &vendor);
+
+		if (r == 0)
+			r = pciconf_cfg_read16(job->dirfd, PCI_COMMAND_OFFSET, &cmd);
+		if (r < 0 && r != -EIO)
+			return r;
+		if (r == 0 && (vendor != 0xffff || cmd != 0xffff))
+			return 0;
+		if (g_get_monotonic_time() + (gint64)delay_us > limit)
+			return -ETIMEDOUT;
+		g_usleep(delay_us);
+		delay_us = MIN(delay_us * 2, 100000ul);
+	}
+}
+
+static void attempt(struct vfr_reset_result *res, const char *method, int error, gint64 start)
+{
+	struct reset_attempt a = {
+		.method = g_strdup(method),
+		.error = error,
+		.ms = (double)(g_get_monotonic_time() - start) / 1000.0,
+	};
+
+	g_array_append_val(res->attempts, a);
+}
+
+void reset_job_run(struct reset_job *job)
+{
+	struct vfr_reset_result *res = job->res;
+	GPtrArray *methods = res->plan->methods;
+
+	if (job->quiesce && quiesce(job) < 0)
+		return;
+	for (guint i = 0; i < methods->len; i++) {
+		const struct reset_candidate *c = methods->pdata[i];
+		gint64 start = g_get_monotonic_time();
+		int r;
+
+		if (remaining_ms(job->deadline) == 0) {
+			res->timed_out = true;
+			fail(res, -ETIMEDOUT, "%s: the deadline passed before %s could be tried",
+			     res->name, c->method);
+			return;
+		}
+		switch (c->mechanism) {
+		case VFR_RESET_MECH_SYSFS:
+			r = reset_sysfs(job, c->method);
+			break;
+		case VFR_RESET_MECH_VFIO_DEVICE:
+			r = reset_vfio(job);
+			break;
+		default:
+			/* Planned only when a verdict allows it; this build cannot issue it. */
+			r = -EOPNOTSUPP;
+		}
+		attempt(res, c->method, r, start);
+		if (r == -ETIMEDOUT) {
+			/* The kernel holds the function's lock until the store returns: stop here. */
+			res->timed_out = true;
+			fail(res, r, "%s: %s did not return within the deadline; the write is still "
+			     "pending in the kernel and the function's state is unknown",
+			     res->name, c->method);
+			return;
+		}
+		if (r < 0)
+			continue;
+		r = wait_ready(job);
+		if (r < 0) {
+			fail(res, r == -ETIMEDOUT ? -EIO : r,
+			     "%s: reset with %s, but it did not become readable again%s%s", res->name,
+			     c->method, r == -ETIMEDOUT ? "" : ": ", r == -ETIMEDOUT ? "" : g_strerror(-r));
+			return;
+		}
+		res->ok = true;
+		res->method = g_strdup(c->method);
+		return;
+	}
+}

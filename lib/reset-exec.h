@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Carrying out reset plans. A job is one function's reset, prepared in the
+ * calling thread (plan, holders, its own directory fd) so that running it
+ * needs nothing but system calls on its own descriptors: jobs whose
+ * affected sets are disjoint run on threads of their own
+ * (reset-parallel.c), and nothing shared with the host index is touched
+ * there. Log lines are kept in the result and emitted by the calling thread.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "reset-plan.h"
+
+struct reset_attempt {
+	char *method;
+	int error; /* 0 or -errno */
+	double ms;
+};
+
+struct reset_note {
+	int priority;
+	char *text;
+};
+
+struct vfr_reset_result {
+	char *name;
+	struct vfr_reset_plan *plan;
+	bool ok, timed_out, ignored, skipped, done;
+	char *method; /* the one that worked */
+	int error;
+	char *message;
+	GArray *attempts; /* struct reset_attempt */
+	GArray *holders;  /* int */
+	GArray *notes;    /* struct reset_note, for the calling thread to log */
+};
+
+struct reset_job {
+	struct vfr_reset_result *res;
+	int dirfd;      /* the function's sysfs directory, O_PATH, owned */
+	int device_fd;  /* the caller's vfio device fd, or -1 */
+	bool quiesce;   /* clear the Command enables first (not under a host driver) */
+	gint64 deadline; /* g_get_monotonic_time() limit; 0: none */
+};
+
+/* Runs one job to its end (any thread). */
+void reset_job_run(struct reset_job *job);
+
+/*
+ * reset-parallel.c: runs @jobs, those whose plans' footprints share a
+ * function one after the other, the others at the same time.
+ */
+void reset_jobs_run(struct reset_job **jobs, size_t n);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The reset plan: from one function's facts (plain structs, no I/O) to the
+ * ordered methods that may be tried and the excluded ones with their
+ * reasons. reset-facts.c fills the facts from sysfs and config space,
+ * reset-exec.c carries the plan out.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <glib.h>
+
+#include "internal.h"
+
+/* Another function a bus-wide reset (`bus`, `cxl_bus`, `hot`) would reset too. */
+struct reset_peer {
+	const char *name;
+	const char *driver; /* NULL: unbound */
+	enum vfr_driver_type driver_type;
+	const char *owner;  /* NULL: declared for nobody */
+	bool same_bus;      /* on the target's bus (else on a bus below it) */
+};
+
+struct reset_facts {
+	const char *name;
+	const char *driver; /* NULL: unbound */
+	enum vfr_driver_type driver_type;
+	const char *owner;  /* the target's declared owner, NULL: nobody */
+	const char *caller; /* on whose behalf; NULL: the target's owner */
+	enum vfr_header_type header;
+	bool gone;         /* vanished, or config space reads all 0xFF */
+	bool caps_known;   /* false without root: then the kernel's list is trusted */
+	unsigned int caps; /* enum vfr_capability */
+	/* The kernel's reset_method list; NULL when there is no such attribute. */
+	const char *const *kernel_methods;
+	bool on_root_bus;
+	bool bus_probe_ok;       /* the kernel's `bus` probe would succeed now */
+	const char *bus_sibling; /* a function sharing the bus, why it would not */
+	const struct reset_peer *bus_peers;
+	size_t n_bus_peers;
+	bool have_device_fd;  /* the caller passed its vfio device fd */
+	bool vfio_reset_flag; /* VFIO_DEVICE_FLAGS_RESET */
+	int hot_allowed;      /* the hot-reset verdict: 1 allowed, 0 not, -1 unknown */
+	const char *hot_blocker;
+	unsigned int flags; /* enum vfr_reset_flags */
+	enum vfr_reset_policy policy;
+};
+
+struct reset_candidate {
+	char *method;
+	enum vfr_reset_mechanism mechanism;
+	char **affected; /* NULL-terminated, address order */
+	size_t n_affected;
+};
+
+struct reset_exclusion {
+	char *method;
+	char *reason;
+};
+
+struct vfr_reset_plan {
+	int refcount;
+	char *name;
+	enum vfr_reset_policy policy;
+	GPtrArray *methods;  /* struct reset_candidate * */
+	GPtrArray *excluded; /* struct reset_exclusion * */
+};
+
+/* Pure: the plan for @facts (never NULL). */
+struct vfr_reset_plan *reset_plan_build(const struct reset_facts *facts);
+
+/* Every function any candidate of @plan touches: a hash set of names (g_hash_table_unref). */
+GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan);
+
+/* The options behind the public struct vfr_reset_options. */
+struct vfr_reset_options {
+	enum vfr_reset_policy policy;
+	unsigned int flags;
+	struct vfr_owners *owners;
+	char *caller;
+	int timeout_ms;
+	GHashTable *device_fds; /* "DDDD:BB:DD.F" -> fd + 1 */
+};
+
+/* owner.c: the owner of function @name, NULL when undeclared (or no registry). */
+const char *owners_lookup_name(const struct vfr_owners *owners, const char *name);
+
+/* The device fd the caller passed for @name, or -1. */
+int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name);
+
+/* reset-facts.c: fills @ret from @dev's getters, the topology and @opts; reset_facts_clear() frees. */
+int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
+		       struct reset_facts *ret);
+void reset_facts_clear(struct reset_facts *facts);

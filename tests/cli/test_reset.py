@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""`plan` and `reset` through the CLI: the JSON shapes of vfioreset(1), the
+exit codes, the policies, on the q35 fixture (plan with --root, reset under
+the mock harness through vfioreset-mock). VFR_CLI_WRAPPER (e.g. valgrind
+...) wraps every vfioreset run."""
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+import unittest
+
+VFIORESET = os.environ["VFIORESET"]
+MKFIXTURE = os.environ["VFR_MKFIXTURE"]
+FIXTURES = os.environ["VFR_FIXTURES"]
+MOCK = os.environ["VFR_MOCK"]
+WRAPPER = shlex.split(os.environ.get("VFR_CLI_WRAPPER", ""))
+
+HANG = """
+[device 0000:00:1c.0]
+kind=root-port
+vendor=8086
+device=a110
+driver=pcieport
+iommu_group=1
+[device 0000:01:00.0]
+vendor=8086
+device=10ca
+parent=0000:00:1c.0
+driver=vfio-pci
+iommu_group=2
+caps=msix,flr
+reset_method=flr
+reset_hang=flr
+"""
+
+
+def clean_env():
+    env = dict(os.environ)
+    # VFIORESET_LOG unset: the CLI's own default, warnings on stderr.
+    for name in ("VFIORESET_ROOT", "VFR_MOCK_ROOT", "LD_PRELOAD", "VFIORESET_LOG"):
+        env.pop(name, None)
+    return env
+
+
+class Reset(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="vfr-reset-cli-")
+        self.root = self.make(os.path.join(FIXTURES, "qemu-q35.ini"), "q35")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def make(self, ini, name):
+        root = os.path.join(self.tmp.name, name)
+        subprocess.run([MKFIXTURE, ini, root], check=True, env=clean_env())
+        return root
+
+    def run_root(self, *args):
+        return subprocess.run(WRAPPER + [VFIORESET, "--root", self.root] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+
+    def run_mock(self, root, *args):
+        return subprocess.run([MOCK, root, "--"] + WRAPPER + [VFIORESET] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+
+    def journal(self, root):
+        path = os.path.join(root, ".vfr-mock", "journal")
+        return open(path).read().splitlines() if os.path.exists(path) else []
+
+    def test_plan_shape(self):
+        r = self.run_root("--json", "plan", "0000:04:00.0", "05:00.0", "--allow-host-drivers")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        plans = json.loads(r.stdout)["plans"]
+        self.assertEqual([p["address"] for p in plans], ["0000:04:00.0", "0000:05:00.0"])
+        fn0, bridge = plans
+        self.assertEqual(set(fn0), {"address", "policy", "ready", "methods", "excluded"})
+        self.assertEqual(fn0["policy"], "strict")
+        self.assertTrue(fn0["ready"])
+        self.assertEqual(fn0["methods"],
+                         [{"method": "pm", "mechanism": "sysfs", "affected": ["0000:04:00.0"]}])
+        reasons = {e["method"]: e["reason"] for e in fn0["excluded"]}
+        self.assertEqual(reasons["bus"], "stale: the kernel probed it before 0000:04:00.1 appeared")
+        self.assertIn("not to a vfio driver", reasons["vfio"])
+        self.assertFalse(bridge["ready"])
+        self.assertEqual(bridge["methods"], [])
+        self.assertIn("only endpoints are reset", {e["method"]: e["reason"]
+                                                   for e in bridge["excluded"]}["pm"])
+
+    def test_plan_policy_and_owner(self):
+        r = self.run_root("--json", "plan", "02:00.0", "--policy", "no-strict")
+        plan = json.loads(r.stdout)["plans"][0]
+        self.assertEqual(plan["policy"], "no-strict")
+        self.assertFalse(plan["ready"])  # e1000e is under its host driver
+        self.assertIn("a host driver", plan["excluded"][1]["reason"])
+        r = self.run_root("--json", "plan", "02:00.0", "--allow-host-drivers",
+                          "--owner", "vm2=02:00.0", "--as", "vm1")
+        plan = json.loads(r.stdout)["plans"][0]
+        self.assertFalse(plan["ready"])
+        self.assertIn("0000:02:00.0 belongs to vm2, not to vm1", plan["excluded"][0]["reason"])
+
+    def test_bad_input(self):
+        for args, word in ((["plan", "0000:09:00.0"], "0000:09:00.0"),
+                           (["plan", "00:02.9"], "00:02.9"),
+                           (["plan", "02:00.0", "--policy", "lenient"], "lenient"),
+                           (["plan", "02:00.0", "--owner", "vm1"], "vm1"),
+                           (["plan"], "plan"),
+                           (["reset", "zz:00.0"], "zz:00.0")):
+            r = self.run_root(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn(word, r.stderr)
+            self.assertEqual(r.stdout, "")
+
+    def test_reset_strict_and_no_strict(self):
+        r = self.run_mock(self.root, "--json", "reset", "02:00.0", "06:01.0",
+                          "--allow-host-drivers")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        ok, failed = json.loads(r.stdout)["results"]
+        self.assertEqual(set(ok) >= {"address", "ok", "method", "timed_out", "ignored_by_policy",
+                                     "attempts"}, True)
+        self.assertTrue(ok["ok"])
+        self.assertEqual(ok["method"], "pm")
+        self.assertEqual([(a["method"], a["errno"]) for a in ok["attempts"]], [("pm", 0)])
+        self.assertFalse(failed["ok"])
+        self.assertIsNone(failed["method"])
+        self.assertFalse(failed["ignored_by_policy"])
+        self.assertIn("reset 0000:02:00.0 pm ok", self.journal(self.root))
+
+        r = self.run_mock(self.root, "--json", "reset", "06:01.0", "--allow-host-drivers",
+                          "--policy", "no-strict")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        res = json.loads(r.stdout)["results"][0]
+        self.assertTrue(res["ok"])
+        self.assertTrue(res["ignored_by_policy"])
+        warnings = [l for l in r.stderr.splitlines() if "warning" in l]
+        self.assertEqual(warnings, ["vfioreset: warning: reset of 0000:06:01.0 failed, "
+                                    "ignored because of the no-strict policy"])
+
+    def test_reset_skip(self):
+        r = self.run_mock(self.root, "reset", "02:00.0", "--policy", "skip")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("skipped because of the skip policy", r.stdout)
+        self.assertIn("reset of 0000:02:00.0 skipped", r.stderr)
+        self.assertFalse(any(l.startswith("reset ") for l in self.journal(self.root)))
+
+    def test_reset_hang_returns_at_deadline(self):
+        ini = os.path.join(self.tmp.name, "hang.ini")
+        with open(ini, "w") as f:
+            f.write(HANG)
+        root = self.make(ini, "hang")
+        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = json.loads(r.stdout)["results"][0]
+        self.assertTrue(res["timed_out"])
+        self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("flr", 110)])
+        self.assertIn("reset 0000:01:00.0 flr hang", self.journal(root))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `plan` and `reset`: how functions can be reset, and resetting them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static char *opt_policy;
+static char **opt_owners;
+static char *opt_as;
+static gboolean opt_allow_host;
+static gboolean opt_wait_holders;
+static int opt_timeout = 60000;
+
+#define COMMON_OPTIONS                                                                  \
+	{ "policy", 0, 0, G_OPTION_ARG_STRING, &opt_policy,                             \
+	  "What to do when no method works: strict (fail, the default), no-strict "    \
+	  "(succeed, flagged), skip (reset nothing, say so)", "POLICY" },              \
+	{ "owner", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_owners,                       \
+	  "Declare that these functions belong to NAME (repeatable)", "NAME=BDF,BDF..." }, \
+	{ "as", 0, 0, G_OPTION_ARG_STRING, &opt_as,                                     \
+	  "Reset on behalf of owner NAME (default: each function's own owner)", "NAME" }, \
+	{ "allow-host-drivers", 0, 0, G_OPTION_ARG_NONE, &opt_allow_host,               \
+	  "Also reset functions bound to host drivers, and let bus resets reach them", NULL }
+
+const GOptionEntry plan_options[] = {
+	COMMON_OPTIONS,
+	{ NULL },
+};
+
+const GOptionEntry reset_options[] = {
+	COMMON_OPTIONS,
+	{ "timeout", 0, 0, G_OPTION_ARG_INT, &opt_timeout,
+	  "Deadline of each reset in milliseconds (default 60000; -1: none)", "MS" },
+	{ "wait-holders", 0, 0, G_OPTION_ARG_NONE, &opt_wait_holders,
+	  "Wait (up to the deadline) for other processes to close the function's vfio nodes",
+	  NULL },
+	{ NULL },
+};
+
+/* --owner NAME=BDF,BDF... into a registry; false (and a message) on bad input. */
+static bool parse_owners(struct vfr_owners *owners)
+{
+	for (char **o = opt_owners; o && *o; o++) {
+		const char *eq = strchr(*o, '=');
+		g_autofree char *name = NULL;
+		g_auto(GStrv) addrs = NULL;
+
+		if (!eq || eq == *o || !eq[1]) {
+			cli_error("--owner '%s': expected NAME=BDF[,BDF...]", *o);
+			return false;
+		}
+		name = g_strndup(*o, (gsize)(eq - *o));
+		addrs = g_strsplit(eq + 1, ",", -1);
+		for (char **a = addrs; *a; a++) {
+			struct vfr_error *err = NULL;
+			struct vfr_address addr;
+
+			if (vfr_address_parse(*a, &addr, &err) < 0 ||
+			    vfr_owners_add(owners, name, &addr, &err) < 0) {
+				cli_error("--owner %s: %s", name, vfr_error_get_message(err));
+				vfr_error_free(err);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static struct vfr_reset_options *make_options(bool for_reset)
+{
+	struct vfr_reset_options *opts = NULL;
+	struct vfr_owners *owners = NULL;
+	enum vfr_reset_policy policy = VFR_RESET_STRICT;
+	unsigned int flags = 0;
+
+	if (opt_policy && vfr_reset_policy_from_string(opt_policy, &policy) < 0) {
+		cli_error("--policy '%s': expected strict, no-strict or skip", opt_policy);
+		return NULL;
+	}
+	vfr_reset_options_new(&opts);
+	vfr_owners_new(&owners);
+	if (!parse_owners(owners)) {
+		vfr_owners_unref(owners);
+		vfr_reset_options_free(opts);
+		return NULL;
+	}
+	vfr_reset_options_set_owners(opts, owners, opt_as);
+	vfr_owners_unref(owners);
+	vfr_reset_options_set_policy(opts, policy);
+	if (opt_allow_host)
+		flags |= VFR_RESET_ALLOW_HOST_DRIVERS;
+	if (for_reset && opt_wait_holders)
+		flags |= VFR_RESET_WAIT_HOLDERS;
+	vfr_reset_options_set_flags(opts, flags);
+	if (for_reset)
+		vfr_reset_options_set_timeout(opts, opt_timeout);
+	return opts;
+}
+
+static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan)
+{
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "address");
+	json_builder_add_string_value(b, vfr_reset_plan_get_address(plan));
+	json_builder_set_member_name(b, "policy");
+	json_builder_add_string_value(b,
+				      vfr_reset_policy_to_string(vfr_reset_plan_get_policy(plan)));
+	json_builder_set_member_name(b, "ready");
+	json_builder_add_boolean_value(b, vfr_reset_plan_is_ready(plan));
+	json_builder_set_member_name(b, "methods");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_plan_get_n_methods(plan); i++) {
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "method");
+		json_builder_add_string_value(b, vfr_reset_plan_get_method(plan, i));
+		json_builder_set_member_name(b, "mechanism");
+		json_builder_add_string_value(
+			b, vfr_reset_mechanism_to_string(vfr_reset_plan_get_mechanism(plan, i)));
+		json_builder_set_member_name(b, "affected");
+		json_builder_begin_array(b);
+		for (size_t j = 0; j < vfr_reset_plan_get_n_affected(plan, i); j++)
+			json_builder_add_string_value(b, vfr_reset_plan_get_affected(plan, i, j));
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "excluded");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_plan_get_n_excluded(plan); i++) {
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "method");
+		json_builder_add_string_value(b, vfr_reset_plan_get_excluded_method(plan, i));
+		json_builder_set_member_name(b, "reason");
+		json_builder_add_string_value(b, vfr_reset_plan_get_excluded_reason(plan, i));
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+
+static void print_plan_text(const struct vfr_reset_plan *plan)
+{
+	size_t n = vfr_reset_plan_get_n_methods(plan);
+
+	printf("%s: %s (policy %s)\n", vfr_reset_plan_get_address(plan),
+	       n ? "ready" : "no usable reset method",
+	       vfr_reset_policy_to_string(vfr_reset_plan_get_policy(plan)));
+	for (size_t i = 0; i < n; i++) {
+		printf("  %zu. %-8s %-18s affects", i + 1, vfr_reset_plan_get_method(plan, i),
+		       vfr_reset_mechanism_to_string(vfr_reset_plan_get_mechanism(plan, i)));
+		for (size_t j = 0; j < vfr_reset_plan_get_n_affected(plan, i); j++)
+			printf(" %s", vfr_reset_plan_get_affected(plan, i, j));
+		putchar('\n');
+	}
+	for (size_t i = 0; i < vfr_reset_plan_get_n_excluded(plan); i++)
+		printf("  excluded %s: %s\n", vfr_reset_plan_get_excluded_method(plan, i),
+		       vfr_reset_plan_get_excluded_reason(plan, i));
+}
+
+/* Bad input (unknown or malformed address, bad option) before any work. */
+static struct vfr_device **prepare(struct cli *cli, const char *cmd, int argc, char **argv,
+				   struct vfr_host **ret_host, int *ret_status)
+{
+	struct vfr_device **devs;
+	struct vfr_host *host;
+
+	if (argc <= 0) {
+		cli_error("%s: name at least one function (DDDD:BB:DD.F)", cmd);
+		*ret_status = EXIT_USAGE;
+		return NULL;
+	}
+	host = cli_scan(cli, argc, argv);
+	if (!host) {
+		*ret_status = cli->status;
+		return NULL;
+	}
+	devs = cli_lookup(host, argc, argv, ret_status);
+	if (!devs) {
+		vfr_host_unref(host);
+		return NULL;
+	}
+	*ret_host = host;
+	return devs;
+}
+
+int cmd_plan(struct cli *cli, int argc, char **argv)
+{
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autofree struct vfr_device **devs = NULL;
+	struct vfr_reset_options *opts;
+	struct vfr_host *host = NULL;
+	int status = EXIT_OK;
+
+	opts = make_options(false);
+	if (!opts)
+		return EXIT_USAGE;
+	devs = prepare(cli, "plan", argc, argv, &host, &status);
+	if (!devs) {
+		vfr_reset_options_free(opts);
+		return status;
+	}
+	if (cli->json) {
+		b = json_builder_new();
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "plans");
+		json_builder_begin_array(b);
+	}
+	for (int i = 0; i < argc; i++) {
+		struct vfr_reset_plan *plan = NULL;
+		struct vfr_error *err = NULL;
+
+		if (vfr_reset_plan_new(devs[i], opts, &plan, &err) < 0) {
+			cli_error("%s", vfr_error_get_message(err));
+			vfr_error_free(err);
+			status = EXIT_FAILED;
+			continue;
+		}
+		if (b)
+			add_plan_json(b, plan);
+		else
+			print_plan_text(plan);
+		vfr_reset_plan_unref(plan);
+	}
+	if (b) {
+		g_autoptr(JsonNode) root = NULL;
+
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+		root = json_builder_get_root(b);
+		cli_print_json(root);
+	}
+	vfr_reset_options_free(opts);
+	vfr_host_unref(host);
+	return status;
+}
+
+static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
+{
+	const char *method = vfr_reset_result_get_method(res);
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "address");
+	json_builder_add_string_value(b, vfr_reset_result_get_address(res));
+	json_builder_set_member_name(b, "ok");
+	json_builder_add_boolean_value(b, vfr_reset_result_is_ok(res));
+	json_builder_set_member_name(b, "method");
+	if (method)
+		json_builder_add_string_value(b, method);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "timed_out");
+	json_builder_add_boolean_value(b, vfr_reset_result_is_timed_out(res));
+	json_builder_set_member_name(b, "ignored_by_policy");
+	json_builder_add_boolean_value(b, vfr_reset_result_is_ignored_by_policy(res));
+	json_builder_set_member_name(b, "skipped");
+	json_builder_add_boolean_value(b, vfr_reset_result_is_skipped(res));
+	json_builder_set_member_name(b, "policy");
+	json_builder_add_string_value(b, vfr_reset_policy_to_string(vfr_reset_plan_get_policy(
+						 vfr_reset_result_get_plan(res))));
+	json_builder_set_member_name(b, "errno");
+	json_builder_add_int_value(b, -vfr_reset_result_get_error(res));
+	json_builder_set_member_name(b, "message");
+	json_builder_add_string_value(b, vfr_reset_result_get_message(res));
+	json_builder_set_member_name(b, "holders");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_holders(res); i++)
+		json_builder_add_int_value(b, vfr_reset_result_get_holder(res, i));
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "attempts");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_attempts(res); i++) {
+		int e = vfr_reset_result_get_attempt_error(res, i);
+
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "method");
+		json_builder_add_string_value(b, vfr_reset_result_get_attempt_method(res, i));
+		json_builder_set_member_name(b, "errno");
+		json_builder_add_int_value(b, -e);
+		json_builder_set_member_name(b, "error");
+		if (e)
+			json_builder_add_string_value(b, g_strerror(-e));
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "ms");
+		json_builder_add_double_value(b, vfr_reset_result_get_attempt_ms(res, i));
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+}
+
+static void print_result_text(const struct vfr_reset_result *res)
+{
+	size_t n = vfr_reset_result_get_n_attempts(res);
+
+	printf("%s: %s\n", vfr_reset_result_is_ok(res) ? "ok" : "FAILED",
+	       vfr_reset_result_get_message(res));
+	if (vfr_reset_result_is_ignored_by_policy(res))
+		printf("  the failure is ignored because of the no-strict policy\n");
+	for (size_t i = 0; i < n; i++) {
+		int e = vfr_reset_result_get_attempt_error(res, i);
+
+		printf("  tried %-8s %s (%.1f ms)\n", vfr_reset_result_get_attempt_method(res, i),
+		       e ? g_strerror(-e) : "ok", vfr_reset_result_get_attempt_ms(res, i));
+	}
+}
+
+int cmd_reset(struct cli *cli, int argc, char **argv)
+{
+	g_autofree struct vfr_device **devs = NULL;
+	struct vfr_reset_batch *batch = NULL;
+	struct vfr_reset_options *opts;
+	struct vfr_error *err = NULL;
+	struct vfr_host *host = NULL;
+	int status = EXIT_OK;
+
+	opts = make_options(true);
+	if (!opts)
+		return EXIT_USAGE;
+	devs = prepare(cli, "reset", argc, argv, &host, &status);
+	if (!devs) {
+		vfr_reset_options_free(opts);
+		return status;
+	}
+	if (vfr_reset_batch_run(devs, (size_t)argc, opts, &batch, &err) < 0) {
+		cli_error("%s", vfr_error_get_message(err));
+		vfr_error_free(err);
+		status = EXIT_FAILED;
+	} else {
+		if (cli->json) {
+			g_autoptr(JsonBuilder) b = json_builder_new();
+			g_autoptr(JsonNode) root = NULL;
+
+			json_builder_begin_object(b);
+			json_builder_set_member_name(b, "results");
+			json_builder_begin_array(b);
+			for (size_t i = 0; i < vfr_reset_batch_get_n(batch); i++)
+				add_result_json(b, vfr_reset_batch_get_result(batch, i));
+			json_builder_end_array(b);
+			json_builder_end_object(b);
+			root = json_builder_get_root(b);
+			cli_print_json(root);
+		} else {
+			for (size_t i = 0; i < vfr_reset_batch_get_n(batch); i++)
+				print_result_text(vfr_reset_batch_get_result(batch, i));
+		}
+		if (!vfr_reset_batch_is_ok(batch))
+			status = EXIT_FAILED;
+		vfr_reset_batch_free(batch);
+	}
+	vfr_reset_options_free(opts);
+	vfr_host_unref(host);
+	return status;
+}
