@@ -203,3 +203,31 @@ int modindex_vfio_candidates(struct modindex *mi, const char *modalias, GPtrArra
 	*ret_list = list;
 	return 0;
 }
+
+int modindex_load_module(struct modindex *mi, const char *name, char *why, size_t why_size)
+{
+	struct kmod_module *mod = NULL;
+	int r;
+
+	r = kmod_module_new_from_name(mi->kmod, name, &mod);
+	if (r < 0) {
+		snprintf(why, why_size, "module %s: %s", name, g_strerror(-r));
+		return r;
+	}
+	/* Without a path the index does not know the module: nothing to load. */
+	if (!kmod_module_get_path(mod)) {
+		snprintf(why, why_size, "no module %s in %s", kmod_module_get_name(mod), mi->dirname);
+		kmod_module_unref(mod);
+		return -ENOENT;
+	}
+	r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+	if (r > 0)
+		r = -EPERM; /* KMOD_PROBE_APPLY_BLACKLIST* answers are not requested; be safe */
+	if (r < 0)
+		snprintf(why, why_size, "loading module %s from %s failed: %s",
+			 kmod_module_get_name(mod), mi->dirname, g_strerror(-r));
+	else
+		vfr_dbg(mi->ctx, "loaded module %s", kmod_module_get_name(mod));
+	kmod_module_unref(mod);
+	return r;
+}

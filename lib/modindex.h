@@ -43,3 +43,11 @@ void variant_candidate_free(struct variant_candidate *c);
 /* variant-rank.c (pure) */
 void alias_specificity(const char *alias, unsigned int *ret_wildcards, unsigned int *ret_literals);
 void variant_rank(GPtrArray *candidates);
+
+/*
+ * Loads module @name (and what it depends on) from the index, as modprobe
+ * does, without modprobe.d configuration. 0 when loaded or already live;
+ * -ENOENT when the index has no such module; the kernel's -errno of loading
+ * it otherwise; @why then holds the sentence.
+ */
+int modindex_load_module(struct modindex *mi, const char *name, char *why, size_t why_size);

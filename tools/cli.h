@@ -36,6 +36,12 @@ struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_variant(struct cli *cli, int argc, char **argv);
+/* bind.c: `bind`, `unbind`, `restore`, and their options. */
+int cmd_bind(struct cli *cli, int argc, char **argv);
+int cmd_unbind(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
+extern const GOptionEntry bind_options[];
+extern const GOptionEntry unbind_options[];
 /* hotreset.c: `hot-reset-check`. */
 int cmd_hot_reset_check(struct cli *cli, int argc, char **argv);
 extern const GOptionEntry hot_reset_check_options[];

@@ -19,6 +19,7 @@
 #include <vfioreset/host.h>
 #include <vfioreset/device.h>
 #include <vfioreset/variant.h>
+#include <vfioreset/bind.h>
 #include <vfioreset/reset.h>
 #include <vfioreset/hotreset.h>
 #undef VFIORESET_INSIDE

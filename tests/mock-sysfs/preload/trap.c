@@ -20,6 +20,7 @@ int vfr_removals;
 /* Exact prefixes, component-wise: /sys/x is in, /system is not. */
 static const char *const allowed[] = {
 	"/sys", "/dev/vfio", "/dev/iommu", "/lib/modules", "/proc/modules",
+	"/run/vfioreset",
 };
 
 static struct {

@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Managed binding: every operation is a move of each function from the
+ * binding it has to the one asked for, through the kernel's own interface
+ * (driver_override, the old driver's unbind, drivers_probe), with the
+ * original binding recorded first and every function moved back when one of
+ * them fails. The order of a move is libvirt's, for the same reason: the
+ * override is set before the unbind so that nothing else can claim the
+ * function in between.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bind-private.h"
+#include "holders.h"
+#include "sysfs.h"
+
+#define LOG_DOMAIN "bind"
+
+#define DEFAULT_WRITE_MS 10000
+
+static void item_free(gpointer p)
+{
+	struct bind_item *it = p;
+
+	bind_record_clear(&it->orig);
+	bind_record_clear(&it->want);
+	g_free(it->before);
+	g_free(it->after);
+	g_free(it->message);
+	g_free(it->holders);
+	bind_lock_release(it->lock_fd);
+	g_free(it);
+}
+
+VFR_EXPORT int vfr_binding_new(struct vfr_host *host, struct vfr_binding **ret)
+{
+	struct vfr_binding *b;
+
+	assert_return(host && ret, -EINVAL);
+	b = g_new0(struct vfr_binding, 1);
+	b->refcount = 1;
+	b->host = vfr_host_ref(host);
+	b->requested = g_ptr_array_new();
+	b->items = g_ptr_array_new_with_free_func(item_free);
+	b->write_ms = DEFAULT_WRITE_MS;
+	b->lock_ms = -1;
+	b->state_fd = -1;
+	*ret = b;
+	return 0;
+}
+
+VFR_EXPORT struct vfr_binding *vfr_binding_ref(struct vfr_binding *b)
+{
+	assert_return(b, NULL);
+	b->refcount++;
+	return b;
+}
+
+VFR_EXPORT struct vfr_binding *vfr_binding_unref(struct vfr_binding *b)
+{
+	if (!b || --b->refcount > 0)
+		return NULL;
+	g_ptr_array_free(b->items, TRUE);
+	g_ptr_array_free(b->requested, TRUE);
+	if (b->state_fd >= 0)
+		close(b->state_fd);
+	g_free(b->driver);
+	vfr_host_unref(b->host);
+	g_free(b);
+	return NULL;
+}
+
+VFR_EXPORT int vfr_binding_add_device(struct vfr_binding *b, struct vfr_device *dev)
+{
+	assert_return(b && dev && dev->host == b->host, -EINVAL);
+	for (guint i = 0; i < b->requested->len; i++)
+		if (b->requested->pdata[i] == dev)
+			return 0;
+	g_ptr_array_add(b->requested, dev);
+	return 0;
+}
+
+VFR_EXPORT int vfr_binding_set_driver(struct vfr_binding *b, const char *driver)
+{
+	assert_return(b, -EINVAL);
+	assert_return(!driver || (*driver && !strchr(driver, '/') && strlen(driver) < 256), -EINVAL);
+	g_free(b->driver);
+	b->driver = g_strdup(driver);
+	return 0;
+}
+
+VFR_EXPORT int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags)
+{
+	assert_return(b, -EINVAL);
+	assert_return(!(flags & ~(unsigned int)(VFR_BINDING_GROUP | VFR_BINDING_VARIANT)), -EINVAL);
+	b->flags = flags;
+	return 0;
+}
+
+VFR_EXPORT int vfr_binding_set_timeout(struct vfr_binding *b, int write_ms, int lock_ms)
+{
+	assert_return(b, -EINVAL);
+	b->write_ms = write_ms;
+	b->lock_ms = lock_ms;
+	return 0;
+}
+
+/* ---- reading the kernel's state ---- */
+
+/* The binding as sysfs shows it now, read afresh. */
+int bind_read_state(struct vfr_device *dev, struct bind_record *ret)
+{
+	const char *driver = NULL, *override = NULL;
+	int r;
+
+	device_invalidate(dev);
+	r = vfr_device_get_driver(dev, &driver);
+	if (r < 0)
+		return r;
+	r = vfr_device_get_driver_override(dev, &override);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	ret->driver = g_strdup(driver);
+	ret->override = g_strdup(r == 0 ? override : NULL);
+	return 0;
+}
+
+static bool is_vfio_driven(struct vfr_device *dev)
+{
+	enum vfr_driver_type type;
+
+	return vfr_device_get_driver_type(dev, &type) == 0 &&
+	       (type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT);
+}
+
+void bind_item_note(struct bind_item *it, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (it->message) {
+		char *joined = g_strconcat(it->message, "; ", msg, NULL);
+
+		g_free(msg);
+		msg = joined;
+	}
+	g_free(it->message);
+	it->message = msg;
+}
+
+/* Fails the item: status, message, and the same words in *reterr. */
+int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	it->status = code;
+	bind_item_note(it, "%s", msg);
+	return error_set(reterr, code, it->dev->name, "%s: %s", it->dev->name, msg);
+}
+
+/*
+ * The kernel blocks the unbind of a vfio device until every user closed it
+ * (vfio_pci_core's request loop): name the users instead of waiting.
+ * Unbinding a PF with SR-IOV makes its driver remove the VFs, so a PF whose
+ * VFs are bound or held stays.
+ */
+static int check_can_unbind(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+{
+	struct vfr_device *dev = it->dev;
+	size_t n_vf = vfr_device_get_n_virtfns(dev);
+	int r;
+
+	if (is_vfio_driven(dev)) {
+		g_autofree pid_t *pids = NULL;
+		g_autofree char *who = NULL;
+		size_t n = 0, hidden = 0;
+
+		r = holders_find_full(dev, &pids, &n, &hidden, reterr);
+		if (r < 0) {
+			it->status = r;
+			return r;
+		}
+		if (n > 0 || hidden > 0) {
+			g_free(it->holders);
+			it->holders = g_new(int, n ? n : 1);
+			for (size_t i = 0; i < n; i++)
+				it->holders[i] = (int)pids[i];
+			it->n_holders = n;
+		}
+		if (n > 0) {
+			who = holders_describe(pids, n, hidden);
+			return bind_item_fail(it, reterr, -EBUSY,
+					 "its VFIO device is held open by %s %s; not unbinding %s "
+					 "(the kernel would wait for them to close it)",
+					 n + hidden == 1 ? "process" : "processes", who,
+					 it->before ? it->before : "it");
+		}
+		if (hidden > 0)
+			vfr_notice(op->ctx, "%s: %zu processes could not be inspected for holders",
+				   dev->name, hidden);
+	}
+	for (size_t i = 0; i < n_vf; i++) {
+		struct vfr_device *vf = vfr_device_get_virtfn(dev, i);
+		const char *vf_driver = NULL;
+		g_autofree pid_t *pids = NULL;
+		size_t n = 0;
+
+		device_invalidate(vf);
+		if (vfr_device_get_driver(vf, &vf_driver) == 0 && vf_driver)
+			return bind_item_fail(it, reterr, -EBUSY,
+					 "it is an SR-IOV PF and its VF %s is bound to %s; unbinding "
+					 "the PF would remove it",
+					 vf->name, vf_driver);
+		if (holders_find(vf, &pids, &n, NULL) == 0 && n > 0)
+			return bind_item_fail(it, reterr, -EBUSY,
+					 "it is an SR-IOV PF and its VF %s is held open by pid %ld",
+					 vf->name, (long)pids[0]);
+	}
+	return 0;
+}
+
+/* ---- writes to the kernel ---- */
+
+/* One store with the deadline; -ETIMEDOUT marks the item's state unknown. */
+static int kernel_write(struct bind_op *op, struct bind_item *it, int dirfd, const char *name,
+			const char *text, const char *what, struct vfr_error **reterr)
+{
+	int r = sysfs_write_deadline(dirfd, name, text, op->b->write_ms);
+
+	device_invalidate(it->dev);
+	if (r == -ETIMEDOUT) {
+		it->unknown = true;
+		return bind_item_fail(it, reterr, r,
+				 "%s did not return within %d ms; state unknown (the write may "
+				 "still complete), not rolled back",
+				 what, op->b->write_ms);
+	}
+	if (r < 0)
+		return bind_item_fail(it, reterr, r, "%s failed: %s", what, g_strerror(-r));
+	it->changed = true;
+	return 0;
+}
+
+static int write_override(struct bind_op *op, struct bind_item *it, const char *override,
+			  struct vfr_error **reterr)
+{
+	g_autofree char *what = g_strdup_printf("setting driver_override to '%s'",
+						override ? override : "");
+	int fd = host_device_dirfd(op->b->host, it->dev);
+
+	if (fd < 0)
+		return bind_item_fail(it, reterr, fd, "its sysfs directory cannot be opened: %s",
+				 g_strerror(-fd));
+	/* A lone newline clears the override (the kernel stores up to the first newline). */
+	return kernel_write(op, it, fd, "driver_override", override ? override : "\n", what, reterr);
+}
+
+static int write_driver_attr(struct bind_op *op, struct bind_item *it, const char *driver,
+			     const char *attr, struct vfr_error **reterr)
+{
+	g_autofree char *path = g_build_filename("bus/pci/drivers", driver, attr, NULL);
+	g_autofree char *what = g_strdup_printf("%s %s %s", driver, attr, it->dev->name);
+
+	return kernel_write(op, it, op->ctx->sys_fd, path, it->dev->name, what, reterr);
+}
+
+static int write_probe(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+{
+	g_autofree char *what = g_strdup_printf("drivers_probe of %s", it->dev->name);
+
+	return kernel_write(op, it, op->ctx->sys_fd, "bus/pci/drivers_probe", it->dev->name, what,
+			    reterr);
+}
+
+/*
+ * A vfio driver creates vfio-dev/ and the group's node (or the device's
+ * cdev) from its probe, but udev may create or relabel /dev nodes after the
+ * bind returned: poll with backoff, bounded by the write timeout.
+ */
+static int wait_vfio_nodes(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+{
+	struct vfr_device *dev = it->dev;
+	bool need_vfio_dev = host_has_vfio_dev_mechanism(op->b->host);
+	gint64 end = g_get_monotonic_time() +
+		     (gint64)(op->b->write_ms < 0 ? 60000 : op->b->write_ms) * G_TIME_SPAN_MILLISECOND;
+	unsigned int wait_us = 500;
+	g_autofree char *node = NULL;
+	int group;
+
+	if (vfr_device_get_iommu_group(dev, &group) == 0) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "%d", group);
+		node = g_build_filename(op->ctx->root, "dev", "vfio", num, NULL);
+	}
+	for (;;) {
+		int fd = host_device_dirfd(op->b->host, dev);
+		bool have_dev = !need_vfio_dev || (fd >= 0 && sysfs_exists(fd, "vfio-dev") > 0);
+		bool have_node = !node || access(node, F_OK) == 0;
+
+		if (have_dev && have_node)
+			return 0;
+		if (g_get_monotonic_time() >= end)
+			return bind_item_fail(it, reterr, -ETIMEDOUT,
+					 "bound to %s, but %s did not appear", it->want.driver,
+					 !have_dev ? "vfio-dev/" : node);
+		g_usleep(wait_us);
+		wait_us = MIN(wait_us * 2, 50000);
+	}
+}
+
+/*
+ * Moves the function to it->want (or, with @to_orig, back to it->orig).
+ * it->any_driver accepts whatever the probe binds.
+ */
+static int move(struct bind_op *op, struct bind_item *it, bool to_orig, struct vfr_error **reterr)
+{
+	const struct bind_record *want = to_orig ? &it->orig : &it->want;
+	bool any = !to_orig && it->any_driver;
+	g_auto(bind_record_t) cur = { 0 };
+	int r;
+
+	r = bind_read_state(it->dev, &cur);
+	if (r < 0)
+		return bind_item_fail(it, reterr, r, "its driver cannot be read: %s", g_strerror(-r));
+	if (!any && g_strcmp0(cur.driver, want->driver) == 0 &&
+	    g_strcmp0(cur.override, want->override) == 0)
+		return 0;
+	if (cur.driver && (any || g_strcmp0(cur.driver, want->driver) != 0)) {
+		r = check_can_unbind(op, it, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (g_strcmp0(cur.override, want->override) != 0) {
+		r = write_override(op, it, want->override, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (cur.driver && (any || g_strcmp0(cur.driver, want->driver) != 0)) {
+		r = write_driver_attr(op, it, cur.driver, "unbind", reterr);
+		if (r < 0)
+			return r;
+	}
+	if (want->driver || any) {
+		const char *now = NULL;
+
+		r = write_probe(op, it, reterr);
+		if (r < 0)
+			return r;
+		r = vfr_device_get_driver(it->dev, &now);
+		/* The probe takes ids into account; a binding by new_id or bind needs bind. */
+		if (r == 0 && !now && want->driver)
+			write_driver_attr(op, it, want->driver, "bind", NULL);
+		r = vfr_device_get_driver(it->dev, &now);
+		if (r < 0)
+			return bind_item_fail(it, reterr, r, "its driver cannot be read: %s",
+					 g_strerror(-r));
+		if (!any && !now)
+			return bind_item_fail(it, reterr, -EIO, "the probe bound no driver (expected %s)",
+					      want->driver);
+		if (!any && g_strcmp0(now, want->driver) != 0)
+			return bind_item_fail(it, reterr, -EIO, "the probe bound %s instead of %s", now,
+					      want->driver);
+		if (!to_orig && now && is_vfio_driven(it->dev))
+			return wait_vfio_nodes(op, it, reterr);
+	} else {
+		const char *now = NULL;
+
+		r = vfr_device_get_driver(it->dev, &now);
+		if (r == 0 && now)
+			return bind_item_fail(it, reterr, -EIO, "still bound to %s after the unbind",
+					 now);
+	}
+	return 0;
+}
+
+/* ---- the operation ---- */
+
+static int compare_items(gconstpointer a, gconstpointer b)
+{
+	const struct bind_item *x = *(struct bind_item *const *)a;
+	const struct bind_item *y = *(struct bind_item *const *)b;
+
+	return vfr_address_compare(&x->dev->addr, &y->dev->addr);
+}
+
+static void add_item(struct vfr_binding *b, struct vfr_device *dev)
+{
+	struct bind_item *it;
+
+	for (guint i = 0; i < b->items->len; i++)
+		if (((struct bind_item *)b->items->pdata[i])->dev == dev)
+			return;
+	it = g_new0(struct bind_item, 1);
+	it->dev = dev;
+	it->status = 1;
+	it->lock_fd = -1;
+	g_ptr_array_add(b->items, it);
+}
+
+static bool is_bridge(struct vfr_device *dev)
+{
+	enum vfr_header_type type;
+
+	return vfr_device_get_header_type(dev, &type) == 0 && type == VFR_HEADER_BRIDGE;
+}
+
+/* The functions to act on: those asked for, with their groups' members. */
+static void expand(struct vfr_binding *b)
+{
+	g_ptr_array_set_size(b->items, 0);
+	for (guint i = 0; i < b->requested->len; i++) {
+		struct vfr_device *dev = b->requested->pdata[i];
+		int group;
+
+		add_item(b, dev);
+		if (!(b->flags & VFR_BINDING_GROUP) || vfr_device_get_iommu_group(dev, &group) < 0)
+			continue;
+		for (size_t k = 0; k < vfr_host_get_n_group_devices(b->host, group); k++) {
+			struct vfr_device *m = vfr_host_get_group_device(b->host, group, k);
+
+			/* Bridges stay with pcieport: vfio accepts that, and it keeps hotplug working. */
+			if (m && !is_bridge(m))
+				add_item(b, m);
+		}
+	}
+	g_ptr_array_sort(b->items, compare_items);
+}
+
+static struct bind_item *item(const struct vfr_binding *b, size_t index)
+{
+	if (!b || index >= b->items->len)
+		return NULL;
+	return b->items->pdata[index];
+}
+
+/*
+ * Moves every function that was changed back to where it was, the last
+ * first. A function whose state is unknown is left alone: writing to it
+ * again could race the store that is still pending.
+ */
+static void roll_back(struct bind_op *op, guint upto)
+{
+	for (guint k = upto + 1; k-- > 0;) {
+		struct bind_item *it = op->b->items->pdata[k];
+		struct vfr_error *err = NULL;
+		int status = it->status;
+
+		if (it->unknown)
+			continue;
+		if (!it->changed) {
+			if (it->created_record)
+				bind_record_remove(op->b->state_fd, it->dev->name);
+			continue;
+		}
+		if (move(op, it, true, &err) < 0) {
+			bind_item_note(it, "rollback failed: %s", vfr_error_get_message(err));
+			vfr_err(op->ctx, "%s: rollback failed: %s", it->dev->name,
+				vfr_error_get_message(err));
+			vfr_error_free(err);
+			it->status = status < 0 ? status : -EIO;
+			continue;
+		}
+		it->rolled_back = true;
+		it->status = status == 0 ? 1 : status;
+		bind_item_note(it, "rolled back to %s", it->orig.driver ? it->orig.driver : "no driver");
+		if (it->created_record)
+			bind_record_remove(op->b->state_fd, it->dev->name);
+	}
+}
+
+static void fill_after(struct vfr_binding *b)
+{
+	for (guint i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+		const char *now = NULL;
+
+		device_invalidate(it->dev);
+		g_free(it->after);
+		it->after = vfr_device_get_driver(it->dev, &now) == 0 ? g_strdup(now) : NULL;
+	}
+}
+
+static void unlock_all(struct vfr_binding *b)
+{
+	for (guint i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+
+		bind_lock_release(it->lock_fd);
+		it->lock_fd = -1;
+	}
+}
+
+/* Locks in address order (items are sorted): two processes cannot deadlock. */
+static int lock_all(struct bind_op *op, struct vfr_error **reterr)
+{
+	struct vfr_binding *b = op->b;
+	int r;
+
+	if (b->state_fd < 0) {
+		r = bind_state_open(op->ctx, &b->state_fd);
+		if (r < 0)
+			return error_set(reterr, r, NULL,
+					 "cannot open the state directory %s/run/vfioreset: %s",
+					 strcmp(op->ctx->root, "/") == 0 ? "" : op->ctx->root,
+					 g_strerror(-r));
+	}
+	for (guint i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+
+		r = bind_lock_take(b->state_fd, it->dev->name, b->lock_ms);
+		if (r < 0) {
+			unlock_all(b);
+			if (r == -EBUSY)
+				return bind_item_fail(it, reterr, r,
+						 "another process is changing its binding (lock held)");
+			return bind_item_fail(it, reterr, r, "cannot take its lock: %s",
+					 g_strerror(-r));
+		}
+		it->lock_fd = r;
+	}
+	return 0;
+}
+
+static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error **reterr)
+{
+	struct bind_op op = { .b = b, .ctx = b->host->ctx, .kind = kind };
+	guint i;
+	int r;
+
+	if (b->requested->len == 0)
+		return error_set(reterr, -EINVAL, NULL, "no function to act on");
+	expand(b);
+	r = lock_all(&op, reterr);
+	if (r < 0)
+		return r;
+
+	/* What each function has and what it should get, before anything changes. */
+	for (i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+
+		r = bind_read_state(it->dev, &it->orig);
+		if (r < 0) {
+			r = bind_item_fail(it, reterr, r, "its driver cannot be read: %s",
+				      g_strerror(-r));
+			goto out;
+		}
+		it->before = g_strdup(it->orig.driver);
+		r = bind_plan(&op, it, reterr);
+		if (r < 0)
+			goto out;
+	}
+
+	for (i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+		struct bind_record rec = { 0 };
+		bool no_change = g_strcmp0(it->orig.driver, it->want.driver) == 0 &&
+				 g_strcmp0(it->orig.override, it->want.override) == 0;
+
+		/* The first managed change records the original; later ones keep it. */
+		if (kind != BIND_RESTORE && !no_change &&
+		    bind_record_read(b->state_fd, it->dev->name, &rec) < 0) {
+			r = bind_record_write(b->state_fd, it->dev->name, &it->orig);
+			if (r < 0) {
+				r = bind_item_fail(it, reterr, r, "cannot record its binding: %s",
+					      g_strerror(-r));
+				break;
+			}
+			it->created_record = true;
+		}
+		bind_record_clear(&rec);
+		r = move(&op, it, false, reterr);
+		if (r < 0)
+			break;
+		it->status = 0;
+	}
+	if (r == 0 && kind == BIND_BIND)
+		r = bind_check_groups(&op, b->flags & VFR_BINDING_GROUP, reterr);
+	if (r < 0) {
+		roll_back(&op, MIN(i, b->items->len - 1));
+		goto out;
+	}
+	for (i = 0; i < b->items->len; i++) {
+		struct bind_item *it = b->items->pdata[i];
+
+		if (kind == BIND_RESTORE)
+			bind_record_remove(b->state_fd, it->dev->name);
+	}
+out:
+	g_free(op.driver);
+	fill_after(b);
+	unlock_all(b);
+	return r;
+}
+
+VFR_EXPORT int vfr_binding_bind(struct vfr_binding *b, struct vfr_error **reterr)
+{
+	assert_return(b, -EINVAL);
+	return bind_run(b, BIND_BIND, reterr);
+}
+
+VFR_EXPORT int vfr_binding_unbind(struct vfr_binding *b, struct vfr_error **reterr)
+{
+	assert_return(b, -EINVAL);
+	return bind_run(b, BIND_UNBIND, reterr);
+}
+
+VFR_EXPORT int vfr_binding_restore(struct vfr_binding *b, struct vfr_error **reterr)
+{
+	assert_return(b, -EINVAL);
+	return bind_run(b, BIND_RESTORE, reterr);
+}
+
+/* ---- results ---- */
+
+VFR_EXPORT size_t vfr_binding_get_n_devices(const struct vfr_binding *b)
+{
+	assert_return(b, 0);
+	return b->items->len;
+}
+
+VFR_EXPORT struct vfr_device *vfr_binding_get_device(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it ? it->dev : NULL;
+}
+
+VFR_EXPORT int vfr_binding_get_status(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it ? it->status : -EINVAL;
+}
+
+VFR_EXPORT const char *vfr_binding_get_driver_before(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it ? it->before : NULL;
+}
+
+VFR_EXPORT const char *vfr_binding_get_driver_after(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it ? it->after : NULL;
+}
+
+VFR_EXPORT const char *vfr_binding_get_message(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it ? it->message : NULL;
+}
+
+VFR_EXPORT bool vfr_binding_is_rolled_back(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it && it->rolled_back;
+}
+
+VFR_EXPORT bool vfr_binding_is_state_unknown(const struct vfr_binding *b, size_t index)
+{
+	struct bind_item *it = item(b, index);
+
+	return it && it->unknown;
+}
+
+VFR_EXPORT const int *vfr_binding_get_holders(const struct vfr_binding *b, size_t index,
+					      size_t *ret_n)
+{
+	struct bind_item *it = item(b, index);
+
+	if (ret_n)
+		*ret_n = it ? it->n_holders : 0;
+	return it && it->n_holders ? it->holders : NULL;
+}

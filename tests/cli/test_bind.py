@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""`bind`, `unbind`, `restore` through the CLI under the mock harness: the JSON
+shape, exit statuses, rollback on injected faults, a stuck write, a holder,
+and restore from a fresh process."""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import unittest
+
+VFIORESET = os.environ["VFIORESET"]
+MKFIXTURE = os.environ["VFR_MKFIXTURE"]
+MOCK = os.environ["VFR_MOCK"]
+FIXTURES = os.environ["VFR_FIXTURES"]
+MKMODULES = os.path.join(os.path.dirname(__file__), "..", "kmod", "mkmodules.py")
+WRAPPER = shlex.split(os.environ.get("VFR_CLI_WRAPPER", ""))
+RELEASE = "6.99.0-vfr"
+KEYS = {"address", "ok", "driver_before", "driver_after", "errno", "done", "rolled_back",
+        "state_unknown", "holders", "message"}
+
+
+class Bind(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = os.path.join(self.tmp.name, "root")
+        subprocess.run([MKFIXTURE, os.path.join(FIXTURES, "qemu-q35.ini"), self.root],
+                       check=True)
+        # vfr-mkfixture makes ROOT/run, as a host has /run, for ROOT/run/vfioreset.
+        assert os.path.isdir(os.path.join(self.root, "run"))
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def run_cli(self, *args, stdin=None):
+        return subprocess.run([MOCK, self.root, "--"] + WRAPPER + [VFIORESET, *args],
+                              capture_output=True, text=True, check=False, input=stdin)
+
+    def json_op(self, *args, status=0):
+        p = self.run_cli("--json", *args)
+        self.assertEqual(p.returncode, status, p.stderr)
+        results = json.loads(p.stdout)["results"]
+        for r in results:
+            self.assertEqual(set(r), KEYS)
+        return results, p.stderr
+
+    def driver(self, addr):
+        link = os.path.join(self.root, "sys/bus/pci/devices", addr, "driver")
+        return os.path.basename(os.readlink(link)) if os.path.islink(link) else None
+
+    def fault(self, rule):
+        with open(os.path.join(self.root, ".vfr-mock/faults"), "a", encoding="ascii") as f:
+            f.write(rule + "\n")
+
+    def test_round_trip_from_fresh_processes(self):
+        res, _ = self.json_op("bind", "0000:02:00.0")
+        self.assertEqual(res, [{"address": "0000:02:00.0", "ok": True, "errno": 0,
+                                "driver_before": "e1000e", "driver_after": "vfio-pci",
+                                "done": True, "rolled_back": False, "state_unknown": False,
+                                "holders": [], "message": None}])
+        self.assertEqual(self.driver("0000:02:00.0"), "vfio-pci")
+        state = os.path.join(self.root, "run/vfioreset/0000:02:00.0.state")
+        with open(state, encoding="utf-8") as f:
+            self.assertIn("driver=e1000e", f.read())
+        res, _ = self.json_op("restore", "0000:02:00.0")
+        self.assertEqual((res[0]["driver_before"], res[0]["driver_after"]),
+                         ("vfio-pci", "e1000e"))
+        self.assertFalse(os.path.exists(state))
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+
+    def test_human_output(self):
+        p = self.run_cli("bind", "0000:02:00.0")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, "0000:02:00.0: e1000e -> vfio-pci\n")
+        p = self.run_cli("unbind", "0000:02:00.0")
+        self.assertEqual(p.stdout, "0000:02:00.0: vfio-pci -> (none)\n")
+        p = self.run_cli("restore", "0000:02:00.0")
+        self.assertEqual(p.stdout, "0000:02:00.0: (none) -> e1000e\n")
+
+    def test_bad_usage(self):
+        for args in (["bind"], ["bind", "0000:02:00.9"], ["bind", "0000:99:00.0"],
+                     ["bind", "--driver", "x", "--variant", "0000:02:00.0"],
+                     ["bind", "--driver", "a/b", "0000:02:00.0"], ["unbind", "--variant", "02:00.0"]):
+            p = self.run_cli(*args)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+
+    def test_unbind_ebusy_rolls_back(self):
+        self.fault("write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY")
+        res, err = self.json_op("bind", "0000:02:00.0", status=1)
+        self.assertIn("0000:02:00.0", err)
+        self.assertIn("Device or resource busy", err)
+        r = res[0]
+        self.assertEqual((r["ok"], r["errno"], r["rolled_back"], r["driver_after"]),
+                         (False, 16, True, "e1000e"))
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run/vfioreset/0000:02:00.0.state")))
+
+    def test_missing_driver(self):
+        res, err = self.json_op("bind", "--driver", "no-such-driver", "0000:02:00.0", status=1)
+        self.assertIn("no_such_driver", err)
+        self.assertEqual(res[0]["errno"], 2)
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+
+    def test_stuck_unbind_reports_unknown_state(self):
+        self.fault("write /sys/bus/pci/drivers/e1000e/unbind hang")
+        res, err = self.json_op("bind", "--timeout", "300", "0000:02:00.0", status=1)
+        self.assertIn("state unknown", err)
+        self.assertTrue(res[0]["state_unknown"])
+        self.assertFalse(res[0]["rolled_back"])
+        self.assertEqual(res[0]["errno"], 110)
+
+    def test_holder_named(self):
+        self.json_op("bind", "0000:02:00.0")
+        holder = subprocess.Popen(
+            [MOCK, self.root, "--", sys.executable, "-c",
+             "import os,sys; f=open('/dev/vfio/9','rb'); print(os.getpid(), flush=True);"
+             " sys.stdin.read()"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            pid = int(holder.stdout.readline())
+            res, err = self.json_op("restore", "0000:02:00.0", status=1)
+            self.assertEqual(res[0]["holders"], [pid])
+            self.assertIn(str(pid), err)
+            self.assertEqual(self.driver("0000:02:00.0"), "vfio-pci")
+        finally:
+            holder.stdin.close()
+            holder.wait()
+        self.json_op("restore", "0000:02:00.0")
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+
+    def test_group(self):
+        res, _ = self.json_op("bind", "--group", "0000:04:00.1")
+        self.assertEqual([(r["address"], r["driver_after"]) for r in res],
+                         [("0000:04:00.0", "vfio-pci"), ("0000:04:00.1", "vfio-pci")])
+        res, _ = self.json_op("restore", "--group", "0000:04:00.0")
+        self.assertEqual([r["driver_after"] for r in res], ["e1000e", "e1000e"])
+
+    def test_pf_with_bound_vfs_refused(self):
+        res, err = self.json_op("unbind", "0000:01:00.0", status=1)
+        self.assertIn("0000:01:10.0", err)
+        self.assertEqual(self.driver("0000:01:00.0"), "igb")
+
+    def test_variant(self):
+        mods = os.path.join(self.tmp.name, "mods")
+        subprocess.run([sys.executable, MKMODULES, mods, RELEASE,
+                        "vfio_pci=vfio_pci:v*d*sv*sd*bc*sc*i*",
+                        "twin_a_vfio=vfio_pci:v00001AF4d*sv*sd*bc*sc*i*",
+                        "twin_b_vfio=vfio_pci:v00001AF4d*sv*sd*bc*sc*i*"], check=True)
+        moddir = os.path.join(mods, "lib", "modules", RELEASE)
+        res, _ = self.json_op("--modules-dir", moddir, "bind", "--variant", "0000:02:00.0")
+        self.assertEqual(res[0]["driver_after"], "vfio-pci")
+        # Two equally specific variants: no guess.
+        res, err = self.json_op("--modules-dir", moddir, "bind", "--variant", "0000:03:00.0",
+                                status=1)
+        self.assertIn("twin_a_vfio", err)
+        self.assertEqual(self.driver("0000:03:00.0"), "virtio-pci")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Managed binding against the simulated kernel: round trips for host-driven,
+ * stub and unbound functions, and each injected failure leaving the original
+ * binding in place with the cause reported. Each operation scans afresh, as
+ * a new process would, so the record on disk is what carries the original.
+ */
+#include "mock.h"
+
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include <vfioreset/vfioreset.h>
+
+#define DEV "/sys/bus/pci/devices/"
+
+static const char host_ini[] =
+	"[host]\n"
+	"vfio_dev=true\n"
+	"vfio_cdev=true\n"
+	"[driver vfio-pci]\n"
+	"[driver pci-stub]\n"
+	"[driver pcieport]\n"
+	"builtin=true\n"
+	"[device 0000:00:1c.0]\n"
+	"kind=root-port\nvendor=8086\ndevice=a110\ndriver=pcieport\niommu_group=1\n"
+	"[device 0000:01:00.0]\n"
+	"vendor=8086\ndevice=10d3\nparent=0000:00:1c.0\ndriver=e1000e\niommu_group=2\n"
+	"reset_method=flr pm bus\ncaps=pm,msi,msix,flr\n"
+	"[device 0000:00:1c.1]\n"
+	"kind=root-port\nvendor=8086\ndevice=a111\ndriver=pcieport\niommu_group=3\n"
+	"[device 0000:02:00.0]\n"
+	"vendor=8086\ndevice=1533\nparent=0000:00:1c.1\ndriver=pci-stub\n"
+	"driver_override=pci-stub\niommu_group=4\nreset_method=pm\n"
+	"[device 0000:00:1c.2]\n"
+	"kind=root-port\nvendor=8086\ndevice=a112\ndriver=pcieport\niommu_group=5\n"
+	"[device 0000:03:00.0]\n"
+	"vendor=1af4\ndevice=1041\nparent=0000:00:1c.2\niommu_group=6\n"
+	"reset_method=flr\ncaps=pm,flr\n";
+
+/* The records live in ROOT/run/vfioreset; vfr-mkfixture makes ROOT/run as a host has /run. */
+static struct mock *make(const char *text, const char *ini)
+{
+	return text ? mock_new(text, NULL) : mock_fixture(ini);
+}
+
+static int setup_host(void **state)
+{
+	*state = make(host_ini, NULL);
+	return 0;
+}
+
+static int setup_q35(void **state)
+{
+	*state = make(NULL, "qemu-q35.ini");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	mock_free(*state);
+	return 0;
+}
+
+/* The bound driver's name as the kernel shows it, or "-" when unbound. */
+static char *driver_of(const char *addr)
+{
+	g_autofree char *link = g_strconcat(DEV, addr, "/driver", NULL);
+	char buf[4096];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return g_strdup("-");
+	buf[n] = '\0';
+	return g_path_get_basename(buf);
+}
+
+static void assert_driver(const char *addr, const char *want)
+{
+	g_autofree char *got = driver_of(addr);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s is bound to %s, expected %s", addr, got, want);
+}
+
+static void assert_override(const char *addr, const char *want)
+{
+	g_autofree char *path = g_strconcat(DEV, addr, "/driver_override", NULL);
+
+	assert_attr(path, want);
+}
+
+static bool record_exists(const struct mock *m, const char *addr)
+{
+	g_autofree char *rel = g_strconcat("run/vfioreset/", addr, ".state", NULL);
+	g_autofree char *path = mock_path(m, rel);
+
+	return path_exists(path);
+}
+
+enum op { OP_BIND, OP_UNBIND, OP_RESTORE };
+
+struct run {
+	struct vfr_host *host;
+	struct vfr_binding *b;
+	struct vfr_error *err;
+	int r;
+};
+
+static void run_free(struct run *run)
+{
+	vfr_binding_unref(run->b);
+	vfr_host_unref(run->host);
+	vfr_error_free(run->err);
+	memset(run, 0, sizeof(*run));
+}
+
+/* One operation as a fresh process does it: a new context, a new scan. */
+static void run_op(struct run *run, enum op op, const char *const *addrs, unsigned int flags,
+		   const char *driver, int write_ms, int lock_ms)
+{
+	struct vfr_ctx *ctx = NULL;
+
+	memset(run, 0, sizeof(*run));
+	assert_int_equal(vfr_ctx_new("/", &ctx, NULL), 0);
+	assert_int_equal(vfr_host_scan(ctx, &run->host, NULL), 0);
+	vfr_ctx_unref(ctx);
+	assert_int_equal(vfr_binding_new(run->host, &run->b), 0);
+	for (; *addrs; addrs++) {
+		struct vfr_device *dev = NULL;
+
+		assert_int_equal(vfr_host_lookup(run->host, *addrs, &dev, NULL), 0);
+		assert_int_equal(vfr_binding_add_device(run->b, dev), 0);
+	}
+	assert_int_equal(vfr_binding_set_flags(run->b, flags), 0);
+	assert_int_equal(vfr_binding_set_driver(run->b, driver), 0);
+	assert_int_equal(vfr_binding_set_timeout(run->b, write_ms, lock_ms), 0);
+	run->r = op == OP_BIND     ? vfr_binding_bind(run->b, &run->err)
+		 : op == OP_UNBIND ? vfr_binding_unbind(run->b, &run->err)
+				   : vfr_binding_restore(run->b, &run->err);
+}
+
+static void one(struct run *run, enum op op, const char *addr, const char *driver)
+{
+	const char *addrs[] = { addr, NULL };
+
+	run_op(run, op, addrs, 0, driver, 5000, -1);
+}
+
+static void assert_ok(const struct run *run)
+{
+	if (run->r != 0)
+		fail_msg("operation failed (%d): %s", run->r,
+			 run->err ? vfr_error_get_message(run->err) : "(no message)");
+	for (size_t i = 0; i < vfr_binding_get_n_devices(run->b); i++)
+		assert_int_equal(vfr_binding_get_status(run->b, i), 0);
+}
+
+static void assert_message_has(const struct run *run, const char *part)
+{
+	const char *msg;
+
+	assert_non_null(run->err);
+	msg = vfr_error_get_message(run->err);
+	if (!strstr(msg, part))
+		fail_msg("'%s' does not say '%s'", msg, part);
+}
+
+/* bind -> reset -> restore, each step from a fresh scan. */
+static void round_trip(const struct mock *m, const char *addr, const char *orig,
+		       const char *orig_override, const char *group_node)
+{
+	g_autofree char *reset = g_strconcat(DEV, addr, "/reset", NULL);
+	struct run run;
+
+	one(&run, OP_BIND, addr, NULL);
+	assert_ok(&run);
+	assert_string_equal(vfr_binding_get_driver_after(run.b, 0), "vfio-pci");
+	if (strcmp(orig, "-") == 0)
+		assert_null(vfr_binding_get_driver_before(run.b, 0));
+	else
+		assert_string_equal(vfr_binding_get_driver_before(run.b, 0), orig);
+	run_free(&run);
+	assert_driver(addr, "vfio-pci");
+	assert_override(addr, "vfio-pci");
+	assert_true(path_exists(group_node));
+	assert_true(record_exists(m, addr));
+
+	assert_int_equal(attr_write(reset, "1"), 0);
+
+	one(&run, OP_RESTORE, addr, NULL);
+	assert_ok(&run);
+	run_free(&run);
+	assert_driver(addr, orig);
+	assert_override(addr, orig_override);
+	assert_false(path_exists(group_node));
+	assert_false(record_exists(m, addr));
+}
+
+static void test_round_trip_host_driver(void **state)
+{
+	struct mock *m = *state;
+
+	round_trip(m, "0000:01:00.0", "e1000e", "(null)", "/dev/vfio/2");
+	assert_true(journal_has(m, "unbind 0000:01:00.0 e1000e"));
+	assert_true(journal_has(m, "drivers_probe 0000:01:00.0 vfio-pci"));
+	assert_true(journal_has(m, "unbind 0000:01:00.0 vfio-pci"));
+	assert_true(journal_has(m, "drivers_probe 0000:01:00.0 e1000e"));
+}
+
+static void test_round_trip_stub(void **state)
+{
+	struct mock *m = *state;
+
+	round_trip(m, "0000:02:00.0", "pci-stub", "pci-stub", "/dev/vfio/4");
+	assert_true(journal_has(m, "unbind 0000:02:00.0 pci-stub"));
+	assert_true(journal_has(m, "drivers_probe 0000:02:00.0 pci-stub"));
+}
+
+static void test_round_trip_unbound(void **state)
+{
+	struct mock *m = *state;
+
+	round_trip(m, "0000:03:00.0", "-", "(null)", "/dev/vfio/6");
+	/* Given back unbound: no probe after the vfio-pci unbind. */
+	assert_true(journal_has(m, "unbind 0000:03:00.0 vfio-pci"));
+	assert_false(journal_has(m, "drivers_probe 0000:03:00.0 -"));
+}
+
+/* A second bind keeps the first original: restore goes back to e1000e, not vfio-pci. */
+static void test_record_keeps_first_original(void **state)
+{
+	struct run run;
+	(void)state;
+
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	run_free(&run);
+	one(&run, OP_BIND, "0000:01:00.0", "pci-stub");
+	assert_ok(&run);
+	run_free(&run);
+	assert_driver("0000:01:00.0", "pci-stub");
+	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	run_free(&run);
+	assert_driver("0000:01:00.0", "e1000e");
+	assert_override("0000:01:00.0", "(null)");
+}
+
+static void test_unbind_and_restore(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	one(&run, OP_UNBIND, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	assert_null(vfr_binding_get_driver_after(run.b, 0));
+	run_free(&run);
+	assert_driver("0000:01:00.0", "-");
+	assert_true(record_exists(m, "0000:01:00.0"));
+	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	run_free(&run);
+	assert_driver("0000:01:00.0", "e1000e");
+}
+
+/* Checks the original binding of 01:00.0 is in place and nothing is recorded. */
+static void assert_untouched(const struct mock *m)
+{
+	assert_driver("0000:01:00.0", "e1000e");
+	assert_override("0000:01:00.0", "(null)");
+	assert_false(record_exists(m, "0000:01:00.0"));
+	assert_false(path_exists("/dev/vfio/2"));
+}
+
+static void test_fail_unbind_ebusy(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY");
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_int_equal(run.r, -EBUSY);
+	assert_message_has(&run, "0000:01:00.0");
+	assert_message_has(&run, "unbind");
+	assert_int_equal(vfr_binding_get_status(run.b, 0), -EBUSY);
+	assert_true(vfr_binding_is_rolled_back(run.b, 0));
+	assert_false(vfr_binding_is_state_unknown(run.b, 0));
+	assert_string_equal(vfr_binding_get_driver_after(run.b, 0), "e1000e");
+	run_free(&run);
+	assert_untouched(m);
+	/* The override was set, then put back. */
+	assert_true(journal_has(m, "driver_override 0000:01:00.0 vfio-pci"));
+	assert_true(journal_has(m, "driver_override 0000:01:00.0 (null)"));
+}
+
+static void test_fail_probe_binds_nothing(void **state)
+{
+	struct mock *m = *state;
+	g_autofree char *bind = mock_path(m, "sys/bus/pci/drivers/vfio-pci/bind");
+	struct run run;
+
+	/* vfio-pci's probe refuses the function: the kernel's probe then binds nothing. */
+	unsetenv("VFR_MOCK_ROOT");
+	assert_int_equal(unlink(bind), 0);
+	setenv("VFR_MOCK_ROOT", m->root, 1);
+
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_int_equal(run.r, -EIO);
+	assert_message_has(&run, "bound no driver");
+	assert_true(vfr_binding_is_rolled_back(run.b, 0));
+	run_free(&run);
+	assert_untouched(m);
+	assert_true(journal_has(m, "drivers_probe 0000:01:00.0 -"));
+	assert_true(journal_has(m, "drivers_probe 0000:01:00.0 e1000e"));
+}
+
+static void test_fail_module_missing(void **state)
+{
+	struct mock *m = *state;
+	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
+	struct run run;
+
+	one(&run, OP_BIND, "0000:01:00.0", "no-such-driver");
+	assert_int_equal(run.r, -ENOENT);
+	assert_message_has(&run, "no_such_driver");
+	assert_int_equal(vfr_binding_get_status(run.b, 0), -ENOENT);
+	run_free(&run);
+	assert_untouched(m);
+	/* Nothing was written to the kernel. */
+	assert_false(path_exists(journal) && journal_has(m, "driver_override 0000:01:00.0 no-such-driver"));
+	assert_false(journal_has(m, "unbind 0000:01:00.0 e1000e"));
+}
+
+static void test_fail_holder_present(void **state)
+{
+	struct mock *m = *state;
+	int to_child[2], from_child[2];
+	char c = 0, pidtext[32];
+	struct run run;
+	size_t n = 0;
+	const int *holders;
+	pid_t child;
+
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	run_free(&run);
+
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		/* A VMM holding the group: opens it, says so, waits to be told to exit. */
+		int fd = open("/dev/vfio/2", O_RDWR | O_CLOEXEC);
+
+		c = fd >= 0 ? 'y' : 'n';
+		if (write(from_child[1], &c, 1) != 1 || read(to_child[0], &c, 1) < 0)
+			_exit(2);
+		_exit(0);
+	}
+	assert_int_equal(read(from_child[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+
+	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
+	assert_int_equal(run.r, -EBUSY);
+	holders = vfr_binding_get_holders(run.b, 0, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(holders[0], child);
+	snprintf(pidtext, sizeof(pidtext), "%d", (int)child);
+	assert_message_has(&run, pidtext);
+	run_free(&run);
+	assert_driver("0000:01:00.0", "vfio-pci");
+	assert_false(journal_has(m, "unbind 0000:01:00.0 vfio-pci"));
+
+	/* Once the holder is gone the restore goes through. */
+	assert_int_equal(write(to_child[1], "x", 1), 1);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(from_child[0]);
+	close(from_child[1]);
+	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	run_free(&run);
+	assert_untouched(m);
+}
+
+static void test_fail_locked(void **state)
+{
+	struct mock *m = *state;
+	const char *addrs[] = { "0000:03:00.0", "0000:01:00.0", NULL };
+	g_autofree char *dir = mock_path(m, "run/vfioreset");
+	g_autofree char *lock = mock_path(m, "run/vfioreset/0000:01:00.0.lock");
+	struct run run;
+	int fd;
+
+	/* Another process is changing 01:00.0. */
+	assert_int_equal(mkdir(dir, 0755), 0);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	if (fork() == 0) {
+		/* flock is per open file: a child's own open is another holder. */
+		struct run r2;
+
+		bool ok;
+
+		g_clear_pointer(&dir, g_free);
+		g_clear_pointer(&lock, g_free);
+		run_op(&r2, OP_BIND, addrs, 0, NULL, 5000, 0);
+		ok = r2.r == -EBUSY && strstr(vfr_error_get_message(r2.err), "0000:01:00.0") &&
+		     vfr_binding_get_status(r2.b, 1) == 1;
+		run_free(&r2);
+		_exit(ok ? 0 : 1);
+	}
+	{
+		int status = -1;
+
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 0);
+	}
+	/* Neither function was touched: locks are all taken before any change. */
+	assert_driver("0000:03:00.0", "-");
+	assert_untouched(m);
+	close(fd);
+
+	run_op(&run, OP_BIND, addrs, 0, NULL, 5000, 0);
+	assert_ok(&run);
+	run_free(&run);
+}
+
+static void test_pf_with_bound_vfs(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_int_equal(run.r, -EBUSY);
+	assert_message_has(&run, "0000:01:10.0");
+	assert_message_has(&run, "igbvf");
+	run_free(&run);
+	assert_driver("0000:01:00.0", "igb");
+	assert_false(journal_has(m, "driver_override 0000:01:00.0 vfio-pci"));
+}
+
+static void test_group_bind(void **state)
+{
+	const char *fn0[] = { "0000:04:00.0", NULL };
+	const char *bridge_group[] = { "0000:06:01.0", NULL };
+	struct run run;
+	(void)state;
+
+	/* One function of a two-function group: bound, but the group is not usable yet. */
+	run_op(&run, OP_BIND, fn0, 0, NULL, 5000, -1);
+	assert_ok(&run);
+	assert_non_null(strstr(vfr_binding_get_message(run.b, 0), "0000:04:00.1"));
+	run_free(&run);
+	run_op(&run, OP_RESTORE, fn0, 0, NULL, 5000, -1);
+	assert_ok(&run);
+	run_free(&run);
+
+	run_op(&run, OP_BIND, fn0, VFR_BINDING_GROUP, NULL, 5000, -1);
+	assert_ok(&run);
+	assert_int_equal(vfr_binding_get_n_devices(run.b), 2);
+	run_free(&run);
+	assert_driver("0000:04:00.0", "vfio-pci");
+	assert_driver("0000:04:00.1", "vfio-pci");
+	run_op(&run, OP_RESTORE, fn0, VFR_BINDING_GROUP, NULL, 5000, -1);
+	assert_ok(&run);
+	run_free(&run);
+	assert_driver("0000:04:00.0", "e1000e");
+	assert_driver("0000:04:00.1", "e1000e");
+
+	/* The bridge of group 12 stays as it is; the two functions behind it move. */
+	run_op(&run, OP_BIND, bridge_group, VFR_BINDING_GROUP, NULL, 5000, -1);
+	assert_ok(&run);
+	assert_int_equal(vfr_binding_get_n_devices(run.b), 2);
+	assert_int_equal(vfr_host_check_group_viable(run.host, 12, NULL), 1);
+	run_free(&run);
+	assert_driver("0000:06:01.0", "vfio-pci");
+	assert_driver("0000:06:02.0", "vfio-pci");
+}
+
+static void test_group_failure_rolls_back_all(void **state)
+{
+	struct mock *m = *state;
+	const char *fn0[] = { "0000:04:00.0", NULL };
+	struct run run;
+
+	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY after=1");
+	run_op(&run, OP_BIND, fn0, VFR_BINDING_GROUP, NULL, 5000, -1);
+	assert_int_equal(run.r, -EBUSY);
+	assert_message_has(&run, "0000:04:00.1");
+	assert_int_equal(vfr_binding_get_status(run.b, 0), 1); /* done, then undone */
+	assert_true(vfr_binding_is_rolled_back(run.b, 0));
+	assert_int_equal(vfr_binding_get_status(run.b, 1), -EBUSY);
+	run_free(&run);
+	assert_driver("0000:04:00.0", "e1000e");
+	assert_driver("0000:04:00.1", "e1000e");
+	assert_override("0000:04:00.0", "(null)");
+	assert_override("0000:04:00.1", "(null)");
+	assert_false(record_exists(m, "0000:04:00.0"));
+	assert_false(record_exists(m, "0000:04:00.1"));
+	assert_true(journal_has(m, "drivers_probe 0000:04:00.0 e1000e"));
+}
+
+/* Last: the hung write's thread stays blocked until the process ends. */
+static void test_fail_hang(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	const char *addrs[] = { "0000:01:00.0", NULL };
+
+	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind hang");
+	run_op(&run, OP_BIND, addrs, 0, NULL, 200, -1);
+	assert_int_equal(run.r, -ETIMEDOUT);
+	assert_message_has(&run, "state unknown");
+	assert_true(vfr_binding_is_state_unknown(run.b, 0));
+	assert_false(vfr_binding_is_rolled_back(run.b, 0));
+	run_free(&run);
+	/* The unbind never reached the driver; the record stays for a later restore. */
+	assert_driver("0000:01:00.0", "e1000e");
+	assert_true(record_exists(m, "0000:01:00.0"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip_host_driver, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_stub, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip_unbound, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_record_keeps_first_original, setup_host,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unbind_and_restore, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_unbind_ebusy, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_probe_binds_nothing, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_module_missing, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_holder_present, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_fail_locked, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_pf_with_bound_vfs, setup_q35, teardown),
+		cmocka_unit_test_setup_teardown(test_group_bind, setup_q35, teardown),
+		cmocka_unit_test_setup_teardown(test_group_failure_rolls_back_all, setup_q35,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_fail_hang, setup_host, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
