@@ -406,7 +406,8 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.symlink("/bin/sh", "busybox")
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
-    cpio.copy(os.path.join(HERE, "lspci_decode.py"), "/vm/lspci_decode.py")
+    for name in ("lspci_decode.py", "guest_lib.py", "guest_ops.py"):
+        cpio.copy(os.path.join(HERE, name), "/vm/" + name)
     fixture = os.environ.get("VFR_VM_FIXTURE") or os.path.join(
         SOURCE_ROOT, "tests", "fixtures", "qemu-q35.ini")
     cpio.copy(fixture, "/vm/qemu-q35.ini")
