@@ -20,21 +20,6 @@ static bool driver_loaded(const struct vfr_ctx *ctx, const char *driver)
 	return sysfs_exists(ctx->sys_fd, path) > 0;
 }
 
-/* A loaded module lists the drivers it registers as sys/module/M/drivers/pci:NAME. */
-static char *module_pci_driver(const struct vfr_ctx *ctx, const char *module)
-{
-	g_autofree char *dir = g_build_filename("module", module, "drivers", NULL);
-	g_auto(GStrv) names = NULL;
-	size_t n;
-
-	if (sysfs_list(ctx->sys_fd, dir, &names, &n) < 0)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (g_str_has_prefix(names[i], "pci:"))
-			return g_strdup(names[i] + 4);
-	return NULL;
-}
-
 static int load_module(struct bind_op *op, struct bind_item *it, const char *module,
 		       struct vfr_error **reterr)
 {

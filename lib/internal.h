@@ -65,3 +65,5 @@ int error_set(struct vfr_error **reterr, int code, const char *address, const ch
 int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
 /* The module index; on failure @ret_why points at the sentence saying why. */
 int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);
+/* variant.c: the PCI driver loaded module @module registers (g_free), NULL when none. */
+char *module_pci_driver(const struct vfr_ctx *ctx, const char *module);

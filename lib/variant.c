@@ -19,7 +19,7 @@ struct vfr_variant_list {
 };
 
 /* A loaded module lists the drivers it registers as sys/module/M/drivers/pci:NAME. */
-static char *module_pci_driver(const struct vfr_ctx *ctx, const char *module)
+char *module_pci_driver(const struct vfr_ctx *ctx, const char *module)
 {
 	g_autofree char *dir = g_build_filename("module", module, "drivers", NULL);
 	g_auto(GStrv) names = NULL;

@@ -6,6 +6,10 @@
  * friends, 6.6), the devid form of the hot-reset INFO (6.6) and
  * <linux/iommufd.h> (6.2). Every definition here is guarded, so a newer
  * header wins; values and layouts are the merged kernel's.
+ *
+ * The library carries the same definitions in lib/vfio-uapi.h. They are
+ * kept apart on purpose: the simulated kernel is the library's oracle, and
+ * a wrong number shared by both would pass every test.
  */
 #pragma once
 
