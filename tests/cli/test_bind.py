@@ -158,6 +158,68 @@ class Bind(unittest.TestCase):
         self.assertIn("twin_a_vfio", err)
         self.assertEqual(self.driver("0000:03:00.0"), "virtio-pci")
 
+    def variant_modules(self):
+        """The q35 host's kernel has virtio_vfio_pci on disk, not loaded."""
+        subprocess.run([sys.executable, MKMODULES, self.root, RELEASE,
+                        "vfio_pci=vfio_pci:v*d*sv*sd*bc*sc*i*",
+                        "virtio_vfio_pci=vfio_pci:v00001AF4d00001041sv*sd*bc*sc*i*,"
+                        "vfio_pci:v00001AF4d00001042sv*sd*bc*sc*i*"], check=True)
+        with open(os.path.join(self.root, ".vfr-mock/release"), "w", encoding="ascii") as f:
+            f.write(RELEASE + "\n")
+
+    def journal(self):
+        with open(os.path.join(self.root, ".vfr-mock/journal"), encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def test_variant_module_loaded(self):
+        self.variant_modules()
+        self.assertFalse(os.path.exists(os.path.join(self.root, "sys/module/virtio_vfio_pci")))
+        res, _ = self.json_op("bind", "--variant", "0000:03:00.0")
+        self.assertEqual((res[0]["driver_before"], res[0]["driver_after"]),
+                         ("virtio-pci", "virtio_vfio_pci"))
+        journal = self.journal()
+        self.assertIn("load virtio_vfio_pci ok", journal)
+        # Loaded before the function is touched.
+        self.assertLess(journal.index("load virtio_vfio_pci ok"),
+                        journal.index("unbind 0000:03:00.0 virtio-pci"))
+        self.assertEqual(self.driver("0000:03:00.0"), "virtio_vfio_pci")
+        dev = os.path.join(self.root, "sys/bus/pci/devices/0000:03:00.0")
+        self.assertEqual(os.listdir(os.path.join(dev, "vfio-dev")), ["vfio0"])
+        self.assertTrue(os.path.exists(os.path.join(self.root, "dev/vfio/10")))
+        with open(os.path.join(self.root, "sys/module/virtio_vfio_pci/initstate"),
+                  encoding="ascii") as f:
+            self.assertEqual(f.read(), "live\n")
+        p = self.run_cli("show", "0000:03:00.0")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("virtio_vfio_pci", p.stdout)
+
+        res, _ = self.json_op("restore", "0000:03:00.0")
+        self.assertEqual((res[0]["driver_before"], res[0]["driver_after"]),
+                         ("virtio_vfio_pci", "virtio-pci"))
+        self.assertEqual(self.driver("0000:03:00.0"), "virtio-pci")
+        self.assertFalse(os.path.exists(os.path.join(dev, "vfio-dev")))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "dev/vfio/10")))
+        with open(os.path.join(dev, "driver_override"), encoding="ascii") as f:
+            self.assertEqual(f.read(), "(null)\n")
+
+    def test_variant_module_load_refused(self):
+        self.variant_modules()
+        # A kernel in lockdown refuses the module.
+        self.fault("write /sys/module/virtio_vfio_pci errno=EPERM")
+        res, err = self.json_op("bind", "--variant", "0000:03:00.0", status=1)
+        self.assertEqual((res[0]["ok"], res[0]["errno"], res[0]["driver_after"]),
+                         (False, 1, "virtio-pci"))
+        self.assertIn("0000:03:00.0", err)
+        self.assertIn("virtio_vfio_pci", err)
+        self.assertIn("Operation not permitted", err)
+        journal = self.journal()
+        self.assertIn("load virtio_vfio_pci EPERM", journal)
+        self.assertNotIn("driver_override 0000:03:00.0 virtio_vfio_pci", journal)
+        self.assertEqual(self.driver("0000:03:00.0"), "virtio-pci")
+        self.assertFalse(os.path.exists(os.path.join(self.root, "sys/module/virtio_vfio_pci")))
+        self.assertFalse(os.path.exists(os.path.join(self.root,
+                                                     "run/vfioreset/0000:03:00.0.state")))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -7,8 +7,11 @@
  */
 #include "mock.h"
 
+#include <linux/vfio.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <vfioreset/vfioreset.h>
@@ -527,6 +530,265 @@ static void test_fail_hang(void **state)
 	assert_true(record_exists(m, "0000:01:00.0"));
 }
 
+/*
+ * Variant drivers whose module is not loaded yet: libkmod loads it through
+ * finit_module(), which the harness answers as the kernel does (the module
+ * goes live and registers its PCI driver). The modules directory is made by
+ * tests/kmod/mkmodules.py and the real depmod, below the root, for the
+ * release uname() reports there.
+ */
+#define RELEASE "6.99.0-vfr"
+#define MODDIR "/lib/modules/" RELEASE "/kernel/drivers/test/"
+
+int init_module(void *image, unsigned long len, const char *params);
+int delete_module(const char *name, unsigned int flags);
+
+static const char variant_ini[] =
+	"[host]\n"
+	"vfio_dev=true\n"
+	"vfio_cdev=false\n"
+	"[driver vfio-pci]\n"
+	"[driver pcieport]\n"
+	"builtin=true\n"
+	"[device 0000:00:1c.0]\n"
+	"kind=root-port\nvendor=8086\ndevice=a110\ndriver=pcieport\niommu_group=1\n"
+	"[device 0000:01:00.0]\n"
+	"vendor=15b3\ndevice=101e\nparent=0000:00:1c.0\ndriver=mlx5_core\niommu_group=2\n"
+	"reset_method=flr\ncaps=pm,msix,flr\n"
+	"[device 0000:00:1c.1]\n"
+	"kind=root-port\nvendor=8086\ndevice=a111\ndriver=pcieport\niommu_group=3\n"
+	"[device 0000:02:00.0]\n"
+	"vendor=1af4\ndevice=1041\nparent=0000:00:1c.1\niommu_group=4\n";
+
+static int setup_variant(void **state)
+{
+	const char *fixtures = getenv("VFR_FIXTURES");
+	g_autofree char *script = NULL, *release = NULL, *err_out = NULL;
+	g_autofree char *depmod = g_find_program_in_path("depmod");
+	g_auto(GStrv) env = mock_clean_env();
+	struct mock *m;
+	int status = -1;
+
+	if (!depmod)
+		skip();
+	m = mock_new(variant_ini, NULL);
+	script = g_build_filename(fixtures, "..", "kmod", "mkmodules.py", NULL);
+	{
+		const char *argv[] = {
+			"python3", script, m->root, RELEASE,
+			"vfio_pci=vfio_pci:v*d*sv*sd*bc*sc*i*",
+			"mlx5_vfio_pci=vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*,"
+			"vfio_pci:v000015B3d00001021sv*sd*bc*sc*i*",
+			"virtio_pci=pci:v00001AF4d*sv*sd*bc*sc*i*",
+			NULL,
+		};
+
+		assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL,
+					 NULL, &err_out, &status, NULL));
+	}
+	if (status != 0)
+		fail_msg("mkmodules.py failed: %s", err_out);
+	release = mock_path(m, ".vfr-mock/release");
+	assert_true(g_file_set_contents(release, RELEASE "\n", -1, NULL));
+	*state = m;
+	return 0;
+}
+
+static void bind_variant(struct run *run, const char *addr)
+{
+	const char *addrs[] = { addr, NULL };
+
+	run_op(run, OP_BIND, addrs, VFR_BINDING_VARIANT, NULL, 5000, -1);
+}
+
+static bool proc_modules_has(const char *name)
+{
+	g_autofree char *text = attr_read("/proc/modules");
+	g_autofree char *head = g_strconcat(name, " ", NULL);
+	g_auto(GStrv) lines = NULL;
+
+	if (!text)
+		return false;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++)
+		if (g_str_has_prefix(*l, head) && strstr(*l, " Live "))
+			return true;
+	return false;
+}
+
+static void test_variant_module_loaded_on_bind(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	assert_false(path_exists("/sys/module/mlx5_vfio_pci"));
+	bind_variant(&run, "0000:01:00.0");
+	assert_ok(&run);
+	assert_string_equal(vfr_binding_get_driver_before(run.b, 0), "mlx5_core");
+	assert_string_equal(vfr_binding_get_driver_after(run.b, 0), "mlx5_vfio_pci");
+	run_free(&run);
+	assert_true(journal_has(m, "load mlx5_vfio_pci ok"));
+	assert_attr("/sys/module/mlx5_vfio_pci/initstate", "live");
+	assert_true(path_exists("/sys/module/mlx5_vfio_pci/drivers/pci:mlx5_vfio_pci"));
+	assert_true(proc_modules_has("mlx5_vfio_pci"));
+	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	assert_override("0000:01:00.0", "mlx5_vfio_pci");
+	assert_true(path_exists(DEV "0000:01:00.0/vfio-dev/vfio0"));
+	assert_true(path_exists("/dev/vfio/2"));
+	assert_true(record_exists(m, "0000:01:00.0"));
+
+	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
+	assert_ok(&run);
+	assert_string_equal(vfr_binding_get_driver_after(run.b, 0), "mlx5_core");
+	run_free(&run);
+	assert_driver("0000:01:00.0", "mlx5_core");
+	assert_override("0000:01:00.0", "(null)");
+	assert_false(path_exists(DEV "0000:01:00.0/vfio-dev"));
+	assert_false(path_exists("/dev/vfio/2"));
+	assert_false(record_exists(m, "0000:01:00.0"));
+	/* The kernel keeps the module; a second bind finds its driver and loads nothing. */
+	assert_true(path_exists("/sys/bus/pci/drivers/mlx5_vfio_pci"));
+	assert_true(journal_has(m, "unbind 0000:01:00.0 mlx5_vfio_pci"));
+	bind_variant(&run, "0000:01:00.0");
+	assert_ok(&run);
+	run_free(&run);
+	assert_false(journal_has(m, "load mlx5_vfio_pci EEXIST"));
+	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+}
+
+/* The kernel refuses the module (lockdown, an unsigned module): nothing moves. */
+static void test_variant_module_load_fails(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+
+	fault_add(m, "write /sys/module/mlx5_vfio_pci errno=EPERM times=1");
+	bind_variant(&run, "0000:01:00.0");
+	assert_int_equal(run.r, -EPERM);
+	assert_int_equal(vfr_binding_get_status(run.b, 0), -EPERM);
+	assert_message_has(&run, "0000:01:00.0");
+	assert_message_has(&run, "mlx5_vfio_pci");
+	assert_message_has(&run, g_strerror(EPERM));
+	run_free(&run);
+	assert_true(journal_has(m, "load mlx5_vfio_pci EPERM"));
+	assert_false(path_exists("/sys/module/mlx5_vfio_pci"));
+	assert_false(path_exists("/sys/bus/pci/drivers/mlx5_vfio_pci"));
+	assert_false(proc_modules_has("mlx5_vfio_pci"));
+	assert_driver("0000:01:00.0", "mlx5_core");
+	assert_override("0000:01:00.0", "(null)");
+	assert_false(record_exists(m, "0000:01:00.0"));
+	assert_false(journal_has(m, "driver_override 0000:01:00.0 mlx5_vfio_pci"));
+	assert_false(journal_has(m, "unbind 0000:01:00.0 mlx5_core"));
+
+	/* The rule fired once: the next attempt loads it and binds. */
+	bind_variant(&run, "0000:01:00.0");
+	assert_ok(&run);
+	run_free(&run);
+	assert_true(journal_has(m, "load mlx5_vfio_pci ok"));
+	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+}
+
+static char *file_contents(const char *path, size_t *len)
+{
+	char *text = NULL;
+	gsize n = 0;
+
+	assert_true(g_file_get_contents(path, &text, &n, NULL));
+	*len = n;
+	return text;
+}
+
+/* The loader itself: finit_module, init_module, delete_module as the kernel answers them. */
+static void test_module_syscalls(void **state)
+{
+	struct mock *m = *state;
+	g_autofree char *modules_dir = mock_path(m, ".vfr-mock/modules");
+	g_autofree char *state_file = mock_path(m, ".vfr-mock/modules/virtio_pci");
+	g_autofree char *image = NULL;
+	char link[PATH_MAX];
+	size_t len;
+	ssize_t n;
+	int fd;
+
+	/* virtio_pci's source names its driver "virtio-pci"; the test says so. */
+	assert_int_equal(g_mkdir_with_parents(modules_dir, 0755), 0);
+	assert_true(g_file_set_contents(state_file, "driver virtio-pci\n", -1, NULL));
+	assert_driver("0000:02:00.0", "-");
+	fd = open(MODDIR "virtio_pci.ko", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(syscall(SYS_finit_module, fd, "", 0), 0);
+	assert_true(journal_has(m, "load virtio_pci ok"));
+	/* driver_attach(): its pci: alias matches the free function. */
+	assert_driver("0000:02:00.0", "virtio-pci");
+	assert_true(journal_has(m, "bind 0000:02:00.0 virtio-pci"));
+	n = readlink("/sys/bus/pci/drivers/virtio-pci/module", link, sizeof(link) - 1);
+	assert_true(n > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "../../../../module/virtio_pci");
+	assert_true(path_exists("/sys/module/virtio_pci/drivers/pci:virtio-pci"));
+	/* Live already: EEXIST, which libkmod takes as success. */
+	assert_int_equal(syscall(SYS_finit_module, fd, "", 0), -1);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(syscall(SYS_finit_module, fd, "", 0x80), -1);
+	assert_int_equal(errno, EINVAL);
+	close(fd);
+
+	/* init_module(): the image from memory, as libkmod does for compressed files. */
+	image = file_contents(MODDIR "mlx5_vfio_pci.ko", &len);
+	assert_int_equal(init_module(image, len, ""), 0);
+	assert_attr("/sys/module/mlx5_vfio_pci/initstate", "live");
+	/* Its vfio_pci: ids are override-only: the function stays with its driver. */
+	assert_driver("0000:01:00.0", "mlx5_core");
+	assert_int_equal(init_module((char *)"garbage", 7, ""), -1);
+	assert_int_equal(errno, ENOEXEC);
+	image[0] = 'X';
+	assert_int_equal(init_module(image, len, ""), -1);
+	assert_int_equal(errno, ENOEXEC);
+
+	/* Unloading unbinds the driver's functions and takes everything away. */
+	assert_int_equal(delete_module("virtio_pci", O_NONBLOCK), 0);
+	assert_true(journal_has(m, "unbind 0000:02:00.0 virtio-pci"));
+	assert_true(journal_has(m, "unload virtio_pci ok"));
+	assert_driver("0000:02:00.0", "-");
+	assert_false(path_exists("/sys/bus/pci/drivers/virtio-pci"));
+	assert_false(path_exists("/sys/module/virtio_pci"));
+	assert_false(proc_modules_has("virtio_pci"));
+	assert_true(proc_modules_has("mlx5_vfio_pci"));
+	assert_int_equal(delete_module("virtio_pci", O_NONBLOCK), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+/* A module whose device a user holds open is in use: delete_module refuses at once. */
+static void test_module_in_use(void **state)
+{
+	struct mock *m = *state;
+	struct run run;
+	int group, container, device;
+
+	bind_variant(&run, "0000:01:00.0");
+	assert_ok(&run);
+	run_free(&run);
+	group = open("/dev/vfio/2", O_RDWR | O_CLOEXEC);
+	container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	assert_true(group >= 0 && container >= 0);
+	assert_int_equal(ioctl(group, VFIO_GROUP_SET_CONTAINER, &container), 0);
+	assert_int_equal(ioctl(container, VFIO_SET_IOMMU, (void *)(unsigned long)VFIO_TYPE1v2_IOMMU),
+			 0);
+	device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, "0000:01:00.0");
+	assert_true(device >= 0);
+
+	assert_int_equal(delete_module("mlx5_vfio_pci", O_NONBLOCK), -1);
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	close(device);
+	close(group);
+	close(container);
+	assert_int_equal(delete_module("mlx5_vfio_pci", O_NONBLOCK), 0);
+	assert_true(journal_has(m, "unbind 0000:01:00.0 mlx5_vfio_pci"));
+	assert_driver("0000:01:00.0", "-");
+	assert_false(path_exists("/dev/vfio/2"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -545,6 +807,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_bind, setup_q35, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure_rolls_back_all, setup_q35,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_variant_module_loaded_on_bind, setup_variant,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_variant_module_load_fails, setup_variant,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_module_syscalls, setup_variant, teardown),
+		cmocka_unit_test_setup_teardown(test_module_in_use, setup_variant, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_hang, setup_host, teardown),
 	};
 

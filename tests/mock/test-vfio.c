@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <linux/vfio.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
@@ -881,6 +882,136 @@ static void test_unbind_waits_for_cdev_holder(void **state)
 	close(ready[1]);
 }
 
+/* A function's line in .vfr-mock/devices: the first line of a function wins. */
+static void behaviour_first(const struct mock *m, const char *line)
+{
+	g_autofree char *devices = mock_path(m, ".vfr-mock/devices");
+	g_autofree char *text = NULL, *edited = NULL;
+
+	assert_true(g_file_get_contents(devices, &text, NULL, NULL));
+	edited = g_strconcat(line, "\n", text, NULL);
+	assert_true(g_file_set_contents(devices, edited, -1, NULL));
+}
+
+/*
+ * Blocks until the journal has @line (inotify); fails instead of waiting
+ * forever when @returned (the read end of a pipe the process writes to
+ * once its call is back) becomes readable first: the call did not block.
+ */
+static void wait_blocked(const struct mock *m, const char *line, int returned)
+{
+	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
+	char events[4096];
+	int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, journal, IN_MODIFY) >= 0);
+	while (!journal_has(m, line)) {
+		struct pollfd p[2] = { { .fd = in, .events = POLLIN },
+				       { .fd = returned, .events = POLLIN } };
+
+		assert_true(poll(p, 2, -1) > 0);
+		if (p[1].revents && !journal_has(m, line))
+			fail_msg("the call returned without '%s' in the journal", line);
+		while (read(in, events, sizeof(events)) > 0)
+			;
+	}
+	close(in);
+}
+
+static void assert_killed(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
+/*
+ * pci_reset_bus() only tries the device locks of the functions it resets:
+ * one of them in the middle of its own reset (a sysfs reset that hangs
+ * holds 04:00.1's lock) makes the hot reset fail with EAGAIN at once.
+ */
+static void test_hot_reset_eagain_mid_reset(void **state)
+{
+	struct mock *m = *state;
+	const char *ok = "hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 ok";
+	int returned[2];
+	pid_t resetter;
+	struct held h;
+
+	behaviour_first(m, "0000:04:00.1 probed_reset_method=pm reset_hang=pm");
+	to_vfio("0000:04:00.0");
+	to_vfio("0000:04:00.1");
+	assert_int_equal(pipe(returned), 0);
+	resetter = fork();
+	assert_true(resetter >= 0);
+	if (resetter == 0) {
+		int r = attr_write(DEV "0000:04:00.1/reset", "1");
+
+		_exit(write(returned[1], "r", 1) == 1 && r == 0 ? 0 : 1);
+	}
+	close(returned[1]);
+	wait_blocked(m, "reset 0000:04:00.1 pm hang", returned[0]);
+
+	h = hold(11, "0000:04:00.0");
+	assert_int_equal(hot_reset(h.device, 1, &h.group), -EAGAIN);
+	assert_true(journal_has(m, "hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 EAGAIN"));
+	assert_false(journal_has(m, ok));
+	/* The lock goes with the process stuck in the reset; then the bus resets. */
+	assert_killed(resetter);
+	assert_int_equal(hot_reset(h.device, 1, &h.group), 0);
+	assert_true(journal_has(m, ok));
+	release(&h);
+	close(returned[0]);
+}
+
+/*
+ * The bus reset itself hangs (reset_hang=bus): the caller of
+ * VFIO_DEVICE_PCI_HOT_RESET blocks in the ioctl with its group open, the
+ * rest of the kernel goes on, and killing the caller lets the group go.
+ */
+static void test_hot_reset_hang(void **state)
+{
+	struct mock *m = *state;
+	const char *hang = "hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 hang";
+	int returned[2], status;
+	pid_t vmm;
+	struct held h;
+
+	behaviour_first(m, "0000:04:00.0 probed_reset_method=pm stale_reset_method=bus "
+			   "reset_hang=bus");
+	to_vfio("0000:04:00.0");
+	to_vfio("0000:04:00.1");
+	assert_int_equal(pipe(returned), 0);
+	vmm = fork();
+	assert_true(vmm >= 0);
+	if (vmm == 0) {
+		struct held c = hold(11, "0000:04:00.0");
+		int r = hot_reset(c.device, 1, &c.group);
+
+		_exit(write(returned[1], "r", 1) == 1 && r == 0 ? 0 : 1);
+	}
+	close(returned[1]);
+	wait_blocked(m, hang, returned[0]);
+	assert_int_equal(waitpid(vmm, &status, WNOHANG), 0);
+	assert_false(journal_has(m, "hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 ok"));
+	/* Only the bus is stuck: other functions can still be rebound. */
+	to_vfio("0000:02:00.0");
+	/* The stuck process still holds group 11. */
+	assert_int_equal(open_group(11), -EBUSY);
+
+	assert_killed(vmm);
+	assert_true(path_exists(DEV "0000:04:00.0/vfio-dev"));
+	behaviour_first(m, "0000:04:00.0 probed_reset_method=pm stale_reset_method=bus");
+	h = hold(11, "0000:04:00.0");
+	assert_int_equal(hot_reset(h.device, 1, &h.group), 0);
+	assert_true(journal_has(m, "hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 ok"));
+	release(&h);
+	close(returned[0]);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define C(fn) cmocka_unit_test_setup_teardown(fn, setup_cdev, teardown)
 
@@ -906,6 +1037,8 @@ int main(void)
 		T(test_ioctl_fault),
 		T(test_unbind_waits_for_holder),
 		T(test_no_cdev_on_group_kernels),
+		T(test_hot_reset_eagain_mid_reset),
+		T(test_hot_reset_hang),
 		C(test_cdev_bind_and_owned),
 		C(test_cdev_vf_not_owned),
 		C(test_cdev_other_context),

@@ -166,3 +166,9 @@ void vfio_close(int fd);
 /* dup(): @newfd is the same open file as @oldfd (what @newfd was is closed). */
 void vfio_dup(int oldfd, int newfd);
 void vfio_atfork_child(void);
+
+/*
+ * kernel-module.c: finit_module, init_module and delete_module through
+ * syscall(); false when @number is none of them or no root is set.
+ */
+bool module_syscall(long number, const long a[6], long *ret);

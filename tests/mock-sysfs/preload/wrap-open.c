@@ -284,7 +284,7 @@ static long openat2_common(int dirfd, const char *path, struct open_how *how, si
 VFR_EXPORT long syscall(long number, ...)
 {
 	va_list ap;
-	long a[6];
+	long a[6], ret;
 
 	/* Six arguments, always: the kernel ignores the ones a call does not have. */
 	va_start(ap, number);
@@ -294,6 +294,9 @@ VFR_EXPORT long syscall(long number, ...)
 	if (number == SYS_openat2)
 		return openat2_common((int)a[0], (const char *)a[1], (struct open_how *)a[2],
 				      (size_t)a[3]);
+	/* libkmod loads modules with syscall(__NR_finit_module): never the host's kernel. */
+	if (module_syscall(number, a, &ret))
+		return ret;
 	return REAL(syscall)(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
