@@ -227,6 +227,19 @@ static int find_device(const struct vfr_vfio_holding *h, const struct vfr_device
 	return -ENOENT;
 }
 
+enum vfr_hot_reset_mode hotreset_holding_mode(const struct vfr_vfio_holding *h)
+{
+	return h->mode;
+}
+
+int hotreset_holding_group_fd(const struct vfr_vfio_holding *h, int group)
+{
+	for (guint i = 0; i < h->groups->len; i++)
+		if (g_array_index(h->groups, struct held_group, i).group == group)
+			return g_array_index(h->groups, struct held_group, i).fd;
+	return -ENOENT;
+}
+
 VFR_EXPORT int vfr_vfio_holding_get_device_fd(const struct vfr_vfio_holding *h,
 					      const struct vfr_device *dev)
 {

@@ -106,6 +106,7 @@ VFR_EXPORT void vfr_reset_options_free(struct vfr_reset_options *opts)
 	vfr_owners_unref(opts->owners);
 	g_free(opts->caller);
 	g_hash_table_destroy(opts->device_fds);
+	g_strfreev(opts->methods);
 	g_free(opts);
 }
 
@@ -168,4 +169,46 @@ int reset_options_device_fd(const struct vfr_reset_options *opts, const char *na
 	gpointer v = opts ? g_hash_table_lookup(opts->device_fds, name) : NULL;
 
 	return v ? GPOINTER_TO_INT(v) - 1 : -1;
+}
+
+int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev)
+{
+	int fd;
+
+	if (!opts)
+		return -1;
+	/* A fd the caller passed for this very function wins over its holding's. */
+	fd = reset_options_device_fd(opts, vfr_device_get_name(dev));
+	if (fd < 0 && opts->holding)
+		fd = vfr_vfio_holding_get_device_fd(opts->holding, dev);
+	return fd >= 0 ? fd : -1;
+}
+
+VFR_EXPORT int vfr_reset_options_set_vfio_holding(struct vfr_reset_options *opts,
+						  struct vfr_vfio_holding *holding)
+{
+	assert_return(opts, -EINVAL);
+	opts->holding = holding;
+	return 0;
+}
+
+VFR_EXPORT int vfr_reset_options_set_methods(struct vfr_reset_options *opts,
+					     const char *const *methods)
+{
+	GPtrArray *list;
+
+	assert_return(opts, -EINVAL);
+	for (const char *const *m = methods; m && *m; m++)
+		if (!reset_method_known(*m))
+			return -EINVAL;
+	g_clear_pointer(&opts->methods, g_strfreev);
+	if (!methods || !*methods)
+		return 0;
+	list = g_ptr_array_new();
+	for (const char *const *m = methods; *m; m++)
+		if (!g_ptr_array_find_with_equal_func(list, *m, g_str_equal, NULL))
+			g_ptr_array_add(list, g_strdup(*m));
+	g_ptr_array_add(list, NULL);
+	opts->methods = (char **)g_ptr_array_free(list, FALSE);
+	return 0;
 }

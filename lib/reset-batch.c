@@ -2,15 +2,19 @@
 /*
  * The reset API: a batch plans every function, refuses what must not be
  * reset (no method left, another process still holding the function's vfio
- * nodes), runs the rest (reset-parallel.c), then applies the policy and
- * logs, all from the calling thread.
+ * nodes), takes the binding locks of every function the resets touch, runs
+ * the rest (reset-parallel.c), then applies the policy and logs, all from
+ * the calling thread.
  */
 #include <string.h>
 #include <unistd.h>
 
+#include "bind-state.h"
 #include "device-private.h"
 #include "holders.h"
+#include "hotreset.h"
 #include "reset-exec.h"
+#include "reset-lock.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "reset"
@@ -46,6 +50,7 @@ static void result_free(gpointer p)
 	g_free(res->name);
 	g_free(res->method);
 	g_free(res->message);
+	g_free(res->locked);
 	g_free(res);
 }
 
@@ -134,6 +139,32 @@ static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, 
 	}
 }
 
+/* `hot` in group mode: the fds of the groups its check named, from the caller's holding. */
+static void job_group_fds(struct reset_job *job, const struct vfr_reset_options *opts)
+{
+	const struct vfr_reset_plan *plan = job->res->plan;
+
+	for (guint i = 0; i < plan->methods->len; i++) {
+		const struct reset_candidate *c = plan->methods->pdata[i];
+
+		if (c->mechanism != VFR_RESET_MECH_VFIO_HOT || c->cdev)
+			continue;
+		job->group_fds = g_new0(int, c->n_groups + 1);
+		for (size_t k = 0; k < c->n_groups; k++) {
+			int fd = opts && opts->holding
+					 ? hotreset_holding_group_fd(opts->holding, c->groups[k])
+					 : -ENOENT;
+
+			if (fd < 0) {
+				/* Planned from this holding's check: only a changed holding gets here. */
+				job->group_fds_error = -EBADF;
+				break;
+			}
+			job->group_fds[job->n_group_fds++] = fd;
+		}
+	}
+}
+
 static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result *res,
 				 const struct vfr_reset_options *opts, gint64 deadline)
 {
@@ -153,8 +184,9 @@ static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result
 	job = g_new0(struct reset_job, 1);
 	job->res = res;
 	job->dirfd = fd;
-	job->device_fd = opts ? reset_options_device_fd(opts, dev->name) : -1;
+	job->device_fd = reset_options_vfio_fd(opts, dev);
 	job->deadline = deadline;
+	job_group_fds(job, opts);
 	/*
 	 * A host driver quiesces its device itself (reset_prepare); clearing
 	 * its Command register behind its back would be saved and restored by
@@ -163,6 +195,15 @@ static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result
 	vfr_device_get_driver_type(dev, &type);
 	job->quiesce = type != VFR_DRIVER_HOST;
 	return job;
+}
+
+static void job_free(struct reset_job *job)
+{
+	if (!job)
+		return;
+	close(job->dirfd);
+	g_free(job->group_fds);
+	g_free(job);
 }
 
 static void invalidate_footprint(struct vfr_device *dev, const struct vfr_reset_plan *plan)
@@ -184,7 +225,7 @@ static void invalidate_footprint(struct vfr_device *dev, const struct vfr_reset_
 }
 
 static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
-		   enum vfr_reset_policy policy, bool refused)
+		   enum vfr_reset_policy policy)
 {
 	struct vfr_ctx *ctx = dev->host->ctx;
 
@@ -210,7 +251,7 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 			    g_strdup_printf("%s: every reset method failed (%s)", res->name, tried));
 	}
 	/* A reset refused for hand-over safety is not a failed method: no policy hides it. */
-	if (policy == VFR_RESET_NO_STRICT && !refused) {
+	if (policy == VFR_RESET_NO_STRICT && !res->refused) {
 		res->ok = true;
 		res->ignored = true;
 		vfr_warn(ctx, "reset of %s failed, ignored because of the no-strict policy",
@@ -220,29 +261,95 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 	vfr_info(ctx, "%s", res->message);
 }
 
+static bool no_method(struct vfr_reset_result *res)
+{
+	g_autofree char *why = NULL;
+
+	if (vfr_reset_plan_is_ready(res->plan))
+		return false;
+	why = exclusions_text(res->plan);
+	set_message(res, -ENOTTY, g_strdup_printf("%s: no reset method can be used: %s",
+						  res->name, why));
+	return true;
+}
+
+static void locked(struct vfr_reset_result *res, const char *name, int error, gint64 start)
+{
+	res->refused = true;
+	res->locked = g_strdup(name);
+	if (error == -EBUSY)
+		set_message(res, -EBUSY, g_strdup_printf(
+			"%s: not reset: %s is locked by another process changing its binding "
+			"(waited %lld ms)", res->name, name,
+			(long long)((g_get_monotonic_time() - start) / 1000)));
+	else
+		set_message(res, error, g_strdup_printf("%s: not reset: the binding lock of %s "
+							"cannot be taken: %s", res->name, name,
+							g_strerror(-error)));
+}
+
+/*
+ * A lock that had to be waited for was held by a change of binding: the
+ * facts of the plan may be stale, so it is made again, under the locks.
+ * Returns the job to run (@job itself when nothing had to change), or NULL.
+ */
+static struct reset_job *replan(struct vfr_device *dev, struct reset_job *job,
+				struct reset_locks *locks, const struct vfr_reset_options *opts,
+				gint64 deadline, gint64 start)
+{
+	struct vfr_reset_result *res = job->res;
+	struct vfr_reset_plan *plan = NULL;
+	struct vfr_error *err = NULL;
+	const char *name = NULL;
+	int r;
+
+	invalidate_footprint(dev, res->plan);
+	r = vfr_reset_plan_new(dev, opts, &plan, &err);
+	job_free(job);
+	if (r < 0) {
+		set_message(res, r, g_strdup(vfr_error_get_message(err)));
+		vfr_error_free(err);
+		return NULL;
+	}
+	vfr_reset_plan_unref(res->plan);
+	res->plan = plan;
+	if (no_method(res))
+		return NULL;
+	r = reset_locks_extend(locks, plan, &name);
+	if (r < 0) {
+		locked(res, name, r, start);
+		return NULL;
+	}
+	return job_new(dev, res, opts, deadline);
+}
+
 VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs,
 				   const struct vfr_reset_options *opts,
 				   struct vfr_reset_batch **ret_batch, struct vfr_error **reterr)
 {
 	g_autofree struct reset_job **jobs = NULL;
-	g_autofree bool *refused = NULL;
+	g_autofree struct vfr_device **job_devs = NULL;
+	g_autofree struct vfr_reset_plan **plans = NULL;
+	struct reset_locks *locks = NULL;
 	struct vfr_reset_batch *batch;
 	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
 	int timeout_ms = opts ? opts->timeout_ms : 60000;
-	gint64 deadline = 0;
-	size_t n_jobs = 0;
+	gint64 deadline = 0, start;
+	size_t n_jobs = 0, n_run = 0;
 
 	assert_return((devs || n_devs == 0) && ret_batch, -EINVAL);
 	for (size_t i = 0; i < n_devs; i++)
 		assert_return(devs[i], -EINVAL);
 
-	/* Every function's deadline counts from here: waiting for holders uses it up too. */
+	/* Every function's deadline counts from here: waiting for holders and locks uses it up too. */
+	start = g_get_monotonic_time();
 	if (timeout_ms >= 0)
-		deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000 + 1;
+		deadline = start + (gint64)timeout_ms * 1000 + 1;
 	batch = g_new0(struct vfr_reset_batch, 1);
 	batch->results = g_ptr_array_new_with_free_func(result_free);
 	jobs = g_new0(struct reset_job *, n_devs ? n_devs : 1);
-	refused = g_new0(bool, n_devs ? n_devs : 1);
+	job_devs = g_new0(struct vfr_device *, n_devs ? n_devs : 1);
+	plans = g_new0(struct vfr_reset_plan *, n_devs ? n_devs : 1);
 
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_device *dev = devs[i];
@@ -251,10 +358,8 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		int r = vfr_reset_plan_new(dev, opts, &plan, reterr);
 
 		if (r < 0) {
-			for (size_t k = 0; k < n_jobs; k++) {
-				close(jobs[k]->dirfd);
-				g_free(jobs[k]);
-			}
+			for (size_t k = 0; k < n_jobs; k++)
+				job_free(jobs[k]);
 			vfr_reset_batch_free(batch);
 			return r;
 		}
@@ -268,34 +373,50 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 				 dev->name);
 			continue;
 		}
-		if (!vfr_reset_plan_is_ready(plan)) {
-			g_autofree char *why = exclusions_text(plan);
-
-			set_message(res, -ENOTTY,
-				    g_strdup_printf("%s: no reset method can be used: %s", dev->name,
-						    why));
+		if (no_method(res))
 			continue;
-		}
 		if (!holders_clear(dev, res, opts && (opts->flags & VFR_RESET_WAIT_HOLDERS),
 				   deadline)) {
-			refused[i] = true;
+			res->refused = true;
 			continue;
 		}
 		jobs[n_jobs] = job_new(dev, res, opts, deadline);
+		job_devs[n_jobs] = dev;
 		if (jobs[n_jobs])
 			n_jobs++;
 	}
 
-	reset_jobs_run(jobs, n_jobs);
-
-	for (size_t k = 0; k < n_jobs; k++) {
-		close(jobs[k]->dirfd);
-		g_free(jobs[k]);
+	if (n_jobs) {
+		for (size_t k = 0; k < n_jobs; k++)
+			plans[k] = jobs[k]->res->plan;
+		locks = reset_locks_take(job_devs[0]->host->ctx, plans, n_jobs, deadline);
 	}
+	for (size_t k = 0; k < n_jobs; k++) {
+		struct reset_job *job = jobs[k];
+		const char *name = NULL;
+		int r = reset_locks_cover(locks, job->res->plan, &name);
+
+		if (r < 0) {
+			locked(job->res, name, r, start);
+			job_free(job);
+			continue;
+		}
+		if (reset_locks_waited(locks, job->res->plan))
+			job = replan(job_devs[k], job, locks, opts, deadline, start);
+		if (job)
+			jobs[n_run++] = job;
+	}
+
+	reset_jobs_run(jobs, n_run);
+	/* Bindings wait until the last reset is done: a reset under way is still a reset. */
+	reset_locks_release(locks);
+
+	for (size_t k = 0; k < n_run; k++)
+		job_free(jobs[k]);
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_reset_result *res = batch->results->pdata[i];
 
-		finish(devs[i], res, policy, refused[i]);
+		finish(devs[i], res, policy);
 		invalidate_footprint(devs[i], res->plan);
 	}
 	*ret_batch = batch;
@@ -439,6 +560,12 @@ VFR_EXPORT double vfr_reset_result_get_attempt_ms(const struct vfr_reset_result 
 	const struct reset_attempt *a = get_attempt(res, index);
 
 	return a ? a->ms : 0.0;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_locked(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->locked;
 }
 
 VFR_EXPORT size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res)

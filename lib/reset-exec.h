@@ -28,6 +28,8 @@ struct vfr_reset_result {
 	char *name;
 	struct vfr_reset_plan *plan;
 	bool ok, timed_out, ignored, skipped, done;
+	bool refused; /* not started for hand-over safety (holders, a binding lock): no policy hides it */
+	char *locked; /* the function whose binding lock was still held at the deadline */
 	char *method; /* the one that worked */
 	int error;
 	char *message;
@@ -40,9 +42,21 @@ struct reset_job {
 	struct vfr_reset_result *res;
 	int dirfd;      /* the function's sysfs directory, O_PATH, owned */
 	int device_fd;  /* the caller's vfio device fd, or -1 */
+	/* `hot` in group mode: the affected groups' fds (borrowed from the holding). */
+	int *group_fds;
+	size_t n_group_fds;
+	int group_fds_error; /* 0, or -errno when a group's fd is not held */
 	bool quiesce;   /* clear the Command enables first (not under a host driver) */
 	gint64 deadline; /* g_get_monotonic_time() limit; 0: none */
 };
+
+/*
+ * reset-vfio.c: VFIO_DEVICE_RESET and VFIO_DEVICE_PCI_HOT_RESET within
+ * @timeout_ms (< 0: without limit): the ioctl's 0 or -errno, -ETIMEDOUT
+ * when it is still running at the deadline (its outcome is then unknown).
+ */
+int reset_vfio_device(int device_fd, int timeout_ms);
+int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms);
 
 /* Runs one job to its end (any thread). */
 void reset_job_run(struct reset_job *job);

@@ -8,7 +8,9 @@
  * Order: `vfio` first when the caller holds the device open (the kernel's
  * own reset under vfio's locks, which also tear down the user's BAR
  * mappings), then the kernel's methods in its priority order, pinned one by
- * one, then `hot`, which resets the most.
+ * one, then `hot`, which resets the most. A caller may restrict the plan to
+ * some methods (an operator pinning `bus`, a test reproducing a case): the
+ * others are excluded as not requested, the order stays the plan's.
  */
 #include <string.h>
 
@@ -35,6 +37,7 @@ static void free_candidate(gpointer p)
 
 	g_free(c->method);
 	g_strfreev(c->affected);
+	g_free(c->groups);
 	g_free(c);
 }
 
@@ -66,9 +69,26 @@ static void add_candidate(struct vfr_reset_plan *plan, const char *method,
 
 	c->method = g_strdup(method);
 	c->mechanism = mechanism;
-	g_ptr_array_add(names, g_strdup(f->name));
-	for (size_t i = 0; bus && i < f->n_bus_peers; i++)
-		g_ptr_array_add(names, g_strdup(f->bus_peers[i].name));
+	if (mechanism == VFR_RESET_MECH_VFIO_HOT && f->hot_affected) {
+		/* The kernel's own list (its INFO answer) is the set it will reset. */
+		bool self = false;
+
+		for (const char *const *a = f->hot_affected; *a; a++) {
+			g_ptr_array_add(names, g_strdup(*a));
+			self |= strcmp(*a, f->name) == 0;
+		}
+		if (!self)
+			g_ptr_array_add(names, g_strdup(f->name));
+	} else {
+		g_ptr_array_add(names, g_strdup(f->name));
+		for (size_t i = 0; bus && i < f->n_bus_peers; i++)
+			g_ptr_array_add(names, g_strdup(f->bus_peers[i].name));
+	}
+	if (mechanism == VFR_RESET_MECH_VFIO_HOT) {
+		c->cdev = f->hot_cdev;
+		c->n_groups = f->hot_cdev ? 0 : f->n_hot_groups;
+		c->groups = g_memdup2(f->hot_groups, c->n_groups * sizeof(int));
+	}
 	g_ptr_array_sort(names, by_name);
 	c->n_affected = names->len;
 	g_ptr_array_add(names, NULL);
@@ -221,7 +241,8 @@ static char *vfio_veto(const struct reset_facts *f)
 	if (!vfio_bound(f))
 		return not_vfio(f);
 	if (!f->have_device_fd)
-		return g_strdup("needs the caller's open vfio device fd (none was passed)");
+		return g_strdup_printf("needs %s held open through VFIO (a VFIO holding or the "
+				       "caller's device fd; none was passed)", f->name);
 	if (!f->vfio_reset_flag)
 		return g_strdup("the device does not report VFIO_DEVICE_FLAGS_RESET "
 				"(the kernel found no function-level reset for it)");
@@ -235,14 +256,68 @@ static char *hot_veto(const struct reset_facts *f)
 	if (f->on_root_bus)
 		return g_strdup_printf("%s sits on a root bus: there is no bridge to reset it",
 				       f->name);
-	if (!f->have_device_fd)
-		return g_strdup("needs the caller's open vfio device fd (none was passed)");
 	if (f->hot_allowed == 0)
 		return g_strdup(f->hot_blocker ? f->hot_blocker : "the kernel would refuse it");
 	if (f->hot_allowed < 0)
-		return g_strdup("a hot reset needs the fds of every affected IOMMU group, which "
-				"the reset options do not carry (see hot-reset-check)");
+		return g_strdup(f->hot_unknown
+					? f->hot_unknown
+					: "needs a VFIO holding of the functions it touches (none was "
+					  "passed): the kernel wants the fds of every affected IOMMU "
+					  "group, or an iommufd owning them");
 	return peers_veto(f);
+}
+
+bool reset_method_known(const char *name)
+{
+	static const char *const known[] = { "device_specific", "acpi", "flr", "af_flr", "pm",
+					     "bus", "cxl_bus", "vfio", "hot", NULL };
+
+	return name && g_strv_contains(known, name);
+}
+
+static bool requested(const struct reset_facts *f, const char *method)
+{
+	return !f->only_methods || g_strv_contains(f->only_methods, method);
+}
+
+static char *requested_text(const struct reset_facts *f)
+{
+	return g_strjoinv(", ", (char **)f->only_methods);
+}
+
+/*
+ * Candidates the caller did not ask for become exclusions; a requested
+ * method the plan never considered (the kernel does not list it) gets a
+ * line of its own, so that the plan says why it is not there.
+ */
+static void restrict_methods(struct vfr_reset_plan *plan, const struct reset_facts *f)
+{
+	g_autofree char *asked = NULL;
+
+	if (!f->only_methods)
+		return;
+	asked = requested_text(f);
+	for (guint i = 0; i < plan->methods->len;) {
+		struct reset_candidate *c = plan->methods->pdata[i];
+
+		if (requested(f, c->method)) {
+			i++;
+			continue;
+		}
+		exclude(plan, c->method, "not requested (the methods were restricted to %s)", asked);
+		g_ptr_array_remove_index(plan->methods, i);
+	}
+	for (const char *const *m = f->only_methods; *m; m++) {
+		bool seen = false;
+
+		for (guint i = 0; i < plan->methods->len && !seen; i++)
+			seen = strcmp(((struct reset_candidate *)plan->methods->pdata[i])->method, *m) == 0;
+		for (guint i = 0; i < plan->excluded->len && !seen; i++)
+			seen = strcmp(((struct reset_exclusion *)plan->excluded->pdata[i])->method, *m) == 0;
+		if (!seen)
+			exclude(plan, *m, "the kernel does not offer %s for %s (not in its "
+				"reset_method)", *m, f->name);
+	}
 }
 
 struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
@@ -268,6 +343,7 @@ struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
 		exclude(plan, "hot", "%s", hot);
 	else
 		add_candidate(plan, "hot", VFR_RESET_MECH_VFIO_HOT, f, true);
+	restrict_methods(plan, f);
 	return plan;
 }
 

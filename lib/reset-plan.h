@@ -40,10 +40,19 @@ struct reset_facts {
 	const char *bus_sibling; /* a function sharing the bus, why it would not */
 	const struct reset_peer *bus_peers;
 	size_t n_bus_peers;
-	bool have_device_fd;  /* the caller passed its vfio device fd */
+	bool have_device_fd;  /* the caller holds it open through VFIO (a holding or its own fd) */
 	bool vfio_reset_flag; /* VFIO_DEVICE_FLAGS_RESET */
 	int hot_allowed;      /* the hot-reset verdict: 1 allowed, 0 not, -1 unknown */
-	const char *hot_blocker;
+	const char *hot_blocker; /* hot_allowed 0: the verdict's sentence */
+	const char *hot_unknown; /* hot_allowed -1: why no verdict could be had */
+	/* hot_allowed 1: the kernel's affected set (NULL: the bus peers) and how to prove ownership. */
+	const char *const *hot_affected;
+	bool hot_cdev;          /* an empty fd array */
+	const int *hot_groups;  /* group mode: the groups whose fds go with the reset */
+	size_t n_hot_groups;
+	/* NULL: every method; else only these, in the plan's own order. */
+	const char *const *only_methods;
+	GPtrArray *storage; /* reset-facts.c's allocations behind the pointers above */
 	unsigned int flags; /* enum vfr_reset_flags */
 	enum vfr_reset_policy policy;
 };
@@ -53,6 +62,10 @@ struct reset_candidate {
 	enum vfr_reset_mechanism mechanism;
 	char **affected; /* NULL-terminated, address order */
 	size_t n_affected;
+	/* `hot`: the ownership proof the kernel wants. */
+	bool cdev;   /* an empty fd array (the device is bound to an iommufd) */
+	int *groups; /* group mode: these groups' fds, ascending */
+	size_t n_groups;
 };
 
 struct reset_exclusion {
@@ -82,6 +95,8 @@ struct vfr_reset_options {
 	char *caller;
 	int timeout_ms;
 	GHashTable *device_fds; /* "DDDD:BB:DD.F" -> fd + 1 */
+	struct vfr_vfio_holding *holding; /* borrowed */
+	char **methods;                   /* NULL: every method */
 };
 
 /* owner.c: the owner of function @name, NULL when undeclared (or no registry). */
@@ -89,6 +104,12 @@ const char *owners_lookup_name(const struct vfr_owners *owners, const char *name
 
 /* The device fd the caller passed for @name, or -1. */
 int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name);
+
+/* @dev's vfio device fd: the one the caller passed, else the holding's; -1: none. */
+int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev);
+
+/* Is @name a method the plan knows (a kernel method, `vfio`, `hot`)? */
+bool reset_method_known(const char *name);
 
 /* reset-facts.c: fills @ret from @dev's getters, the topology and @opts; reset_facts_clear() frees. */
 int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,

@@ -12,6 +12,10 @@ static char *opt_as;
 static gboolean opt_allow_host;
 static gboolean opt_wait_holders;
 static int opt_timeout = 60000;
+static gboolean opt_vfio;
+static gboolean opt_cdev;
+static char **opt_holding;
+static char **opt_methods;
 
 #define COMMON_OPTIONS                                                                  \
 	{ "policy", 0, 0, G_OPTION_ARG_STRING, &opt_policy,                             \
@@ -22,7 +26,18 @@ static int opt_timeout = 60000;
 	{ "as", 0, 0, G_OPTION_ARG_STRING, &opt_as,                                     \
 	  "Reset on behalf of owner NAME (default: each function's own owner)", "NAME" }, \
 	{ "allow-host-drivers", 0, 0, G_OPTION_ARG_NONE, &opt_allow_host,               \
-	  "Also reset functions bound to host drivers, and let bus resets reach them", NULL }
+	  "Also reset functions bound to host drivers, and let bus resets reach them", NULL }, \
+	{ "vfio", 0, 0, G_OPTION_ARG_NONE, &opt_vfio,                                   \
+	  "Hold the named vfio-bound functions through VFIO meanwhile, as a VMM does, so " \
+	  "that the vfio and hot methods can be used", NULL },                           \
+	{ "cdev", 0, 0, G_OPTION_ARG_NONE, &opt_cdev,                                   \
+	  "With --vfio: hold them as vfio cdevs bound to one iommufd (default: groups)", NULL }, \
+	{ "holding", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opt_holding,                  \
+	  "With --vfio: also hold these functions, without resetting them (comma-separated; " \
+	  "may be repeated)", "BDF,..." },                                               \
+	{ "method", 'M', 0, G_OPTION_ARG_STRING_ARRAY, &opt_methods,                    \
+	  "Only these methods, in the plan's order (comma-separated; may be repeated)",  \
+	  "NAME,..." }
 
 const GOptionEntry plan_options[] = {
 	COMMON_OPTIONS,
@@ -68,6 +83,29 @@ static bool parse_owners(struct vfr_owners *owners)
 	return true;
 }
 
+/* --method flr,bus --method hot: the names, checked (false and a message on bad input). */
+static bool parse_methods(struct vfr_reset_options *opts)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+
+	for (char **m = opt_methods; m && *m; m++) {
+		g_auto(GStrv) parts = g_strsplit(*m, ",", -1);
+
+		for (char **p = parts; *p; p++) {
+			const char *one[] = { *p, NULL };
+
+			if (!**p || vfr_reset_options_set_methods(opts, one) < 0) {
+				cli_error("--method '%s': not a reset method (flr, af_flr, pm, bus, "
+					  "cxl_bus, acpi, device_specific, vfio, hot)", *p);
+				return false;
+			}
+			g_ptr_array_add(names, g_strdup(*p));
+		}
+	}
+	g_ptr_array_add(names, NULL);
+	return vfr_reset_options_set_methods(opts, (const char *const *)names->pdata) == 0;
+}
+
 static struct vfr_reset_options *make_options(bool for_reset)
 {
 	struct vfr_reset_options *opts = NULL;
@@ -88,6 +126,15 @@ static struct vfr_reset_options *make_options(bool for_reset)
 	}
 	vfr_reset_options_set_owners(opts, owners, opt_as);
 	vfr_owners_unref(owners);
+	if (!parse_methods(opts)) {
+		vfr_reset_options_free(opts);
+		return NULL;
+	}
+	if ((opt_cdev || opt_holding) && !opt_vfio) {
+		cli_error("--cdev and --holding go with --vfio");
+		vfr_reset_options_free(opts);
+		return NULL;
+	}
 	vfr_reset_options_set_policy(opts, policy);
 	if (opt_allow_host)
 		flags |= VFR_RESET_ALLOW_HOST_DRIVERS;
@@ -185,10 +232,67 @@ static struct vfr_device **prepare(struct cli *cli, const char *cmd, int argc, c
 	return devs;
 }
 
+/*
+ * --vfio: the named functions bound to a vfio driver, and those of
+ * --holding, are held here for the duration, the way a VMM holds them. One
+ * that cannot be held is said on stderr; its plan then says why `vfio` and
+ * `hot` are out. Returns false (and sets *ret_status) on bad input.
+ */
+static bool hold(struct vfr_host *host, struct vfr_device **devs, int argc,
+		 struct vfr_reset_options *opts, struct vfr_vfio_holding **ret, int *ret_status)
+{
+	struct vfr_vfio_holding *h = NULL;
+	g_autoptr(GPtrArray) extra = g_ptr_array_new();
+
+	*ret = NULL;
+	if (!opt_vfio)
+		return true;
+	for (char **o = opt_holding; o && *o; o++) {
+		g_auto(GStrv) addrs = g_strsplit(*o, ",", -1);
+
+		for (char **a = addrs; *a; a++) {
+			struct vfr_device *dev = NULL;
+			struct vfr_error *err = NULL;
+			struct vfr_address addr;
+
+			if (vfr_address_parse(*a, &addr, &err) < 0 ||
+			    vfr_host_find_device(host, &addr, &dev) < 0) {
+				cli_error("--holding %s: %s", *a,
+					  err ? vfr_error_get_message(err) : "no such PCI function");
+				vfr_error_free(err);
+				*ret_status = EXIT_USAGE;
+				return false;
+			}
+			g_ptr_array_add(extra, dev);
+		}
+	}
+	vfr_vfio_holding_new(host, opt_cdev ? VFR_HOT_RESET_MODE_CDEV : VFR_HOT_RESET_MODE_GROUP,
+			     &h);
+	for (int i = 0; i < argc + (int)extra->len; i++) {
+		struct vfr_device *dev = i < argc ? devs[i] : extra->pdata[i - argc];
+		enum vfr_driver_type type = VFR_DRIVER_NONE;
+		struct vfr_error *err = NULL;
+
+		/* A named function under another driver is not held: its plan says why. */
+		if (i < argc && (vfr_device_get_driver_type(dev, &type) < 0 ||
+				 (type != VFR_DRIVER_VFIO_PCI && type != VFR_DRIVER_VFIO_VARIANT)))
+			continue;
+		if (vfr_vfio_holding_add(h, dev, &err) < 0) {
+			cli_error("warning: %s: not held through VFIO: %s", vfr_device_get_name(dev),
+				  vfr_error_get_message(err));
+			vfr_error_free(err);
+		}
+	}
+	vfr_reset_options_set_vfio_holding(opts, h);
+	*ret = h;
+	return true;
+}
+
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autofree struct vfr_device **devs = NULL;
+	struct vfr_vfio_holding *holding = NULL;
 	struct vfr_reset_options *opts;
 	struct vfr_host *host = NULL;
 	int status = EXIT_OK;
@@ -197,8 +301,11 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	if (!opts)
 		return EXIT_USAGE;
 	devs = prepare(cli, "plan", argc, argv, &host, &status);
+	if (devs && !hold(host, devs, argc, opts, &holding, &status))
+		g_clear_pointer(&devs, g_free);
 	if (!devs) {
 		vfr_reset_options_free(opts);
+		vfr_host_unref(host);
 		return status;
 	}
 	if (cli->json) {
@@ -232,6 +339,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		cli_print_json(root);
 	}
 	vfr_reset_options_free(opts);
+	vfr_vfio_holding_free(holding);
 	vfr_host_unref(host);
 	return status;
 }
@@ -263,6 +371,11 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 	json_builder_add_int_value(b, -vfr_reset_result_get_error(res));
 	json_builder_set_member_name(b, "message");
 	json_builder_add_string_value(b, vfr_reset_result_get_message(res));
+	json_builder_set_member_name(b, "locked");
+	if (vfr_reset_result_get_locked(res))
+		json_builder_add_string_value(b, vfr_reset_result_get_locked(res));
+	else
+		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "holders");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < vfr_reset_result_get_n_holders(res); i++)
@@ -311,6 +424,7 @@ int cmd_reset(struct cli *cli, int argc, char **argv)
 {
 	g_autofree struct vfr_device **devs = NULL;
 	struct vfr_reset_batch *batch = NULL;
+	struct vfr_vfio_holding *holding = NULL;
 	struct vfr_reset_options *opts;
 	struct vfr_error *err = NULL;
 	struct vfr_host *host = NULL;
@@ -320,8 +434,11 @@ int cmd_reset(struct cli *cli, int argc, char **argv)
 	if (!opts)
 		return EXIT_USAGE;
 	devs = prepare(cli, "reset", argc, argv, &host, &status);
+	if (devs && !hold(host, devs, argc, opts, &holding, &status))
+		g_clear_pointer(&devs, g_free);
 	if (!devs) {
 		vfr_reset_options_free(opts);
+		vfr_host_unref(host);
 		return status;
 	}
 	if (vfr_reset_batch_run(devs, (size_t)argc, opts, &batch, &err) < 0) {
@@ -351,6 +468,8 @@ int cmd_reset(struct cli *cli, int argc, char **argv)
 		vfr_reset_batch_free(batch);
 	}
 	vfr_reset_options_free(opts);
+	/* Closed only now: the held fds were the proof of ownership for `hot`. */
+	vfr_vfio_holding_free(holding);
 	vfr_host_unref(host);
 	return status;
 }

@@ -8,6 +8,7 @@
 VFR_BEGIN_DECLS
 
 struct vfr_device;
+struct vfr_vfio_holding;
 
 /**
  * Resetting functions through the kernel.
@@ -137,12 +138,47 @@ int vfr_reset_options_set_timeout(struct vfr_reset_options *opts, int timeout_ms
 /**
  * vfr_reset_options_set_device_fd:
  * The caller's open vfio device fd for @addr (not taken over, not closed):
- * it makes `vfio` (when the device reports VFIO_DEVICE_FLAGS_RESET) and
- * `hot` (when the hot-reset verdict allows it) usable. -1 forgets it.
+ * it makes `vfio` usable (when the device reports VFIO_DEVICE_FLAGS_RESET),
+ * and `hot` when the fd is a cdev bound to an iommufd that owns every
+ * affected function (the reset then passes an empty fd array). A
+ * group-opened device needs the group fds too: pass a holding
+ * (vfr_reset_options_set_vfio_holding()). For the same function this fd
+ * wins over the holding's. -1 forgets it.
  * Since: 0.1
  */
 int vfr_reset_options_set_device_fd(struct vfr_reset_options *opts,
 				    const struct vfr_address *addr, int fd);
+
+/**
+ * vfr_reset_options_set_vfio_holding:
+ * @holding: (nullable) (transfer none): what the caller holds through VFIO;
+ *           borrowed: it must outlive the plans and batches made with
+ *           these options. NULL forgets it.
+ *
+ * For a function the holding holds, `vfio` is usable when its device
+ * reports VFIO_DEVICE_FLAGS_RESET, and `hot` when the kernel's hot-reset
+ * INFO answer, evaluated against the holding
+ * (vfr_vfio_holding_check_hot_reset()), allows it; it is then issued with
+ * the fds of the affected groups (group mode) or an empty array (cdev
+ * mode). Otherwise `hot` is excluded with the check's sentence naming the
+ * first blocker.
+ * Since: 0.1
+ */
+int vfr_reset_options_set_vfio_holding(struct vfr_reset_options *opts,
+				       struct vfr_vfio_holding *holding);
+
+/**
+ * vfr_reset_options_set_methods:
+ * @methods: (nullable) (array zero-terminated=1): method names (`flr`,
+ *           `bus`, `vfio`, `hot`, ...); NULL or empty: every method.
+ *
+ * Restricts the plans to these methods. They keep the plan's own order,
+ * whatever the order given; the others are excluded as not requested, and
+ * a requested method the kernel does not offer is listed as excluded too.
+ * Returns: 0, -EINVAL for a name that is not a reset method.
+ * Since: 0.1
+ */
+int vfr_reset_options_set_methods(struct vfr_reset_options *opts, const char *const *methods);
 
 /**
  * struct vfr_reset_plan:
@@ -238,6 +274,14 @@ const char *vfr_reset_result_get_attempt_method(const struct vfr_reset_result *r
 int vfr_reset_result_get_attempt_error(const struct vfr_reset_result *res, size_t index);
 /** vfr_reset_result_get_attempt_ms: how long the attempt took. Since: 0.1 */
 double vfr_reset_result_get_attempt_ms(const struct vfr_reset_result *res, size_t index);
+/**
+ * vfr_reset_result_get_locked:
+ * Returns: (transfer none) (nullable): the function whose binding lock
+ *          another process still held at the deadline (the reset was not
+ *          started), NULL otherwise.
+ * Since: 0.1
+ */
+const char *vfr_reset_result_get_locked(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_n_holders: processes that held the vfio nodes (the reset was refused). Since: 0.1 */
 size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_holder: the pid, -1 out of range. Since: 0.1 */
@@ -249,7 +293,10 @@ int vfr_reset_result_get_holder(const struct vfr_reset_result *res, size_t index
  * The resets of a set of functions, carried out by vfr_reset_batch_run():
  * one result per function, in the order given. Functions whose affected
  * sets are disjoint are reset at the same time (one thread each); those
- * that overlap, one after the other. Owned by the caller.
+ * that overlap, one after the other. While it runs, the batch holds the
+ * binding lock (ROOT/run/vfioreset/ADDR.lock, the lock of
+ * vfr_binding_bind() and its kin) of every function its resets touch, so
+ * a reset and a change of binding never overlap. Owned by the caller.
  */
 struct vfr_reset_batch;
 
@@ -284,7 +331,8 @@ void vfr_reset_batch_free(struct vfr_reset_batch *batch);
  * One function, as a batch of one.
  * Returns: 0 when the reset worked or the policy made it a success;
  *          otherwise the result's negative errno (-ENOTTY: no method,
- *          -ETIMEDOUT, -EBUSY: held by another process, or the kernel's),
+ *          -ETIMEDOUT, -EBUSY: held by another process, or its binding
+ *          locked by one, or the kernel's),
  *          with @reterr saying which methods were tried and why they failed.
  * Since: 0.1
  */

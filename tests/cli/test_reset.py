@@ -4,6 +4,7 @@
 exit codes, the policies, on the q35 fixture (plan with --root, reset under
 the mock harness through vfioreset-mock). VFR_CLI_WRAPPER (e.g. valgrind
 ...) wraps every vfioreset run."""
+import fcntl
 import json
 import os
 import shlex
@@ -155,6 +156,148 @@ class Reset(unittest.TestCase):
         self.assertTrue(res["timed_out"])
         self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("flr", 110)])
         self.assertIn("reset 0000:01:00.0 flr hang", self.journal(root))
+
+
+class VfioReset(unittest.TestCase):
+    """`plan --vfio` and `reset --vfio [--cdev]`: the CLI holds the functions as a VMM
+    does, so `vfio` (VFIO_DEVICE_RESET) and `hot` (VFIO_DEVICE_PCI_HOT_RESET) can run."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="vfr-reset-vfio-cli-")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def make(self, fixture, *bound):
+        root = os.path.join(self.tmp.name, fixture)
+        subprocess.run([MKFIXTURE, os.path.join(FIXTURES, fixture), root], check=True,
+                       env=clean_env())
+        if bound:
+            r = self.run_mock(root, "bind", *bound)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        return root
+
+    def run_mock(self, root, *args):
+        return subprocess.run([MOCK, root, "--"] + WRAPPER + [VFIORESET] + list(args),
+                              capture_output=True, text=True, env=clean_env(), timeout=120)
+
+    def journal(self, root):
+        with open(os.path.join(root, ".vfr-mock", "journal"), encoding="utf-8") as f:
+            return f.read().splitlines()
+
+    def reset(self, root, *args, status=0):
+        r = self.run_mock(root, "--json", "reset", *args)
+        self.assertEqual(r.returncode, status, r.stdout + r.stderr)
+        return json.loads(r.stdout)["results"]
+
+    def plan(self, root, *args):
+        r = self.run_mock(root, "--json", "plan", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)["plans"][0], r.stderr
+
+    def test_lone_function_group(self):
+        root = self.make("qemu-q35.ini", "0000:02:00.0")
+        plan, _ = self.plan(root, "--vfio", "02:00.0")
+        self.assertEqual([(m["method"], m["mechanism"]) for m in plan["methods"]],
+                         [("vfio", "vfio-device-reset"), ("pm", "sysfs"), ("bus", "sysfs"),
+                          ("hot", "vfio-hot-reset")])
+        # Without --vfio nothing is held: the plan says what is missing.
+        plan, _ = self.plan(root, "02:00.0")
+        reasons = {e["method"]: e["reason"] for e in plan["excluded"]}
+        self.assertIn("needs a VFIO holding", reasons["hot"])
+        self.assertIn("none was passed", reasons["vfio"])
+
+        res, = self.reset(root, "--vfio", "--method", "vfio", "02:00.0")
+        self.assertEqual((res["ok"], res["method"]), (True, "vfio"))
+        self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("vfio", 0)])
+        self.assertIn("device_reset 0000:02:00.0", self.journal(root))
+        res, = self.reset(root, "--vfio", "--method", "hot", "02:00.0")
+        self.assertEqual(res["method"], "hot")
+        self.assertIn("hot_reset 0000:02:00.0 0000:02:00.0 ok", self.journal(root))
+        # The holding is gone with the process: unbinding does not wait for it.
+        r = self.run_mock(root, "restore", "02:00.0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_two_functions(self):
+        root = self.make("qemu-q35.ini", "0000:04:00.0", "0000:04:00.1")
+        plan, _ = self.plan(root, "--vfio", "04:00.0", "--holding", "04:00.1")
+        hot = [m for m in plan["methods"] if m["method"] == "hot"]
+        self.assertEqual(hot[0]["affected"], ["0000:04:00.0", "0000:04:00.1"])
+        res, = self.reset(root, "--vfio", "-M", "hot", "04:00.0", "-H", "04:00.1")
+        self.assertEqual(res["method"], "hot")
+        self.assertIn("hot_reset 0000:04:00.0 0000:04:00.0,0000:04:00.1 ok", self.journal(root))
+
+    def test_one_function_on_host_driver(self):
+        root = self.make("qemu-q35.ini", "0000:04:00.0")
+        plan, err = self.plan(root, "--vfio", "04:00.0")
+        self.assertIn("0000:04:00.0: not held through VFIO", err)
+        self.assertIn("not viable", err)
+        reasons = {e["method"]: e["reason"] for e in plan["excluded"]}
+        self.assertIn("0000:04:00.1 is bound to e1000e", reasons["hot"])
+        res, = self.reset(root, "--vfio", "--method", "hot", "04:00.0", status=1)
+        self.assertEqual(res["attempts"], [])
+        self.assertIn("0000:04:00.1 is bound to e1000e", res["message"])
+        self.assertFalse(any(l.startswith("hot_reset") for l in self.journal(root)))
+
+    def test_vf_with_pf_on_igb(self):
+        root = self.make("qemu-q35.ini", "0000:01:10.0")
+        plan, _ = self.plan(root, "--vfio", "01:10.0")
+        self.assertEqual([m["method"] for m in plan["methods"]], ["vfio", "flr"])
+        reasons = {e["method"]: e["reason"] for e in plan["excluded"]}
+        self.assertIn("0000:01:00.0 is bound to igb, not to a vfio-pci driver", reasons["hot"])
+        res, = self.reset(root, "--vfio", "01:10.0")
+        self.assertEqual(res["method"], "vfio")
+        self.assertIn("reset 0000:01:10.0 flr ok", self.journal(root))
+
+    def test_cdev(self):
+        root = self.make("qemu-q35-cdev.ini", "0000:02:00.0")
+        res, = self.reset(root, "--vfio", "--cdev", "--method", "hot", "02:00.0")
+        self.assertEqual(res["method"], "hot")
+        self.assertIn("hot_reset 0000:02:00.0 0000:02:00.0 ok", self.journal(root))
+
+    def test_hot_enotty(self):
+        root = self.make("qemu-q35.ini", "0000:02:00.0")
+        devices = os.path.join(root, ".vfr-mock", "devices")
+        with open(devices, encoding="utf-8") as f:
+            text = f.read().replace("0000:02:00.0 ", "0000:02:00.0 reset_errno=bus:ENOTTY ")
+        with open(devices, "w", encoding="utf-8") as f:
+            f.write(text)
+        res, = self.reset(root, "--vfio", "--method", "hot", "02:00.0", status=1)
+        self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("hot", 25)])
+        self.assertFalse(res["ignored_by_policy"])
+        res, = self.reset(root, "--vfio", "--method", "hot", "02:00.0", "--policy", "no-strict")
+        self.assertTrue(res["ok"] and res["ignored_by_policy"])
+        self.assertIsNone(res["method"])
+        self.assertEqual(self.journal(root).count("hot_reset 0000:02:00.0 0000:02:00.0 ENOTTY"), 2)
+
+    def test_locked_by_a_binding(self):
+        root = self.make("qemu-q35.ini", "0000:04:00.0", "0000:04:00.1")
+        lock = os.path.join(root, "run", "vfioreset", "0000:04:00.1.lock")
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        with open(lock, "w") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            res, = self.reset(root, "--vfio", "-M", "hot", "04:00.0", "-H", "04:00.1",
+                              "--timeout", "100", status=1)
+        self.assertEqual(res["locked"], "0000:04:00.1")
+        self.assertEqual(res["errno"], 16)
+        self.assertIn("0000:04:00.1 is locked by another process", res["message"])
+        self.assertFalse(any(l.startswith("hot_reset") for l in self.journal(root)))
+
+    def test_bad_input(self):
+        root = self.make("qemu-q35.ini")
+        for args, word in ((["--method", "reboot", "02:00.0"], "reboot"),
+                           (["--method", "pm,", "02:00.0"], "--method"),
+                           (["--cdev", "02:00.0"], "--cdev"),
+                           (["--holding", "04:00.1", "02:00.0"], "--holding"),
+                           (["--vfio", "--holding", "0000:09:00.0", "02:00.0"], "0000:09:00.0")):
+            for cmd in ("plan", "reset"):
+                r = self.run_mock(root, cmd, *args)
+                self.assertEqual(r.returncode, 2, (cmd, args, r.stderr))
+                self.assertIn(word, r.stderr)
+                self.assertEqual(r.stdout, "")
+        # Bad input is found before anything reaches the kernel.
+        journal = os.path.join(root, ".vfr-mock", "journal")
+        self.assertFalse(os.path.exists(journal) and os.path.getsize(journal))
 
 
 if __name__ == "__main__":

@@ -378,6 +378,78 @@ static void test_vfio_mechanisms(void **state)
 	vfr_reset_plan_unref(plan);
 }
 
+/* The kernel's affected set and proof of ownership travel with the `hot` candidate. */
+static void test_hot_from_kernel_verdict(void **state)
+{
+	static const char *const m[] = { "pm", NULL };
+	static const char *const affected[] = { "0000:04:00.0", "0000:04:00.1", NULL };
+	static const int groups[] = { 11 };
+	struct reset_facts f = endpoint("0000:04:00.0", m, CAPS_PM);
+	struct vfr_reset_plan *plan;
+	const struct reset_candidate *hot;
+	(void)state;
+
+	/* No verdict: the reason the facts carry, else what is missing. */
+	plan = reset_plan_build(&f);
+	assert_reason(plan, "hot", "needs a VFIO holding");
+	vfr_reset_plan_unref(plan);
+	f.hot_unknown = "0000:04:00.0 is open through its group";
+	plan = reset_plan_build(&f);
+	assert_reason(plan, "hot", "open through its group");
+	vfr_reset_plan_unref(plan);
+
+	/* No bus peers known from the topology: the kernel's list is the affected set. */
+	f.have_device_fd = true;
+	f.hot_allowed = 1;
+	f.hot_affected = affected;
+	f.hot_groups = groups;
+	f.n_hot_groups = 1;
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "pm,hot");
+	hot = plan->methods->pdata[1];
+	assert_int_equal(hot->n_affected, 2);
+	assert_string_equal(hot->affected[1], "0000:04:00.1");
+	assert_false(hot->cdev);
+	assert_int_equal(hot->n_groups, 1);
+	assert_int_equal(hot->groups[0], 11);
+	vfr_reset_plan_unref(plan);
+
+	/* cdev: an empty fd array, whatever groups were named. */
+	f.hot_cdev = true;
+	plan = reset_plan_build(&f);
+	hot = plan->methods->pdata[1];
+	assert_true(hot->cdev);
+	assert_int_equal(hot->n_groups, 0);
+	vfr_reset_plan_unref(plan);
+}
+
+/* A restriction keeps the plan's order and says why the rest is out. */
+static void test_restricted(void **state)
+{
+	static const char *const m[] = { "flr", "pm", "bus", NULL };
+	static const char *const only[] = { "bus", "hot", "flr", "af_flr", NULL };
+	struct reset_facts f = endpoint("0000:03:00.0", m, VFR_CAP_FLR | CAPS_PM);
+	struct vfr_reset_plan *plan;
+	(void)state;
+
+	f.only_methods = only;
+	f.have_device_fd = true;
+	f.vfio_reset_flag = true;
+	f.hot_allowed = 1;
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "flr,bus,hot");
+	assert_reason(plan, "vfio", "not requested (the methods were restricted to bus, hot, flr, "
+		      "af_flr)");
+	assert_reason(plan, "pm", "not requested");
+	assert_reason(plan, "af_flr", "the kernel does not offer af_flr for 0000:03:00.0");
+	vfr_reset_plan_unref(plan);
+
+	assert_true(reset_method_known("cxl_bus"));
+	assert_true(reset_method_known("hot"));
+	assert_false(reset_method_known("kernel"));
+	assert_false(reset_method_known(NULL));
+}
+
 static void test_footprint_and_policy(void **state)
 {
 	static const char *const m[] = { "cxl_bus", "flr", NULL };
@@ -422,6 +494,8 @@ int main(void)
 		cmocka_unit_test(test_bus_peers),
 		cmocka_unit_test(test_other_owner_target),
 		cmocka_unit_test(test_vfio_mechanisms),
+		cmocka_unit_test(test_hot_from_kernel_verdict),
+		cmocka_unit_test(test_restricted),
 		cmocka_unit_test(test_footprint_and_policy),
 	};
 
