@@ -308,6 +308,33 @@ def hot_case(sc, name, held, target, want_entries, want_allowed, cdev):
            f" ({len(k['affected'])})"
 
 
+def partial_case(sc, pair):
+    """One function of the two-function group on vfio-pci, the other left on
+    e1000e: the kernel refuses the group (SET_CONTAINER: EPERM, NOTES.md), and
+    the prediction names the other function as the blocker."""
+    held, other = pair[0], pair[1]
+    driver = link_name(other, "driver")
+    status, _, err = cli("bind", held)
+    if status != 0:
+        sc.fail(f"partial: bind {held} exited {status}: {err}")
+    _, pred, _ = cli("hot-reset-check", held)
+    _, kern, _ = cli("hot-reset-check", "--kernel", held)
+    cli("restore", held)
+    sc.check(f"partial: {held} driver after restore", link_name(held, "driver"), driver)
+    p = (pred or {}).get("checks", [{}])[0]
+    k = (kern or {}).get("checks", [{}])[0]
+    blockers = [a["address"] for a in p.get("affected", []) if a.get("blocker")]
+    sc.check("partial: predicted allowed", p.get("allowed"), False)
+    sc.check("partial: predicted blockers", blockers, [other])
+    reason = next((a.get("reason") or "" for a in p.get("affected", [])
+                   if a["address"] == other), "")
+    if driver not in reason:
+        sc.fail(f"partial: the blocker's reason does not name {driver}: {reason!r}")
+    sc.check("partial: kernel allowed", k.get("allowed"), False)
+    sc.check("partial: kernel errno (SET_CONTAINER)", k.get("errno_name"), "EPERM")
+    return f"partial {held} denied, blocker {' '.join(blockers)}; kernel {k.get('errno_name')}"
+
+
 def scenario_hot_reset_check():
     """(11) NOTES.md's hot-reset cases, group mode (and cdev mode on the cdev
     kernel): lone e1000e 1 entry, two-function e1000e 2, the two devices
@@ -341,6 +368,8 @@ def scenario_hot_reset_check():
             done.append(hot_case(sc, f"{tag}behind-bridge", behind, behind[0], 2, True, cdev))
         if vfs:
             done.append(hot_case(sc, f"{tag}vf {vfs[0]}", [vfs[0]], vfs[0], 3, False, cdev))
+    if pair:
+        done.append(partial_case(sc, below_parent(pair)))
     if bridge_driver:
         write_attr(f"/sys/bus/pci/drivers/{bridge_driver}/bind", bridge)
         sc.check(f"{bridge} driver after the checks", link_name(bridge, "driver"), bridge_driver)
@@ -349,11 +378,118 @@ def scenario_hot_reset_check():
     sc.finish("; ".join(done))
 
 
+def scenario_slow_link():
+    """(12) NOTES.md: below a root port at QEMU's default link settings, a bus
+    reset resets the device but the kernel returns ENOTTY. vfioreset, told to
+    use `bus` only, reports exactly the kernel's errno for it, fails under
+    strict, and leaves the driver bound and reset_method as it was."""
+    sc = Scenario("slow-link")
+    bdf = next((b for b in sys_functions() if b.endswith(":00.0") and
+                os.path.basename(os.path.dirname(os.path.realpath(
+                    os.path.join(SYSPCI, b)))) == "0000:00:02.6"), None)
+    if bdf is None:
+        sc.fail("no function below the default-speed root port 0000:00:02.6")
+        sc.finish("topology")
+        return
+    path = os.path.join(SYSPCI, bdf)
+    listed = read_attr(bdf, "reset_method")
+    driver = link_name(bdf, "driver")
+    if "bus" not in (listed or "").split():
+        sc.fail(f"{bdf}: the kernel lists '{listed}', no bus reset to try")
+        sc.finish(bdf)
+        return
+    # The kernel's own answer first.
+    err = write_attr(os.path.join(path, "reset_method"), "bus")
+    kernel_errno = err or write_attr(os.path.join(path, "reset"), "1")
+    write_attr(os.path.join(path, "reset_method"), listed)
+    status, data, stderr = cli("reset", "--allow-host-drivers", "--method", "bus",
+                               "--timeout", "20000", bdf)
+    r = (data or {}).get("results", [{}])[0]
+    attempts = r.get("attempts") or []
+    if not attempts:
+        sc.fail(f"{bdf}: no attempt reported (exit {status}: {stderr})")
+    else:
+        sc.check(f"{bdf} attempt method", attempts[0].get("method"), "bus")
+        sc.check(f"{bdf} attempt errno", attempts[0].get("errno"), kernel_errno)
+    want_ok = kernel_errno == 0
+    sc.check(f"{bdf} ok", r.get("ok"), want_ok)
+    sc.check(f"{bdf} exit status", status, 0 if want_ok else 1)
+    sc.check(f"{bdf} driver after", link_name(bdf, "driver"), driver)
+    sc.check(f"{bdf} reset_method after", read_attr(bdf, "reset_method"), listed)
+    sc.finish(f"{bdf}: kernel bus reset errno {kernel_errno}; vfioreset "
+              f"{[(a.get('method'), a.get('errno')) for a in attempts]}")
+
+
+def hot_reset_case(sc, name, held, target, method, cdev, want_errno):
+    """Bind @held, reset @target with only @method through the CLI's own VFIO
+    holding, restore. @want_errno: the errno of the one attempt the kernel
+    answers (NOTES.md), or None when the plan must refuse (no attempt)."""
+    before = {b: link_name(b, "driver") for b in held}
+    status, _, err = cli("bind", *held)
+    if status != 0:
+        sc.fail(f"{name}: bind exited {status}: {err}")
+    others = [b for b in held if b != target]
+    args = ["reset", "--vfio", *(["--cdev"] if cdev else []),
+            *(["--holding", ",".join(others)] if others else []),
+            "--method", method, "--timeout", "20000", target]
+    status, data, err = cli(*args)
+    cli("restore", *held)
+    for b in held:
+        sc.check(f"{name}: {b} driver after restore", link_name(b, "driver"), before[b])
+    r = (data or {}).get("results", [{}])[0]
+    attempts = [(a.get("method"), a.get("errno")) for a in r.get("attempts") or []]
+    if want_errno is None:
+        sc.check(f"{name}: attempts", attempts, [])
+        sc.check(f"{name}: exit status", status, 1)
+        if "0000:" not in (r.get("message") or ""):
+            sc.fail(f"{name}: the refusal does not name the blocking function: "
+                    f"{r.get('message')!r}")
+        return f"{name} refused"
+    want = want_errno if not PARAMS["break"] else (want_errno + 1)
+    sc.check(f"{name}: attempts", attempts, [(method, want)])
+    sc.check(f"{name}: ok", r.get("ok"), want == 0)
+    sc.check(f"{name}: exit status", status, 0 if want == 0 else 1)
+    return f"{name} {method} errno {attempts[0][1] if attempts else '-'}"
+
+
+def scenario_hot_reset():
+    """(13) Resets through VFIO with the CLI holding the functions: hot reset
+    of the lone e1000e and of the two-function device (all group fds, or an
+    empty array on the cdev kernel) succeed; VFIO_DEVICE_RESET of the lone
+    e1000e succeeds; an igb VF's hot reset is refused before any ioctl (its
+    PF is on igb); below the default-speed root port the kernel's hot reset
+    returns ENOTTY (NOTES.md) and that is what the result says."""
+    sc = Scenario("hot-reset")
+    lone = find_by_driver("e1000e", alone=True)
+    pair = find_by_driver("e1000e", alone=False)
+    vfs = [b for b in sys_functions() if link_name(b, "physfn")]
+    slow = next((b for b in sys_functions() if os.path.basename(os.path.dirname(
+        os.path.realpath(os.path.join(SYSPCI, b)))) == "0000:00:02.6"), None)
+    done = []
+    for cdev in ([False, True] if cdev_kernel() else [False]):
+        tag = "cdev " if cdev else ""
+        if lone:
+            done.append(hot_reset_case(sc, f"{tag}lone", [lone], lone, "hot", cdev, 0))
+            done.append(hot_reset_case(sc, f"{tag}lone", [lone], lone, "vfio", cdev, 0))
+        if pair:
+            both = below_parent(pair)
+            done.append(hot_reset_case(sc, f"{tag}pair", both, both[0], "hot", cdev, 0))
+        if vfs:
+            done.append(hot_reset_case(sc, f"{tag}vf", [vfs[0]], vfs[0], "hot", cdev, None))
+        if slow:
+            done.append(hot_reset_case(sc, f"{tag}slow-link", [slow], slow, "hot", cdev, 25))
+    if not lone or not pair or not slow:
+        sc.fail("the topology lacks a lone e1000e, the pair or the default-speed port")
+    sc.finish("; ".join(done))
+
+
 BEFORE_REPROBE = [
     ("plan", scenario_plan),
     ("reset", scenario_reset),
     ("bind", scenario_bind),
     ("hot-reset-check", scenario_hot_reset_check),
+    ("slow-link", scenario_slow_link),
+    ("hot-reset", scenario_hot_reset),
 ]
 LAST = [
     ("reset-deadline", scenario_reset_deadline),
