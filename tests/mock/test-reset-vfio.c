@@ -178,7 +178,7 @@ static void assert_reset_with(struct env *e, const char *addr, const char *metho
 	struct vfr_reset_result *res = vfr_reset_batch_get_result(batch, 0);
 	g_autofree char *one = g_strdup_printf("%s:0", method);
 
-	if (!vfr_reset_result_is_ok(res))
+	if (!vfr_reset_result_is_ok(res) || !vfr_reset_result_get_method(res))
 		fail_msg("%s", vfr_reset_result_get_message(res));
 	assert_string_equal(vfr_reset_result_get_method(res), method);
 	assert_false(vfr_reset_result_is_ignored_by_policy(res));
@@ -472,11 +472,11 @@ static void test_lock_times_out(void **state)
 	assert_int_equal(journal_count(e->m, "hot_reset "), 0);
 
 	/* Only pm: 04:00.1 is not touched, so its lock does not matter. */
+	assert_int_equal(vfr_reset_options_set_timeout(e->opts, 10000), 0);
 	restrict_to(e, "pm");
 	assert_reset_with(e, "0000:04:00.0", "pm");
 	close(fd);
 	restrict_to(e, "hot");
-	assert_int_equal(vfr_reset_options_set_timeout(e->opts, 10000), 0);
 	assert_reset_with(e, "0000:04:00.0", "hot");
 }
 
