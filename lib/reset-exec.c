@@ -80,6 +80,12 @@ static int remaining_ms(gint64 deadline)
  * while it is reset, or right after the new owner got it, writes into
  * memory nobody expects it to. 0xFFFF is what a removed function or one in
  * D3cold answers: nothing is written to it then.
+ *
+ * Only the target is quiesced, also for `bus` and `hot`: the kernel saves
+ * every affected function's config space before a bus reset and restores it
+ * after (pci_dev_save_and_disable / pci_dev_restore), so the others come
+ * back as their owners left them - which is theirs to decide. The target's
+ * saved Command is the cleared one written here, so it stays quiet.
  */
 static int quiesce(struct reset_job *job)
 {
