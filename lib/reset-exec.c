@@ -29,8 +29,6 @@
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4
 
-/* Putting reset_method back does not wait for the device: a short bound is plenty. */
-#define RESTORE_TIMEOUT_MS 1000
 /* Without a deadline, readiness is polled as long as the kernel itself would. */
 #define READY_LIMIT_MS 60000
 
@@ -120,7 +118,7 @@ static int quiesce(struct reset_job *job)
 /* `default` makes the kernel probe every method again: the list says what works now. */
 static void reprobe(struct reset_job *job, const char *why)
 {
-	int r = sysfs_write_deadline(job->dirfd, "reset_method", "default", RESTORE_TIMEOUT_MS);
+	int r = sysfs_write(job->dirfd, "reset_method", "default");
 
 	note(job->res, LOG_INFO, "%s: %s; reset_method re-probed%s%s", job->res->name, why,
 	     r < 0 ? ": " : "", r < 0 ? g_strerror(-r) : "");
@@ -129,8 +127,7 @@ static void reprobe(struct reset_job *job, const char *why)
 static void restore_methods(struct reset_job *job, const char *original)
 {
 	/* An empty list is written as a lone newline: a zero-length write stores nothing. */
-	int r = sysfs_write_deadline(job->dirfd, "reset_method", *original ? original : "\n",
-				     RESTORE_TIMEOUT_MS);
+	int r = sysfs_write(job->dirfd, "reset_method", *original ? original : "\n");
 
 	/* The original list named a method that no longer probes: let the kernel say. */
 	if (r == -EINVAL)
@@ -148,7 +145,12 @@ static int reset_sysfs(struct reset_job *job, const char *method)
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
 	if (r < 0)
 		return r;
-	r = sysfs_write_deadline(job->dirfd, "reset_method", method, remaining_ms(job->deadline));
+	/*
+	 * reset_method's store only runs the methods' probes (config reads); it
+	 * takes no device lock, so unlike `reset` it cannot block behind a
+	 * driver: a plain write, without the deadline's process.
+	 */
+	r = sysfs_write(job->dirfd, "reset_method", method);
 	if (r == -EINVAL) {
 		g_autofree char *why = g_strdup_printf("the kernel no longer accepts %s", method);
 
