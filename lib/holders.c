@@ -78,19 +78,25 @@ static int collect_nodes(struct vfr_device *dev, GArray *nodes)
 	return 0;
 }
 
-static bool is_node(const GArray *nodes, const struct stat *st)
+/* Which of the @n node lists (one per function) contain the file of @st: bit per list. */
+static void mark_nodes(GArray *const *nodes, size_t n, const struct stat *st, bool *held)
 {
-	for (guint i = 0; i < nodes->len; i++) {
-		const struct node_id *id = &g_array_index(nodes, struct node_id, i);
+	for (size_t k = 0; k < n; k++) {
+		for (guint i = 0; i < nodes[k]->len; i++) {
+			const struct node_id *id = &g_array_index(nodes[k], struct node_id, i);
 
-		if (id->dev == st->st_dev && id->ino == st->st_ino)
-			return true;
+			if (id->dev == st->st_dev && id->ino == st->st_ino)
+				held[k] = true;
+		}
 	}
-	return false;
 }
 
-/* 1 when process @pid holds one of @nodes, 0 when not, -EACCES when it cannot be told. */
-static int process_holds(int proc_fd, const char *pid, const GArray *nodes)
+/*
+ * Sets held[k] when process @pid holds one of nodes[k]. Returns 0, or
+ * -EACCES when its descriptors cannot be told.
+ */
+static int process_holds(int proc_fd, const char *pid, GArray *const *nodes, size_t n,
+			 bool *held)
 {
 	g_autofree char *rel = g_strconcat(pid, "/fd", NULL);
 	struct dirent *de;
@@ -116,10 +122,7 @@ static int process_holds(int proc_fd, const char *pid, const GArray *nodes)
 				r = -EACCES;
 			continue; /* closed meanwhile, or a descriptor to something gone */
 		}
-		if (is_node(nodes, &st)) {
-			r = 1;
-			break;
-		}
+		mark_nodes(nodes, n, &st, held);
 	}
 	closedir(dir);
 	return r;
@@ -132,54 +135,84 @@ static int compare_pid(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
+int holders_find_many(struct vfr_device *const *devs, size_t n, GArray **ret_pids,
+		      size_t *ret_uninspectable, struct vfr_error **reterr)
+{
+	g_autofree GArray **nodes = g_new0(GArray *, n ? n : 1);
+	g_autofree bool *held = g_new0(bool, n ? n : 1);
+	size_t uninspectable = 0, n_nodes = 0;
+	pid_t self = getpid();
+	struct dirent *de;
+	DIR *proc = NULL;
+	int r = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		nodes[k] = g_array_new(FALSE, FALSE, sizeof(struct node_id));
+		r = collect_nodes(devs[k], nodes[k]);
+		if (r < 0) {
+			r = error_set(reterr, r, devs[k]->name, "%s: cannot tell its VFIO nodes: %s",
+				      devs[k]->name, g_strerror(-r));
+			goto out;
+		}
+		n_nodes += nodes[k]->len;
+	}
+	for (size_t k = 0; k < n; k++)
+		ret_pids[k] = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	/* One pass over /proc for all of them: its cost grows with the processes, not the functions. */
+	if (n_nodes > 0 && !(proc = opendir("/proc"))) {
+		r = -errno;
+		for (size_t k = 0; k < n; k++)
+			g_array_unref(g_steal_pointer(&ret_pids[k]));
+		r = error_set(reterr, r, devs[0]->name,
+			      "%s: cannot look for holders of its VFIO nodes: /proc: %s",
+			      devs[0]->name, g_strerror(-r));
+		goto out;
+	}
+	while (proc && (de = readdir(proc))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (end == de->d_name || *end || pid <= 0 || pid == self)
+			continue;
+		memset(held, 0, n * sizeof(bool));
+		if (process_holds(dirfd(proc), de->d_name, nodes, n, held) == -EACCES)
+			uninspectable++;
+		for (size_t k = 0; k < n; k++) {
+			pid_t p = (pid_t)pid;
+
+			if (held[k])
+				g_array_append_val(ret_pids[k], p);
+		}
+	}
+	if (proc)
+		closedir(proc);
+	for (size_t k = 0; k < n; k++) {
+		g_array_sort(ret_pids[k], compare_pid);
+		vfr_dbg(devs[k]->host->ctx, "%s: %u holders of %u VFIO nodes", devs[k]->name,
+			ret_pids[k]->len, nodes[k]->len);
+	}
+	if (ret_uninspectable)
+		*ret_uninspectable = uninspectable;
+	r = 0;
+out:
+	for (size_t k = 0; k < n; k++)
+		if (nodes[k])
+			g_array_unref(nodes[k]);
+	return r;
+}
+
 int holders_find_full(struct vfr_device *dev, pid_t **ret_pids, size_t *ret_n,
 		      size_t *ret_uninspectable, struct vfr_error **reterr)
 {
-	g_autoptr(GArray) nodes = g_array_new(FALSE, FALSE, sizeof(struct node_id));
-	g_autoptr(GArray) pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	size_t uninspectable = 0;
-	struct dirent *de;
-	pid_t self = getpid();
-	DIR *proc;
+	GArray *pids = NULL;
 	int r;
 
 	assert_return(dev && ret_pids && ret_n, -EINVAL);
-	r = collect_nodes(dev, nodes);
+	r = holders_find_many(&dev, 1, &pids, ret_uninspectable, reterr);
 	if (r < 0)
-		return error_set(reterr, r, dev->name, "%s: cannot tell its VFIO nodes: %s",
-				 dev->name, g_strerror(-r));
-	if (nodes->len > 0) {
-		proc = opendir("/proc");
-		if (!proc) {
-			r = -errno;
-			return error_set(reterr, r, dev->name,
-					 "%s: cannot look for holders of its VFIO nodes: /proc: %s",
-					 dev->name, g_strerror(-r));
-		}
-		while ((de = readdir(proc))) {
-			char *end;
-			long pid = strtol(de->d_name, &end, 10);
-
-			if (end == de->d_name || *end || pid <= 0 || pid == self)
-				continue;
-			r = process_holds(dirfd(proc), de->d_name, nodes);
-			if (r == -EACCES) {
-				uninspectable++;
-			} else if (r > 0) {
-				pid_t p = (pid_t)pid;
-
-				g_array_append_val(pids, p);
-			}
-		}
-		closedir(proc);
-		g_array_sort(pids, compare_pid);
-	}
-	vfr_dbg(dev->host->ctx, "%s: %u holders of %u VFIO nodes, %zu processes not inspectable",
-		dev->name, pids->len, nodes->len, uninspectable);
+		return r;
 	*ret_n = pids->len;
-	*ret_pids = (pid_t *)g_array_free(g_steal_pointer(&pids), FALSE);
-	if (ret_uninspectable)
-		*ret_uninspectable = uninspectable;
+	*ret_pids = (pid_t *)g_array_free(pids, FALSE);
 	return 0;
 }
 

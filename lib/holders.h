@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <glib.h>
+
 #include "internal.h"
 
 struct vfr_device;
@@ -24,6 +26,14 @@ struct vfr_device;
  */
 int holders_find(struct vfr_device *dev, pid_t **ret_pids, size_t *ret_n,
 		 struct vfr_error **reterr);
+
+/*
+ * For @n functions at once, in one pass over /proc: ret_pids[k] (a GArray
+ * of pid_t, sorted; g_array_unref each) for devs[k]. @ret_uninspectable
+ * (optional) counts the processes that could not be inspected.
+ */
+int holders_find_many(struct vfr_device *const *devs, size_t n, GArray **ret_pids,
+		      size_t *ret_uninspectable, struct vfr_error **reterr);
 
 /* The same, and @ret_uninspectable (optional) counts the processes skipped. */
 int holders_find_full(struct vfr_device *dev, pid_t **ret_pids, size_t *ret_n,

@@ -94,8 +94,14 @@ static char *attempts_text(const struct vfr_reset_result *res)
  * from under it. Refused, or waited for with backoff up to the deadline.
  * Returns true when the reset may go on.
  */
-static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, bool wait,
-			  gint64 deadline)
+static void prescan_free(GArray **prescan, size_t n)
+{
+	for (size_t i = 0; prescan && i < n; i++)
+		g_array_unref(prescan[i]);
+}
+
+static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, GArray *first,
+			  bool wait, gint64 deadline)
 {
 	gulong delay_us = 1000;
 	gint64 start = g_get_monotonic_time();
@@ -105,7 +111,17 @@ static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, 
 		g_autofree char *who = NULL;
 		struct vfr_error *err = NULL;
 		size_t n = 0;
-		int r = holders_find(dev, &pids, &n, &err);
+		int r;
+
+		if (first) {
+			/* The batch's one pass over /proc answered the first time. */
+			n = first->len;
+			pids = g_memdup2(first->data, n * sizeof(pid_t));
+			first = NULL;
+			r = 0;
+		} else {
+			r = holders_find(dev, &pids, &n, &err);
+		}
 
 		if (r < 0) {
 			set_message(res, r, g_strdup_printf("%s: not reset: cannot tell who holds its "
@@ -330,6 +346,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	g_autofree struct reset_job **jobs = NULL;
 	g_autofree struct vfr_device **job_devs = NULL;
 	g_autofree struct vfr_reset_plan **plans = NULL;
+	g_autofree GArray **prescan = NULL;
 	struct reset_locks *locks = NULL;
 	struct vfr_reset_batch *batch;
 	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
@@ -350,6 +367,10 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	jobs = g_new0(struct reset_job *, n_devs ? n_devs : 1);
 	job_devs = g_new0(struct vfr_device *, n_devs ? n_devs : 1);
 	plans = g_new0(struct vfr_reset_plan *, n_devs ? n_devs : 1);
+	/* The holders of every function in one pass over /proc; a failure is found again per function. */
+	prescan = g_new0(GArray *, n_devs ? n_devs : 1);
+	if (holders_find_many(devs, n_devs, prescan, NULL, NULL) < 0)
+		g_clear_pointer(&prescan, g_free);
 
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_device *dev = devs[i];
@@ -361,6 +382,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 			for (size_t k = 0; k < n_jobs; k++)
 				job_free(jobs[k]);
 			vfr_reset_batch_free(batch);
+			prescan_free(prescan, n_devs);
 			return r;
 		}
 		res = result_new(dev->name, plan);
@@ -375,8 +397,8 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		}
 		if (no_method(res))
 			continue;
-		if (!holders_clear(dev, res, opts && (opts->flags & VFR_RESET_WAIT_HOLDERS),
-				   deadline)) {
+		if (!holders_clear(dev, res, prescan ? prescan[i] : NULL,
+				   opts && (opts->flags & VFR_RESET_WAIT_HOLDERS), deadline)) {
 			res->refused = true;
 			continue;
 		}
@@ -419,6 +441,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		finish(devs[i], res, policy);
 		invalidate_footprint(devs[i], res->plan);
 	}
+	prescan_free(prescan, n_devs);
 	*ret_batch = batch;
 	return 0;
 }
