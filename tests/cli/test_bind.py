@@ -116,7 +116,7 @@ class Bind(unittest.TestCase):
         self.json_op("bind", "0000:02:00.0")
         holder = subprocess.Popen(
             [MOCK, self.root, "--", sys.executable, "-c",
-             "import os,sys; f=open('/dev/vfio/9','rb'); print(os.getpid(), flush=True);"
+             "import os,sys; f=open('/dev/vfio/11','rb'); print(os.getpid(), flush=True);"
              " sys.stdin.read()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
@@ -185,7 +185,7 @@ class Bind(unittest.TestCase):
         self.assertEqual(self.driver("0000:03:00.0"), "virtio_vfio_pci")
         dev = os.path.join(self.root, "sys/bus/pci/devices/0000:03:00.0")
         self.assertEqual(os.listdir(os.path.join(dev, "vfio-dev")), ["vfio0"])
-        self.assertTrue(os.path.exists(os.path.join(self.root, "dev/vfio/10")))
+        self.assertTrue(os.path.exists(os.path.join(self.root, "dev/vfio/12")))
         with open(os.path.join(self.root, "sys/module/virtio_vfio_pci/initstate"),
                   encoding="ascii") as f:
             self.assertEqual(f.read(), "live\n")
@@ -198,7 +198,7 @@ class Bind(unittest.TestCase):
                          ("virtio_vfio_pci", "virtio-pci"))
         self.assertEqual(self.driver("0000:03:00.0"), "virtio-pci")
         self.assertFalse(os.path.exists(os.path.join(dev, "vfio-dev")))
-        self.assertFalse(os.path.exists(os.path.join(self.root, "dev/vfio/10")))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "dev/vfio/12")))
         with open(os.path.join(dev, "driver_override"), encoding="ascii") as f:
             self.assertEqual(f.read(), "(null)\n")
 

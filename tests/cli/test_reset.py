@@ -270,6 +270,23 @@ class VfioReset(unittest.TestCase):
         self.assertIsNone(res["method"])
         self.assertEqual(self.journal(root).count("hot_reset 0000:02:00.0 0000:02:00.0 ENOTTY"), 2)
 
+    def test_slow_link(self):
+        # The e1000e below 00:02.6, QEMU's root port at its default link
+        # settings: bus and hot reset happen, and the kernel says ENOTTY.
+        root = self.make("qemu-q35.ini")
+        res, = self.reset(root, "--allow-host-drivers", "--method", "bus", "08:00.0", status=1)
+        self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("bus", 25)])
+        self.assertIn("reset 0000:08:00.0 bus ENOTTY", self.journal(root))
+        dev = os.path.join(root, "sys/bus/pci/devices/0000:08:00.0")
+        self.assertEqual(os.path.basename(os.readlink(os.path.join(dev, "driver"))), "e1000e")
+        with open(os.path.join(dev, "reset_method"), encoding="ascii") as f:
+            self.assertEqual(f.read(), "pm bus\n")
+        r = self.run_mock(root, "bind", "0000:08:00.0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        res, = self.reset(root, "--vfio", "--method", "hot", "08:00.0", status=1)
+        self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("hot", 25)])
+        self.assertIn("hot_reset 0000:08:00.0 0000:08:00.0 ENOTTY", self.journal(root))
+
     def test_locked_by_a_binding(self):
         root = self.make("qemu-q35.ini", "0000:04:00.0", "0000:04:00.1")
         lock = os.path.join(root, "run", "vfioreset", "0000:04:00.1.lock")

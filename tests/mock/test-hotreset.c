@@ -148,10 +148,10 @@ static void test_lone_function(void **state)
 	/* "lone e1000e -> 1 entry"; with all affected group fds -> 0. */
 	assert_true(vfr_hot_reset_check_is_allowed(c));
 	assert_int_equal(vfr_hot_reset_check_get_n_affected(c), 1);
-	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 0), 9);
+	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 0), 11);
 	assert_int_equal(vfr_hot_reset_check_get_affected_state(c, 0), VFR_HOT_RESET_STATE_OPENED);
 	assert_int_equal(vfr_hot_reset_check_get_n_groups(c), 1);
-	assert_int_equal(vfr_hot_reset_check_get_group(c, 0), 9);
+	assert_int_equal(vfr_hot_reset_check_get_group(c, 0), 11);
 	vfr_hot_reset_check_free(c);
 	vfr_host_unref(host);
 	mock_free(m);
@@ -180,7 +180,7 @@ static void test_two_functions_and_bridge(void **state)
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:06:01.0", behind);
 	assert_true(vfr_hot_reset_check_is_allowed(c));
 	assert_int_equal(vfr_hot_reset_check_get_n_affected(c), 2);
-	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 1), 12);
+	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 1), 14);
 	vfr_hot_reset_check_free(c);
 	vfr_host_unref(host);
 	mock_free(m);
@@ -200,9 +200,9 @@ static void test_vf_pf_on_host_driver(void **state)
 	assert_false(vfr_hot_reset_check_is_allowed(c));
 	assert_int_equal(vfr_hot_reset_check_get_errno(c), EINVAL);
 	assert_int_equal(vfr_hot_reset_check_get_n_affected(c), 3);
-	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 0), 8);
-	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 1), 14);
-	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 2), 15);
+	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 0), 10);
+	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 1), 17);
+	assert_int_equal(vfr_hot_reset_check_get_affected_group(c, 2), 18);
 	assert_int_equal(vfr_hot_reset_check_get_affected_reason(c, 0),
 			 VFR_HOT_RESET_REASON_NOT_VFIO_BOUND);
 	assert_non_null(strstr(vfr_hot_reset_check_get_summary(c), "igb"));
@@ -326,11 +326,11 @@ static void test_failures(void **state)
 	vfr_vfio_holding_free(h);
 
 	/* The group's ioctls failing: an error naming the function, the group and the errno. */
-	fault_add(m, "ioctl /dev/vfio/9 errno=EIO");
+	fault_add(m, "ioctl /dev/vfio/11 errno=EIO");
 	assert_int_equal(vfr_vfio_holding_new(host, VFR_HOT_RESET_MODE_GROUP, &h), 0);
 	assert_int_equal(vfr_vfio_holding_add(h, find(host, "0000:02:00.0"), &err), -EIO);
 	assert_non_null(strstr(vfr_error_get_message(err), "0000:02:00.0"));
-	assert_non_null(strstr(vfr_error_get_message(err), "group 9"));
+	assert_non_null(strstr(vfr_error_get_message(err), "group 11"));
 	assert_true(vfr_vfio_holding_get_device_fd(h, find(host, "0000:02:00.0")) < 0);
 	vfr_error_free(err);
 	vfr_vfio_holding_free(h);

@@ -54,9 +54,14 @@ static void test_reset_method_strings(void **state)
 		{ "0000:05:00.0", "pm bus" },	  /* pcie-pci-bridge */
 		{ "0000:06:01.0", "bus" },	  /* conventional e1000 behind it */
 		{ "0000:07:00.0", "flr bus" },	  /* nvme */
+		{ "0000:08:00.0", "pm bus" },	  /* e1000e below the slow-link port */
 		{ "0000:00:03.0", NULL },	  /* rtl8139 */
 		{ "0000:06:02.0", NULL },
 		{ "0000:00:02.0", NULL }, /* a root port */
+		{ "0000:00:02.6", NULL },
+		{ "0000:00:1f.0", NULL }, /* ICH9 LPC, AHCI, SMBus */
+		{ "0000:00:1f.2", NULL },
+		{ "0000:00:1f.3", NULL },
 	};
 	(void)state;
 
@@ -85,6 +90,45 @@ static void test_reset_method_strings(void **state)
 	}
 }
 
+/*
+ * The groups the 6.12 kernel logged ("Adding to iommu group N") for the
+ * guest run-vm.py boots: the ICH9 functions share one, bridges' subtrees
+ * follow the root bus.
+ */
+static void test_iommu_groups_as_logged(void **state)
+{
+	static const struct {
+		const char *addr;
+		int group;
+	} want[] = {
+		{ "0000:00:00.0", 0 },	{ "0000:00:02.0", 1 },	{ "0000:00:02.1", 2 },
+		{ "0000:00:02.2", 3 },	{ "0000:00:02.3", 4 },	{ "0000:00:02.4", 5 },
+		{ "0000:00:02.5", 6 },	{ "0000:00:02.6", 7 },	{ "0000:00:03.0", 8 },
+		{ "0000:00:1f.0", 9 },	{ "0000:00:1f.2", 9 },	{ "0000:00:1f.3", 9 },
+		{ "0000:01:00.0", 10 }, { "0000:02:00.0", 11 }, { "0000:03:00.0", 12 },
+		{ "0000:04:00.0", 13 }, { "0000:04:00.1", 13 }, { "0000:05:00.0", 14 },
+		{ "0000:06:01.0", 14 }, { "0000:06:02.0", 14 }, { "0000:07:00.0", 15 },
+		{ "0000:08:00.0", 16 }, { "0000:01:10.0", 17 }, { "0000:01:10.2", 18 },
+	};
+	struct vfr_host *host = NULL;
+	(void)state;
+
+	lookup(&host, "0000:00:00.0");
+	for (size_t i = 0; i < G_N_ELEMENTS(want); i++) {
+		struct vfr_device *dev = NULL;
+		int group = -1;
+
+		assert_int_equal(vfr_host_lookup(host, want[i].addr, &dev, NULL), 0);
+		assert_int_equal(vfr_device_get_iommu_group(dev, &group), 0);
+		if (group != want[i].group)
+			fail_msg("%s: group %d, the kernel said %d", want[i].addr, group,
+				 want[i].group);
+	}
+	/* Nothing more: the guest has exactly these functions. */
+	assert_int_equal(vfr_host_get_n_devices(host), G_N_ELEMENTS(want));
+	vfr_host_unref(host);
+}
+
 /* The e1000 behind the bridge lists only a stale "bus": the reset cannot run. */
 static void test_stale_bus_reset_enotty(void **state)
 {
@@ -95,6 +139,27 @@ static void test_stale_bus_reset_enotty(void **state)
 	/* Where a working method comes first, it runs and the stale bus is never tried. */
 	assert_int_equal(attr_write(DEV "0000:04:00.0/reset", "1"), 0);
 	assert_true(journal_has(m, "reset 0000:04:00.0 pm ok"));
+}
+
+/*
+ * The e1000e below 00:02.6, the root port at QEMU's default link settings:
+ * its `bus` is live (writable to reset_method), the bus reset happens, and
+ * the kernel still answers ENOTTY because the link never reports active.
+ */
+static void test_slow_link_bus_enotty(void **state)
+{
+	struct mock *m = *state;
+
+	assert_int_equal(attr_write(DEV "0000:08:00.0/reset", "1"), 0);
+	assert_true(journal_has(m, "reset 0000:08:00.0 pm ok"));
+	assert_int_equal(attr_write(DEV "0000:08:00.0/reset_method", "bus\n"), 0);
+	assert_attr(DEV "0000:08:00.0/reset_method", "bus");
+	assert_int_equal(attr_write(DEV "0000:08:00.0/reset", "1"), -ENOTTY);
+	assert_true(journal_has(m, "reset 0000:08:00.0 bus ENOTTY"));
+	/* The device is left as it was: still bound, still on e1000e. */
+	assert_true(path_exists("/sys/bus/pci/drivers/e1000e/0000:08:00.0"));
+	assert_int_equal(attr_write(DEV "0000:08:00.0/reset_method", "default\n"), 0);
+	assert_attr(DEV "0000:08:00.0/reset_method", "pm bus");
 }
 
 static void test_stale_bus_reset_method_einval(void **state)
@@ -190,11 +255,11 @@ static void test_bind_vfio_pci(void **state)
 	const char *driver;
 	(void)state;
 
-	assert_false(path_exists("/dev/vfio/9"));
+	assert_false(path_exists("/dev/vfio/11"));
 	to_vfio("0000:02:00.0");
 	assert_true(path_exists(DEV "0000:02:00.0/vfio-dev/vfio0"));
 	assert_attr(DEV "0000:02:00.0/vfio-dev/vfio0/dev", "511:0");
-	assert_true(path_exists("/dev/vfio/9"));
+	assert_true(path_exists("/dev/vfio/11"));
 	assert_true(path_exists("/dev/vfio/vfio"));
 	assert_true(path_exists("/sys/bus/pci/drivers/vfio-pci/0000:02:00.0"));
 	assert_false(path_exists("/sys/bus/pci/drivers/e1000e/0000:02:00.0"));
@@ -211,7 +276,7 @@ static void test_bind_vfio_pci(void **state)
 	/* And back: the vfio nodes go with the last vfio member of the group. */
 	assert_int_equal(attr_write("/sys/bus/pci/drivers/vfio-pci/unbind", "0000:02:00.0\n"), 0);
 	assert_false(path_exists(DEV "0000:02:00.0/vfio-dev"));
-	assert_false(path_exists("/dev/vfio/9"));
+	assert_false(path_exists("/dev/vfio/11"));
 	assert_int_equal(attr_write(DEV "0000:02:00.0/driver_override", "\n"), 0);
 	assert_attr(DEV "0000:02:00.0/driver_override", "(null)");
 	assert_int_equal(attr_write("/sys/bus/pci/drivers_probe", "0000:02:00.0"), 0);
@@ -228,17 +293,17 @@ static void test_partial_group_binding(void **state)
 	(void)state;
 
 	to_vfio("0000:04:00.0");
-	assert_true(path_exists("/dev/vfio/11"));
+	assert_true(path_exists("/dev/vfio/13"));
 	assert_true(path_exists(DEV "0000:04:00.0/vfio-dev"));
 	assert_false(path_exists(DEV "0000:04:00.1/vfio-dev"));
 
 	dev = lookup(&host, "0000:04:00.0");
 	assert_int_equal(vfr_device_get_iommu_group(dev, &group), 0);
-	assert_int_equal(group, 11);
-	assert_int_equal(vfr_host_get_n_group_devices(host, 11), 2);
+	assert_int_equal(group, 13);
+	assert_int_equal(vfr_host_get_n_group_devices(host, 13), 2);
 	assert_int_equal(vfr_device_get_driver_type(dev, &type), 0);
 	assert_int_equal(type, VFR_DRIVER_VFIO_PCI);
-	assert_int_equal(vfr_device_get_driver_type(vfr_host_get_group_device(host, 11, 1), &type),
+	assert_int_equal(vfr_device_get_driver_type(vfr_host_get_group_device(host, 13, 1), &type),
 			 0);
 	assert_int_equal(type, VFR_DRIVER_HOST);
 	vfr_host_unref(host);
@@ -246,9 +311,9 @@ static void test_partial_group_binding(void **state)
 	/* Both on vfio-pci, then one leaves: the group node stays for the other. */
 	to_vfio("0000:04:00.1");
 	assert_int_equal(attr_write("/sys/bus/pci/drivers/vfio-pci/unbind", "0000:04:00.0"), 0);
-	assert_true(path_exists("/dev/vfio/11"));
+	assert_true(path_exists("/dev/vfio/13"));
 	assert_int_equal(attr_write("/sys/bus/pci/drivers/vfio-pci/unbind", "0000:04:00.1"), 0);
-	assert_false(path_exists("/dev/vfio/11"));
+	assert_false(path_exists("/dev/vfio/13"));
 }
 
 static void test_sriov_numvfs(void **state)
@@ -263,15 +328,15 @@ static void test_sriov_numvfs(void **state)
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "0"), 0);
 	assert_false(path_exists(DEV "0000:01:10.0"));
 	assert_false(path_exists(DEV "0000:01:00.0/virtfn0"));
-	assert_false(path_exists("/sys/kernel/iommu_groups/14"));
-	assert_false(path_exists("/sys/kernel/iommu_groups/15"));
+	assert_false(path_exists("/sys/kernel/iommu_groups/17"));
+	assert_false(path_exists("/sys/kernel/iommu_groups/18"));
 
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2\n"), 0);
 	assert_attr(DEV "0000:01:00.0/sriov_numvfs", "2");
 	assert_attr(DEV "0000:01:10.0/reset_method", "flr");
 	assert_attr(DEV "0000:01:10.2/reset_method", "flr");
-	assert_true(path_exists("/sys/kernel/iommu_groups/14/devices/0000:01:10.0"));
-	assert_true(path_exists("/sys/kernel/iommu_groups/15/devices/0000:01:10.2"));
+	assert_true(path_exists("/sys/kernel/iommu_groups/17/devices/0000:01:10.0"));
+	assert_true(path_exists("/sys/kernel/iommu_groups/18/devices/0000:01:10.2"));
 	assert_true(path_exists("/sys/bus/pci/drivers/igbvf/0000:01:10.2"));
 
 	pf = lookup(&host, "0000:01:00.0");
@@ -280,6 +345,47 @@ static void test_sriov_numvfs(void **state)
 	assert_ptr_equal(vfr_device_get_physfn(vfr_device_get_virtfn(pf, 0)), pf);
 	vfr_host_unref(host);
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "1"), -EBUSY);
+}
+
+static int group_of(const char *addr)
+{
+	g_autofree char *link = g_strconcat(DEV, addr, "/iommu_group", NULL);
+	g_autofree char *target = g_file_read_link(link, NULL);
+
+	assert_non_null(target);
+	return atoi(strrchr(target, '/') + 1);
+}
+
+/*
+ * IOMMU group numbers are an IDA: a group freed with its last member frees
+ * its number, and a new group takes the lowest free one. A function that
+ * comes back alone gets a new group; one whose group mates are back (the
+ * other function of a device without ACS) joins theirs.
+ */
+static void test_group_numbers_reused(void **state)
+{
+	(void)state;
+
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "0"), 0);
+	assert_int_equal(attr_write(DEV "0000:02:00.0/remove", "1"), 0);
+	assert_false(path_exists("/sys/kernel/iommu_groups/11"));
+	/* The VFs take 11, then 17. */
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), 0);
+	assert_int_equal(group_of("0000:01:10.0"), 11);
+	assert_int_equal(group_of("0000:01:10.2"), 17);
+	/* 02:00.0 is alone behind its port: a new group, not the VF's old number. */
+	assert_int_equal(attr_write("/sys/bus/pci/rescan", "1"), 0);
+	assert_int_equal(group_of("0000:02:00.0"), 18);
+	assert_false(path_exists("/sys/kernel/iommu_groups/11/devices/0000:02:00.0"));
+
+	/* The port and both functions of the e1000e go, and come back. */
+	assert_int_equal(attr_write("/sys/bus/pci/devices/0000:00:02.3/remove", "1"), 0);
+	assert_false(path_exists("/sys/kernel/iommu_groups/4"));
+	assert_false(path_exists("/sys/kernel/iommu_groups/13"));
+	assert_int_equal(attr_write("/sys/bus/pci/rescan", "1"), 0);
+	assert_int_equal(group_of("0000:00:02.3"), 4);
+	assert_int_equal(group_of("0000:04:00.0"), 13);
+	assert_int_equal(group_of("0000:04:00.1"), 13);
 }
 
 /*
@@ -328,7 +434,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_reset_method_strings),
+		T(test_iommu_groups_as_logged),
 		T(test_stale_bus_reset_enotty),
+		T(test_slow_link_bus_enotty),
 		T(test_stale_bus_reset_method_einval),
 		T(test_default_reprobes),
 		T(test_unknown_method_einval),
@@ -336,6 +444,7 @@ int main(void)
 		T(test_bind_vfio_pci),
 		T(test_partial_group_binding),
 		T(test_sriov_numvfs),
+		T(test_group_numbers_reused),
 		cmocka_unit_test(test_vf_reset_hangs),
 	};
 

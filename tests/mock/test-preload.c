@@ -274,7 +274,10 @@ static void test_remove_and_rescan(void **state)
 			 0);
 	assert_true(path_exists(DEV "0000:02:00.0"));
 	assert_true(path_exists(DEV "0000:03:01.0"));
-	assert_true(path_exists("/sys/kernel/iommu_groups/4/devices/0000:03:01.0"));
+	/* Their group was freed with them: a new one, the lowest free number (0 here). */
+	assert_true(path_exists("/sys/kernel/iommu_groups/0/devices/0000:02:00.0"));
+	assert_true(path_exists("/sys/kernel/iommu_groups/0/devices/0000:03:01.0"));
+	assert_false(path_exists("/sys/kernel/iommu_groups/4"));
 	assert_true(path_exists("/sys/class/pci_bus/0000:03"));
 	/* Enumerated again, and probed: the e1000 is back on its driver. */
 	assert_true(path_exists("/sys/bus/pci/drivers/e1000/0000:03:01.0"));

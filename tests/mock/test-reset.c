@@ -143,6 +143,7 @@ static void test_working_rows(void **state)
 		{ "0000:04:00.0", "pm", "pm", "pm" },
 		{ "0000:04:00.1", "pm", "pm", "pm" },
 		{ "0000:07:00.0", "flr,bus", "flr", "flr bus" }, /* nvme */
+		{ "0000:08:00.0", "pm,bus", "pm", "pm bus" },    /* e1000e below 00:02.6 */
 	};
 	struct env *e = *state;
 
@@ -177,6 +178,7 @@ static void test_refused_rows(void **state)
 		{ "0000:00:03.0", "kernel", "no reset_method attribute" },  /* rtl8139 */
 		{ "0000:06:02.0", "kernel", "no reset_method attribute" },
 		{ "0000:00:02.0", "kernel", "is a bridge" },                /* root port */
+		{ "0000:00:1f.2", "kernel", "no reset_method attribute" },  /* ICH9 AHCI */
 	};
 	struct env *e = *state;
 
@@ -205,6 +207,35 @@ static void test_refused_rows(void **state)
 }
 
 /* Without permission, a function under a host driver is left alone. */
+/*
+ * The e1000e below 00:02.6, the root port at QEMU's default link settings:
+ * the bus reset happens, yet the kernel answers ENOTTY (it waits for a link
+ * that never reports active). The result carries that errno, strict fails,
+ * and the function keeps its driver and its reset_method list.
+ */
+static void test_slow_link_bus(void **state)
+{
+	static const char *const bus[] = { "bus", NULL };
+	struct env *e = *state;
+	struct vfr_device *dev = dev_of(e, "0000:08:00.0");
+	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS, 5000);
+	struct vfr_reset_batch *batch = NULL;
+	struct vfr_reset_result *res;
+
+	assert_int_equal(vfr_reset_options_set_methods(o, bus), 0);
+	assert_int_equal(vfr_reset_batch_run(&dev, 1, o, &batch, NULL), 0);
+	vfr_reset_options_free(o);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_false(vfr_reset_result_is_ok(res));
+	assert_int_equal(vfr_reset_result_get_error(res), -ENOTTY);
+	attempts_are(res, "bus:25");
+	assert_non_null(strstr(vfr_reset_result_get_message(res), "0000:08:00.0"));
+	assert_true(journal_has(e->m, "reset 0000:08:00.0 bus ENOTTY"));
+	assert_attr(DEV "0000:08:00.0/reset_method", "pm bus");
+	assert_true(path_exists("/sys/bus/pci/drivers/e1000e/0000:08:00.0"));
+	vfr_reset_batch_free(batch);
+}
+
 static void test_host_driver_needs_permission(void **state)
 {
 	struct env *e = *state;
@@ -429,6 +460,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_working_rows, setup_q35, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_rows, setup_q35, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_link_bus, setup_q35, teardown),
 		cmocka_unit_test_setup_teardown(test_host_driver_needs_permission, setup_q35,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stale_found_when_pinned, setup_host, teardown),

@@ -146,7 +146,7 @@ class Harness(unittest.TestCase):
         d = json.loads(p.stdout)["devices"][0]
         self.assertEqual(d["driver"], "vfio-pci")
         self.assertEqual(d["driver_type"], "vfio-pci")
-        self.assertTrue(os.path.exists(os.path.join(root, "dev/vfio/9")))
+        self.assertTrue(os.path.exists(os.path.join(root, "dev/vfio/11")))
 
     def test_front_end_with_a_description(self):
         ini = os.path.join(FIXTURES, "mixed.ini")

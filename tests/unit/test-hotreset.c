@@ -393,13 +393,13 @@ static void test_noiommu_cdev(void **state)
 static void test_recorded_kernel_answers(void **state)
 {
 	struct vfr_hot_reset_check *c;
-	/* igb VF 01:10.0: PF on igb (group 8), the other VF on igbvf (group 15). */
+	/* igb VF 01:10.0: PF on igb (group 10), the other VF on igbvf (group 18). */
 	struct hotreset_fact vf[3] = {
-		{ .addr = addr(1, 0, 0), .group = 8, .driver = "igb", .kernel_id = 8 },
-		vfio_fact(0x10, 14, HOTRESET_HOLD_GROUP, 14),
-		{ .addr = addr(1, 0x10, 2), .group = 15, .driver = "igbvf", .kernel_id = 15 },
+		{ .addr = addr(1, 0, 0), .group = 10, .driver = "igb", .kernel_id = 10 },
+		vfio_fact(0x10, 17, HOTRESET_HOLD_GROUP, 17),
+		{ .addr = addr(1, 0x10, 2), .group = 18, .driver = "igbvf", .kernel_id = 18 },
 	};
-	static const int vf_groups[] = { 14 };
+	static const int vf_groups[] = { 17 };
 	struct hotreset_query q = {
 		.target = addr(1, 0x10, 0), .mode = VFR_HOT_RESET_MODE_GROUP, .reset_probe = true,
 		.from_kernel = true, .n_fds = 1, .held_groups = vf_groups, .n_held_groups = 1,
@@ -407,12 +407,12 @@ static void test_recorded_kernel_answers(void **state)
 	};
 	/* Two-function e1000e: both on vfio-pci, one group, one fd. */
 	struct hotreset_fact two[2] = {
-		{ .addr = addr(4, 0, 0), .group = 11, .driver = "vfio-pci", .vfio_core = true,
-		  .hold = HOTRESET_HOLD_GROUP, .kernel_id = 11 },
-		{ .addr = addr(4, 0, 1), .group = 11, .driver = "vfio-pci", .vfio_core = true,
-		  .kernel_id = 11 },
+		{ .addr = addr(4, 0, 0), .group = 13, .driver = "vfio-pci", .vfio_core = true,
+		  .hold = HOTRESET_HOLD_GROUP, .kernel_id = 13 },
+		{ .addr = addr(4, 0, 1), .group = 13, .driver = "vfio-pci", .vfio_core = true,
+		  .kernel_id = 13 },
 	};
-	static const int two_groups[] = { 11 };
+	static const int two_groups[] = { 13 };
 
 	/* "missing a group (VF case, PF not on vfio) -> EINVAL" */
 	c = evaluate(&q);

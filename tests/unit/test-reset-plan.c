@@ -358,11 +358,11 @@ static void test_vfio_mechanisms(void **state)
 
 	f.have_device_fd = true;
 	f.hot_allowed = 0;
-	f.hot_blocker = "0000:04:00.1 is in group 12, which you do not hold";
+	f.hot_blocker = "0000:04:00.1 is in group 13, which you do not hold";
 	plan = reset_plan_build(&f);
 	assert_methods(plan, "pm");
 	assert_reason(plan, "vfio", "VFIO_DEVICE_FLAGS_RESET");
-	assert_reason(plan, "hot", "group 12, which you do not hold");
+	assert_reason(plan, "hot", "group 13, which you do not hold");
 	vfr_reset_plan_unref(plan);
 
 	f.vfio_reset_flag = true;

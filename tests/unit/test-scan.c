@@ -341,7 +341,8 @@ static void check_scope(struct fixture *f, const char *name, const char *expecte
 
 /*
  * Bus reset scopes, and the live `bus` probe that tells the stale entries of
- * the notes (04:00.0, 05:00.0, 06:01.0) from the real ones (02:00.0, 07:00.0).
+ * the notes (04:00.0, 05:00.0, 06:01.0) from the real ones (02:00.0, 07:00.0,
+ * 08:00.0).
  */
 static void test_bus_scope(void **state)
 {
@@ -349,6 +350,8 @@ static void test_bus_scope(void **state)
 
 	check_scope(f, "0000:02:00.0", "0000:02:00.0", true);
 	check_scope(f, "0000:07:00.0", "0000:07:00.0", true);
+	/* Below the slow-link port the probe succeeds; the reset itself gets ENOTTY. */
+	check_scope(f, "0000:08:00.0", "0000:08:00.0", true);
 	check_scope(f, "0000:04:00.0", "0000:04:00.0 0000:04:00.1", false);
 	check_scope(f, "0000:04:00.1", "0000:04:00.0 0000:04:00.1", false);
 	check_scope(f, "0000:05:00.0", "0000:05:00.0 0000:06:01.0 0000:06:02.0", false);
@@ -356,6 +359,7 @@ static void test_bus_scope(void **state)
 	/* VFs sit on their PF's bus: once they exist, the PF is no longer alone. */
 	check_scope(f, "0000:01:10.2", "0000:01:00.0 0000:01:10.0 0000:01:10.2", false);
 	check_scope(f, "0000:00:03.0", NULL, false);
+	check_scope(f, "0000:00:1f.2", NULL, false);
 	check_scope(f, "0000:00:02.3", NULL, false);
 }
 

@@ -20,6 +20,7 @@ struct meta {
 	char physfn[32];
 	int group;
 	int virtfn;
+	char peers[1024];      /* " ADDR" for each function it shared its group with */
 	char classlinks[2048]; /* "NAME TARGET\n" lines */
 };
 
@@ -43,6 +44,8 @@ static int read_meta(struct kctx *k, const char *addr, struct meta *m)
 			m->group = atoi(line + 6);
 		else if (strncmp(line, "virtfn ", 7) == 0)
 			m->virtfn = atoi(line + 7);
+		else if (strncmp(line, "peers", 5) == 0)
+			snprintf(m->peers, sizeof(m->peers), "%s", line + 5);
 		else if (strncmp(line, "classlink ", 10) == 0 && n < sizeof(m->classlinks))
 			snprintf(m->classlinks + n, sizeof(m->classlinks) - n, "%s\n", line + 10);
 	}
@@ -87,6 +90,76 @@ static int lowest_free_group(struct kctx *k)
 	while (g < 65535 && used[g])
 		g++;
 	return g;
+}
+
+static bool has_word(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+		if (p > list && p[-1] == ' ' && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static void add_word(char *list, size_t size, const char *word, const char *self)
+{
+	size_t n = strlen(list);
+
+	if (strcmp(word, self) != 0 && !has_word(list, word) && n < size)
+		snprintf(list + n, size - n, " %s", word);
+}
+
+/*
+ * The functions @d shares its group with, for when it comes back: those
+ * still in @group, and (as they leave one by one) those already removed
+ * that named @d or were named with it. The kernel regroups a function by
+ * topology (pci_device_group(): DMA aliases, no ACS between it and its
+ * mates); a mate that is back again stands for that.
+ */
+static void group_peers(struct kctx *k, const struct kdev *d, int group, char *out, size_t size)
+{
+	char rel[PATH_MAX];
+	char **names;
+	size_t n;
+
+	out[0] = '\0';
+	if (group < 0)
+		return;
+	snprintf(rel, sizeof(rel), "sys/kernel/iommu_groups/%d/devices", group);
+	names = k_names(k, rel, &n);
+	for (size_t i = 0; names && i < n; i++)
+		add_word(out, size, names[i], d->addr);
+	k_names_free(names);
+	names = k_names(k, ".vfr-mock/stash", &n);
+	for (size_t i = 0; names && i < n; i++) {
+		struct meta m;
+		char *save = NULL;
+
+		if (read_meta(k, names[i], &m) < 0 || !has_word(m.peers, d->addr))
+			continue;
+		add_word(out, size, names[i], d->addr);
+		for (char *w = strtok_r(m.peers, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			add_word(out, size, w, d->addr);
+	}
+	k_names_free(names);
+}
+
+/* The group of a mate that is back, else a new one: the lowest free number (an IDA). */
+static int rejoin_group(struct kctx *k, struct meta *m)
+{
+	char *save = NULL;
+
+	if (m->group < 0)
+		return -1;
+	for (char *w = strtok_r(m->peers, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		struct kdev mate;
+		int g;
+
+		if (k_find_dev(k, w, &mate) == 0 && (g = k_group_of(k, &mate)) >= 0)
+			return g;
+	}
+	return lowest_free_group(k);
 }
 
 static void group_add_member(struct kctx *k, const struct kdev *d, int group)
@@ -170,7 +243,7 @@ static int by_depth(const void *a, const void *b)
 int k_remove(struct kctx *k, const struct kdev *d, const char *why)
 {
 	char rel[PATH_MAX], stash[PATH_MAX], target[PATH_MAX], pf_path[PATH_MAX];
-	char meta[4096], links[2048];
+	char meta[4096], links[2048], peers[1024];
 	int group = k_group_of(k, d), virtfn = -1, r;
 	char **names, **below;
 	size_t n, nb = 0;
@@ -206,6 +279,7 @@ int k_remove(struct kctx *k, const struct kdev *d, const char *why)
 
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", d->addr);
 	k_unlink(k, rel);
+	group_peers(k, d, group, peers, sizeof(peers));
 	if (group >= 0)
 		group_remove_member(k, group, d->addr);
 	pf_path[0] = '\0';
@@ -228,6 +302,7 @@ int k_remove(struct kctx *k, const struct kdev *d, const char *why)
 		 virtfn >= 0 ? "\n" : "");
 	if (virtfn >= 0)
 		snprintf(meta + strlen(meta), sizeof(meta) - strlen(meta), "virtfn %d\n", virtfn);
+	snprintf(meta + strlen(meta), sizeof(meta) - strlen(meta), "peers%s\n", peers);
 	snprintf(meta + strlen(meta), sizeof(meta) - strlen(meta), "%s", links);
 	snprintf(rel, sizeof(rel), "%s/meta", stash);
 	k_put(k, rel, 0644, meta);
@@ -238,7 +313,7 @@ int k_remove(struct kctx *k, const struct kdev *d, const char *why)
 
 /*
  * Puts a stashed function back at @path (its old place when NULL), in @group:
- * -2 the one it was in, -1 a new one.
+ * -2 the group of its mates (or a new one when none is back), -1 a new one.
  */
 static int restore(struct kctx *k, const char *name, const char *path, int group, struct kdev *d)
 {
@@ -262,9 +337,13 @@ static int restore(struct kctx *k, const char *name, const char *path, int group
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", addr);
 	snprintf(target, sizeof(target), "../../../%s", d->path + 4);
 	k_link(k, rel, target);
-	/* A rescanned function rejoins its group; a VF gets the lowest free number. */
+	/*
+	 * A rescanned function rejoins its mates' group. Its old number may be
+	 * gone, freed with it and taken since (by a VF): then, as a VF always,
+	 * it gets the lowest free number.
+	 */
 	if (group == -2)
-		group = m.group;
+		group = rejoin_group(k, &m);
 	else if (group == -1)
 		group = lowest_free_group(k);
 	if (group >= 0)
