@@ -406,10 +406,13 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.symlink("/bin/sh", "busybox")
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
-    for name in ("lspci_decode.py", "guest_lib.py", "guest_ops.py"):
-        cpio.copy(os.path.join(HERE, name), "/vm/" + name)
+    for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py"):
+        cpio.copy(os.path.join(HERE, module), "/vm/" + module)
+    # The cdev kernel builds in drivers (shpchp, ahci, i801_smbus) Debian's
+    # kernels leave to modules: it has a fixture of its own.
     fixture = os.environ.get("VFR_VM_FIXTURE") or os.path.join(
-        SOURCE_ROOT, "tests", "fixtures", "qemu-q35.ini")
+        SOURCE_ROOT, "tests", "fixtures",
+        "qemu-q35-cdev.ini" if name == "custom" else "qemu-q35.ini")
     cpio.copy(fixture, "/vm/qemu-q35.ini")
     cpio.file("/vm/params.json", json.dumps(params).encode())
 
