@@ -382,6 +382,58 @@ static void test_quiesce(void **state)
 	vfr_reset_batch_free(batch);
 }
 
+/*
+ * A function in D3cold, or surprise-removed under its driver, reads all
+ * 0xFF: nothing is written to it (no Command write, no reset), and the
+ * result names it and says why.
+ */
+static void test_reads_all_ones(void **state)
+{
+	struct env *e = *state;
+	g_autofree char *path = g_strconcat(DEV, "0000:01:00.0/config", NULL);
+	uint8_t ones[64];
+	struct vfr_reset_batch *batch;
+	struct vfr_reset_result *res;
+	int fd;
+
+	memset(ones, 0xff, sizeof(ones));
+	fd = open(path, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, ones, sizeof(ones), 0), (ssize_t)sizeof(ones));
+	close(fd);
+
+	batch = reset_one(e, "0000:01:00.0", VFR_RESET_STRICT, 5000);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_false(vfr_reset_result_is_ok(res));
+	assert_int_equal(vfr_reset_result_get_error(res), -ENODEV);
+	assert_non_null(strstr(vfr_reset_result_get_message(res), "0000:01:00.0"));
+	assert_non_null(strstr(vfr_reset_result_get_message(res), "0xFFFF"));
+	assert_int_equal(vfr_reset_result_get_n_attempts(res), 0);
+	assert_false(journal_has(e->m, "reset 0000:01:00.0 flr EIO"));
+	assert_int_equal(command_of("0000:01:00.0"), 0xffff);
+	vfr_reset_batch_free(batch);
+}
+
+/* Removed between the scan and the reset: a clear error, no crash, nothing written. */
+static void test_removed_before_reset(void **state)
+{
+	struct env *e = *state;
+	struct vfr_device *dev = dev_of(e, "0000:02:00.0");
+	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 5000);
+	struct vfr_reset_batch *batch = NULL;
+	struct vfr_reset_result *res;
+
+	assert_int_equal(attr_write(DEV "0000:02:00.0/remove", "1"), 0);
+	assert_int_equal(vfr_reset_batch_run(&dev, 1, o, &batch, NULL), 0);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_false(vfr_reset_result_is_ok(res));
+	assert_int_equal(vfr_reset_result_get_n_attempts(res), 0);
+	assert_non_null(strstr(vfr_reset_result_get_message(res), "0000:02:00.0 is gone"));
+	assert_false(journal_has(e->m, "reset 0000:02:00.0 flr EIO"));
+	vfr_reset_batch_free(batch);
+	vfr_reset_options_free(o);
+}
+
 /* Disjoint functions in one batch: one result each, in the order given. */
 static void test_batch_order(void **state)
 {
@@ -470,6 +522,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hang_deadline, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_quiesce, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_order, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_all_ones, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_removed_before_reset, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_holders_refused, setup_host, teardown),
 	};
 
