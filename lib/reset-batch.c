@@ -284,8 +284,9 @@ static bool no_method(struct vfr_reset_result *res)
 	if (vfr_reset_plan_is_ready(res->plan))
 		return false;
 	why = exclusions_text(res->plan);
-	set_message(res, -ENOTTY, g_strdup_printf("%s: no reset method can be used: %s",
-						  res->name, why));
+	/* ENODEV for a function that is gone, as a store to it would answer. */
+	set_message(res, res->plan->gone ? -ENODEV : -ENOTTY,
+		    g_strdup_printf("%s: no reset method can be used: %s", res->name, why));
 	return true;
 }
 

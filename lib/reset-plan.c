@@ -329,6 +329,7 @@ struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
 	plan->refcount = 1;
 	plan->name = g_strdup(f->name);
 	plan->policy = f->policy;
+	plan->gone = f->gone;
 	plan->methods = g_ptr_array_new_with_free_func(free_candidate);
 	plan->excluded = g_ptr_array_new_with_free_func(free_exclusion);
 

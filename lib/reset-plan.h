@@ -79,6 +79,7 @@ struct vfr_reset_plan {
 	enum vfr_reset_policy policy;
 	GPtrArray *methods;  /* struct reset_candidate * */
 	GPtrArray *excluded; /* struct reset_exclusion * */
+	bool gone;           /* the function vanished or reads all 0xFF: nothing was planned */
 };
 
 /* Pure: the plan for @facts (never NULL). */

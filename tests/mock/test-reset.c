@@ -428,6 +428,7 @@ static void test_removed_before_reset(void **state)
 	res = vfr_reset_batch_get_result(batch, 0);
 	assert_false(vfr_reset_result_is_ok(res));
 	assert_int_equal(vfr_reset_result_get_n_attempts(res), 0);
+	assert_int_equal(vfr_reset_result_get_error(res), -ENODEV);
 	assert_non_null(strstr(vfr_reset_result_get_message(res), "0000:02:00.0 is gone"));
 	assert_false(journal_has(e->m, "reset 0000:02:00.0 flr EIO"));
 	vfr_reset_batch_free(batch);
