@@ -288,26 +288,50 @@ static bool hold(struct vfr_host *host, struct vfr_device **devs, int argc,
 	return true;
 }
 
+/* What `plan` and `reset` share: the options, the scanned functions, what is held. */
+struct session {
+	struct vfr_reset_options *opts;
+	struct vfr_host *host;
+	struct vfr_device **devs;
+	struct vfr_vfio_holding *holding;
+};
+
+static void session_end(struct session *s)
+{
+	vfr_reset_options_free(s->opts);
+	/* Closed only now: the held fds were the proof of ownership for `hot`. */
+	vfr_vfio_holding_free(s->holding);
+	vfr_host_unref(s->host);
+	g_free(s->devs);
+}
+
+/* true with @s ready; false with *@status set and nothing left to free. */
+static bool session_begin(struct cli *cli, const char *cmd, int argc, char **argv,
+			  struct session *s, int *status)
+{
+	*s = (struct session){ .opts = make_options(strcmp(cmd, "reset") == 0) };
+	if (!s->opts) {
+		*status = EXIT_USAGE;
+		return false;
+	}
+	s->devs = prepare(cli, cmd, argc, argv, &s->host, status);
+	if (s->devs && !hold(s->host, s->devs, argc, s->opts, &s->holding, status))
+		g_clear_pointer(&s->devs, g_free);
+	if (!s->devs) {
+		session_end(s);
+		return false;
+	}
+	return true;
+}
+
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
 	g_autoptr(JsonBuilder) b = NULL;
-	g_autofree struct vfr_device **devs = NULL;
-	struct vfr_vfio_holding *holding = NULL;
-	struct vfr_reset_options *opts;
-	struct vfr_host *host = NULL;
+	struct session s;
 	int status = EXIT_OK;
 
-	opts = make_options(false);
-	if (!opts)
-		return EXIT_USAGE;
-	devs = prepare(cli, "plan", argc, argv, &host, &status);
-	if (devs && !hold(host, devs, argc, opts, &holding, &status))
-		g_clear_pointer(&devs, g_free);
-	if (!devs) {
-		vfr_reset_options_free(opts);
-		vfr_host_unref(host);
+	if (!session_begin(cli, "plan", argc, argv, &s, &status))
 		return status;
-	}
 	if (cli->json) {
 		b = json_builder_new();
 		json_builder_begin_object(b);
@@ -318,7 +342,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		struct vfr_reset_plan *plan = NULL;
 		struct vfr_error *err = NULL;
 
-		if (vfr_reset_plan_new(devs[i], opts, &plan, &err) < 0) {
+		if (vfr_reset_plan_new(s.devs[i], s.opts, &plan, &err) < 0) {
 			cli_error("%s", vfr_error_get_message(err));
 			vfr_error_free(err);
 			status = EXIT_FAILED;
@@ -338,9 +362,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 		root = json_builder_get_root(b);
 		cli_print_json(root);
 	}
-	vfr_reset_options_free(opts);
-	vfr_vfio_holding_free(holding);
-	vfr_host_unref(host);
+	session_end(&s);
 	return status;
 }
 
@@ -422,26 +444,14 @@ static void print_result_text(const struct vfr_reset_result *res)
 
 int cmd_reset(struct cli *cli, int argc, char **argv)
 {
-	g_autofree struct vfr_device **devs = NULL;
 	struct vfr_reset_batch *batch = NULL;
-	struct vfr_vfio_holding *holding = NULL;
-	struct vfr_reset_options *opts;
 	struct vfr_error *err = NULL;
-	struct vfr_host *host = NULL;
+	struct session s;
 	int status = EXIT_OK;
 
-	opts = make_options(true);
-	if (!opts)
-		return EXIT_USAGE;
-	devs = prepare(cli, "reset", argc, argv, &host, &status);
-	if (devs && !hold(host, devs, argc, opts, &holding, &status))
-		g_clear_pointer(&devs, g_free);
-	if (!devs) {
-		vfr_reset_options_free(opts);
-		vfr_host_unref(host);
+	if (!session_begin(cli, "reset", argc, argv, &s, &status))
 		return status;
-	}
-	if (vfr_reset_batch_run(devs, (size_t)argc, opts, &batch, &err) < 0) {
+	if (vfr_reset_batch_run(s.devs, (size_t)argc, s.opts, &batch, &err) < 0) {
 		cli_error("%s", vfr_error_get_message(err));
 		vfr_error_free(err);
 		status = EXIT_FAILED;
@@ -467,9 +477,6 @@ int cmd_reset(struct cli *cli, int argc, char **argv)
 			status = EXIT_FAILED;
 		vfr_reset_batch_free(batch);
 	}
-	vfr_reset_options_free(opts);
-	/* Closed only now: the held fds were the proof of ownership for `hot`. */
-	vfr_vfio_holding_free(holding);
-	vfr_host_unref(host);
+	session_end(&s);
 	return status;
 }
