@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -79,7 +80,20 @@ static void test_deadline(void **state)
 	g_clear_pointer(&big, g_free);
 	while (read(reader, sink, sizeof(sink)) > 0)
 		;
-	close(reader); /* the writer now fails with EPIPE and cleans up after itself */
+	close(reader); /* the writer now fails with EPIPE and ends */
+
+	/* Once it has ended (waited for without reaping it), the next call reaps it. */
+	{
+		siginfo_t info = { 0 };
+		g_autofree char *plain = g_build_filename(dir, "reset_method", NULL);
+
+		assert_int_equal(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);
+		assert_true(g_file_set_contents(plain, "", 0, NULL));
+		assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000), 0);
+		assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+		assert_int_equal(errno, ECHILD);
+		g_unlink(plain);
+	}
 	g_unlink(path);
 	close(dfd);
 	g_rmdir(dir);
