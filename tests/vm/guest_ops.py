@@ -483,10 +483,66 @@ def scenario_hot_reset():
     sc.finish("; ".join(done))
 
 
+def kernel_accepts_group(bdf):
+    """Whether the kernel lets a process take @bdf's group (GET_STATUS viable,
+    SET_CONTAINER): `hot-reset-check --kernel` holds it first and reports the
+    kernel's refusal as EPERM, "not viable"."""
+    _, data, err = cli("hot-reset-check", "--kernel", bdf)
+    k = (data or {}).get("checks", [{}])[0]
+    if k.get("errno_name") == "EPERM" and "not viable" in (k.get("error") or ""):
+        return False
+    if k.get("source") != "kernel" or k.get("error"):
+        raise RuntimeError(f"hot-reset-check --kernel {bdf}: {k.get('error') or err}")
+    return True
+
+
+def scenario_viability():
+    """(14) Group viability as the kernel decides it: the two devices behind
+    the pcie-pci-bridge bound to vfio-pci, the bridge left as it is. Where
+    the bridge has a driver that does not leave DMA to vfio (shpchp, built
+    into the cdev kernel) the kernel refuses the group (SET_CONTAINER:
+    EPERM) and vfioreset's bind says the group is not viable, naming the
+    bridge; where it has none, both say viable. Unbinding the bridge makes
+    the kernel accept the group."""
+    sc = Scenario("viability")
+    behind = [b for b in sys_functions() if link_name(b, "driver") in ("e1000", "8139cp")
+              and not is_bridge(b) and len(below_parent(b)) == 2]
+    if len(behind) != 2:
+        sc.fail("the two devices behind the pcie-pci-bridge are missing")
+        sc.finish("topology")
+        return
+    bridge = os.path.basename(os.path.dirname(os.path.realpath(os.path.join(SYSPCI, behind[0]))))
+    bridge_driver = link_name(bridge, "driver")
+    before = {b: link_name(b, "driver") for b in behind}
+    _, data, err = cli("bind", *behind)
+    said = " ".join((r.get("message") or "") for r in (data or {}).get("results", []))
+    vfr_viable = "not viable" not in said
+    kernel_viable = kernel_accepts_group(behind[0])
+    if PARAMS["break"]:
+        kernel_viable = not kernel_viable
+    sc.check("viable (vfioreset bind vs the kernel's SET_CONTAINER)", vfr_viable, kernel_viable)
+    if not vfr_viable and bridge not in said:
+        sc.fail(f"the non-viable group is not blamed on the bridge {bridge}: {said!r}")
+    after_unbind = None
+    if bridge_driver:
+        write_attr(os.path.join(SYSPCI, bridge, "driver", "unbind"), bridge)
+        after_unbind = kernel_accepts_group(behind[0])
+        sc.check(f"kernel accepts the group once {bridge} is unbound", after_unbind, True)
+        write_attr(f"/sys/bus/pci/drivers/{bridge_driver}/bind", bridge)
+        sc.check(f"{bridge} driver back", link_name(bridge, "driver"), bridge_driver)
+    cli("restore", *behind)
+    for b in behind:
+        sc.check(f"{b} driver after restore", link_name(b, "driver"), before[b])
+    sc.finish(f"bridge {bridge} on {bridge_driver}: kernel {'viable' if kernel_viable else 'EPERM'}"
+              f", vfioreset {'viable' if vfr_viable else 'not viable'}"
+              + ("" if after_unbind is None else "; viable once the bridge is unbound"))
+
+
 BEFORE_REPROBE = [
     ("plan", scenario_plan),
     ("reset", scenario_reset),
     ("bind", scenario_bind),
+    ("viability", scenario_viability),
     ("hot-reset-check", scenario_hot_reset_check),
     ("slow-link", scenario_slow_link),
     ("hot-reset", scenario_hot_reset),
