@@ -232,11 +232,16 @@ static int ask_kernel(struct vfr_host *host, struct vfr_device **devs, size_t n_
 		struct vfr_error *err = NULL;
 
 		if (vfr_vfio_holding_add(h, held[i], &err) < 0) {
-			cli_error("hot-reset-check: cannot hold %s: %s", vfr_device_get_name(held[i]),
-				  vfr_error_get_message(err));
+			/* Every check needed the whole holding: each says why it could not be made. */
+			for (size_t k = 0; k < n_devs; k++) {
+				out[k].error = g_strdup_printf("cannot hold %s: %s",
+							       vfr_device_get_name(held[i]),
+							       vfr_error_get_message(err));
+				out[k].error_code = -vfr_error_get_code(err);
+			}
 			vfr_error_free(err);
 			vfr_vfio_holding_free(h);
-			return EXIT_FAILED;
+			return EXIT_OK;
 		}
 	}
 	/* Every named function is held before any is asked about: one VM holds them all. */
