@@ -302,6 +302,23 @@ class PredictionMatchesKernel(unittest.TestCase):
                     for pred, kern in zip(preds, kerns):
                         self.same(pred, kern, cdev)
 
+    def test_holding_refused_by_the_kernel(self):
+        # A bridge on shpchp leaves its group non-viable: the --holding function
+        # cannot be held, and each check still comes back, with the kernel's EPERM.
+        with tempfile.TemporaryDirectory(prefix="vfr-hotreset-") as tmp:
+            ini = os.path.join(tmp, "h.ini")
+            with open(ini, "w", encoding="utf-8") as f:
+                f.write(q35(dict(BEHIND_BRIDGE, **{"0000:05:00.0": "shpchp"})))
+            root = os.path.join(tmp, "root")
+            subprocess.run([MKFIXTURE, ini, root], check=True)
+            rc, checks = self.ask(root, ["0000:06:01.0", "--holding", "0000:06:02.0", "--kernel"])
+            self.assertEqual(rc, 1)
+            self.assertEqual(len(checks), 1)
+            self.assertFalse(checks[0]["allowed"])
+            self.assertEqual(checks[0]["errno_name"], "EPERM")
+            self.assertIn("cannot hold 0000:06:02.0", checks[0]["error"])
+            self.assertIn("not viable", checks[0]["error"])
+
     def same(self, pred, kern, cdev):
         self.assertEqual(kern["source"], "kernel")
         self.assertIsNone(kern["error"])
