@@ -11,27 +11,26 @@ static gboolean opt_group;
 static int opt_timeout = 10000;
 static int opt_lock_timeout = -1;
 
+/* What bind, unbind and restore all take. */
+#define COMMON_OPTIONS                                                                        \
+	{ "group", 'g', 0, G_OPTION_ARG_NONE, &opt_group,                                     \
+	  "Act on every member of the functions' IOMMU groups (bridges excepted)", NULL },    \
+	{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,                                  \
+	  "Give up on a kernel write after MS milliseconds (default 10000, -1 never)", "MS" }, \
+	{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &opt_lock_timeout,                          \
+	  "Wait at most MS for another process's lock (default: no limit)", "MS" }
+
 const GOptionEntry bind_options[] = {
 	{ "driver", 'd', 0, G_OPTION_ARG_STRING, &opt_driver,
 	  "Bind to this driver instead of vfio-pci (its module is loaded when needed)", "NAME" },
 	{ "variant", 0, 0, G_OPTION_ARG_NONE, &opt_variant,
 	  "Bind to the most specific vfio variant driver", NULL },
-	{ "group", 'g', 0, G_OPTION_ARG_NONE, &opt_group,
-	  "Act on every member of the functions' IOMMU groups (bridges excepted)", NULL },
-	{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
-	  "Give up on a kernel write after MS milliseconds (default 10000, -1 never)", "MS" },
-	{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &opt_lock_timeout,
-	  "Wait at most MS for another process's lock (default: no limit)", "MS" },
+	COMMON_OPTIONS,
 	{ NULL },
 };
 
 const GOptionEntry unbind_options[] = {
-	{ "group", 'g', 0, G_OPTION_ARG_NONE, &opt_group,
-	  "Act on every member of the functions' IOMMU groups (bridges excepted)", NULL },
-	{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
-	  "Give up on a kernel write after MS milliseconds (default 10000, -1 never)", "MS" },
-	{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &opt_lock_timeout,
-	  "Wait at most MS for another process's lock (default: no limit)", "MS" },
+	COMMON_OPTIONS,
 	{ NULL },
 };
 
