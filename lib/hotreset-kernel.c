@@ -251,12 +251,11 @@ static int hold_group(struct vfr_vfio_holding *h, struct vfr_device *dev, int gr
 		      struct vfr_error **reterr)
 {
 	struct held_group g = { .group = group, .fd = -1 };
-	int r;
+	int r = hotreset_holding_group_fd(h, group);
 
-	for (guint i = 0; i < h->groups->len; i++)
-		if (g_array_index(h->groups, struct held_group, i).group == group)
-			return g_array_index(h->groups, struct held_group, i).fd;
-	r = vfio_group_open(h->host->ctx, group, &g.fd, NULL);
+	if (r >= 0)
+		return r; /* held already: one open per group */
+	r = vfio_group_open(h->host->ctx, group, &g.fd);
 	if (r == -ENOENT)
 		return error_set(reterr, r, dev->name, "%s: no /dev/vfio/%d: no function of IOMMU "
 				 "group %d is bound to a vfio driver", dev->name, group, group);
@@ -294,10 +293,14 @@ static int open_group_device(struct vfr_vfio_holding *h, struct vfr_device *dev,
 	int group, group_fd, r;
 
 	r = vfr_device_get_iommu_group(dev, &group);
-	if (r < 0)
-		return error_set(reterr, r == -ENOENT ? -ENOENT : r, dev->name,
+	if (r == -ENOENT)
+		return error_set(reterr, r, dev->name,
 				 "%s: cannot hold it through VFIO: it is in no IOMMU group",
 				 dev->name);
+	if (r < 0)
+		return error_set(reterr, r, dev->name,
+				 "%s: cannot hold it through VFIO: its IOMMU group cannot be read: %s",
+				 dev->name, g_strerror(-r));
 	group_fd = hold_group(h, dev, group, reterr);
 	if (group_fd < 0)
 		return group_fd;

@@ -62,7 +62,7 @@ VFR_EXPORT int vfr_owners_add(struct vfr_owners *owners, const char *owner,
 	return 0;
 }
 
-static const char *lookup_name(const struct vfr_owners *owners, const char *name)
+const char *owners_lookup_name(const struct vfr_owners *owners, const char *name)
 {
 	return owners ? g_hash_table_lookup(owners->by_address, name) : NULL;
 }
@@ -75,12 +75,7 @@ VFR_EXPORT const char *vfr_owners_lookup(const struct vfr_owners *owners,
 	assert_return(owners && addr, NULL);
 	if (vfr_address_format(addr, name, sizeof(name)) < 0)
 		return NULL;
-	return lookup_name(owners, name);
-}
-
-const char *owners_lookup_name(const struct vfr_owners *owners, const char *name)
-{
-	return lookup_name(owners, name);
+	return owners_lookup_name(owners, name);
 }
 
 /* ---- options ---- */
@@ -164,7 +159,8 @@ VFR_EXPORT int vfr_reset_options_set_device_fd(struct vfr_reset_options *opts,
 	return 0;
 }
 
-int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name)
+/* The device fd the caller passed for @name, or -1. */
+static int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name)
 {
 	gpointer v = opts ? g_hash_table_lookup(opts->device_fds, name) : NULL;
 

@@ -87,6 +87,12 @@ static char *attempts_text(const struct vfr_reset_result *res)
 	return g_string_free(s, FALSE);
 }
 
+static void prescan_free(GArray **prescan, size_t n)
+{
+	for (size_t i = 0; prescan && i < n; i++)
+		g_array_unref(prescan[i]);
+}
+
 /*
  * Hand-over safety: while another process holds the function's group or
  * device node, the previous owner's mappings and interrupts are still
@@ -94,12 +100,6 @@ static char *attempts_text(const struct vfr_reset_result *res)
  * from under it. Refused, or waited for with backoff up to the deadline.
  * Returns true when the reset may go on.
  */
-static void prescan_free(GArray **prescan, size_t n)
-{
-	for (size_t i = 0; prescan && i < n; i++)
-		g_array_unref(prescan[i]);
-}
-
 static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, GArray *first,
 			  bool wait, gint64 deadline)
 {
@@ -369,9 +369,11 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	job_devs = g_new0(struct vfr_device *, n_devs ? n_devs : 1);
 	plans = g_new0(struct vfr_reset_plan *, n_devs ? n_devs : 1);
 	/* The holders of every function in one pass over /proc; a failure is found again per function. */
-	prescan = g_new0(GArray *, n_devs ? n_devs : 1);
-	if (holders_find_many(devs, n_devs, prescan, NULL, NULL) < 0)
-		g_clear_pointer(&prescan, g_free);
+	if (policy != VFR_RESET_SKIP) {
+		prescan = g_new0(GArray *, n_devs ? n_devs : 1);
+		if (holders_find_many(devs, n_devs, prescan, NULL, NULL) < 0)
+			g_clear_pointer(&prescan, g_free);
+	}
 
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_device *dev = devs[i];

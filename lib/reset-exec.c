@@ -140,7 +140,7 @@ static void restore_methods(struct reset_job *job, const char *original)
 static int reset_sysfs(struct reset_job *job, const char *method)
 {
 	char original[256];
-	int r;
+	int r, left;
 
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
 	if (r < 0)
@@ -159,9 +159,8 @@ static int reset_sysfs(struct reset_job *job, const char *method)
 	}
 	if (r < 0)
 		return r;
-	r = remaining_ms(job->deadline) == 0
-		    ? -ETIMEDOUT
-		    : sysfs_write_deadline(job->dirfd, "reset", "1", remaining_ms(job->deadline));
+	left = remaining_ms(job->deadline);
+	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left);
 	if (r == -ENOTTY) {
 		g_autofree char *why = g_strdup_printf("%s returned ENOTTY", method);
 

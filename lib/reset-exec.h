@@ -27,7 +27,7 @@ struct reset_note {
 struct vfr_reset_result {
 	char *name;
 	struct vfr_reset_plan *plan;
-	bool ok, timed_out, ignored, skipped, done;
+	bool ok, timed_out, ignored, skipped;
 	bool refused; /* not started for hand-over safety (holders, a binding lock): no policy hides it */
 	char *locked; /* the function whose binding lock was still held at the deadline */
 	char *method; /* the one that worked */

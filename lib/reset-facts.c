@@ -172,8 +172,9 @@ static void gather_vfio(struct vfr_device *dev, const struct vfr_reset_options *
 	vfr_hot_reset_check_free(check);
 }
 
-int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
-		       struct reset_facts *ret)
+/* Fills @ret from @dev's getters, the topology and @opts; reset_facts_clear() frees. */
+static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
+			      struct reset_facts *ret)
 {
 	struct reset_facts f = { 0 };
 	const char *const *methods = NULL;
@@ -209,23 +210,14 @@ int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *o
 	f.kernel_methods = r == 0 ? methods : NULL;
 
 	f.on_root_bus = !dev->parent;
-	f.bus_probe_ok = scope_bus_method_probe(dev);
-	if (dev->parent && dev->parent->children)
-		for (guint i = 0; i < dev->parent->children->len && !f.bus_sibling; i++) {
-			struct vfr_device *s = dev->parent->children->pdata[i];
-
-			if (s != dev)
-				f.bus_sibling = s->name;
-		}
-	if (!f.bus_sibling && dev->children && dev->children->len)
-		f.bus_sibling = ((struct vfr_device *)dev->children->pdata[0])->name;
+	f.bus_probe_ok = scope_bus_method_probe(dev, &f.bus_sibling);
 	gather_peers(dev, opts, &f);
 	gather_vfio(dev, opts, &f);
 	*ret = f;
 	return 0;
 }
 
-void reset_facts_clear(struct reset_facts *f)
+static void reset_facts_clear(struct reset_facts *f)
 {
 	g_free((void *)f->bus_peers);
 	if (f->storage)

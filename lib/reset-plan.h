@@ -103,16 +103,9 @@ struct vfr_reset_options {
 /* owner.c: the owner of function @name, NULL when undeclared (or no registry). */
 const char *owners_lookup_name(const struct vfr_owners *owners, const char *name);
 
-/* The device fd the caller passed for @name, or -1. */
-int reset_options_device_fd(const struct vfr_reset_options *opts, const char *name);
-
 /* @dev's vfio device fd: the one the caller passed, else the holding's; -1: none. */
 int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev);
 
 /* Is @name a method the plan knows (a kernel method, `vfio`, `hot`)? */
 bool reset_method_known(const char *name);
 
-/* reset-facts.c: fills @ret from @dev's getters, the topology and @opts; reset_facts_clear() frees. */
-int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
-		       struct reset_facts *ret);
-void reset_facts_clear(struct reset_facts *facts);

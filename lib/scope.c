@@ -39,14 +39,29 @@ int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, si
 	return 0;
 }
 
-bool scope_bus_method_probe(struct vfr_device *dev)
+bool scope_bus_method_probe(struct vfr_device *dev, const char **ret_blocker)
 {
+	GPtrArray *siblings = dev->parent ? dev->parent->children : NULL;
 	enum vfr_header_type type;
 
-	if (!dev->parent || !dev->parent->children || dev->parent->children->len != 1)
+	if (ret_blocker)
+		*ret_blocker = NULL;
+	if (!dev->parent)
 		return false;
-	if (dev->children && dev->children->len > 0)
+	for (guint i = 0; siblings && i < siblings->len; i++) {
+		struct vfr_device *s = siblings->pdata[i];
+
+		if (s != dev) {
+			if (ret_blocker)
+				*ret_blocker = s->name;
+			return false;
+		}
+	}
+	if (dev->children && dev->children->len > 0) {
+		if (ret_blocker)
+			*ret_blocker = ((struct vfr_device *)dev->children->pdata[0])->name;
 		return false;
+	}
 	if (vfr_device_get_header_type(dev, &type) == 0 &&
 	    (type == VFR_HEADER_BRIDGE || type == VFR_HEADER_CARDBUS))
 		return false;

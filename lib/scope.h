@@ -28,6 +28,8 @@ int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, si
  * (pci_parent_bus_reset): a bridge above, @dev not a bridge itself, and @dev
  * alone on its bus. reset_method is probed once, at enumeration, so a `bus`
  * listed there for a function that fails this test is stale: its siblings or
- * its subordinate bus appeared after it.
+ * its subordinate bus appeared after it. @ret_blocker (optional) is then set
+ * to the sibling or the function below @dev that makes it fail, when there is
+ * one (NULL otherwise).
  */
-bool scope_bus_method_probe(struct vfr_device *dev);
+bool scope_bus_method_probe(struct vfr_device *dev, const char **ret_blocker);

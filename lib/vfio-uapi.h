@@ -20,14 +20,6 @@
 #ifndef VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED
 #define VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED (1 << 1)
 #endif
-/* iommufd never hands out 0 or 0xFFFFFFFF as ids: VFIO reserved both. */
-#ifndef VFIO_PCI_DEVID_OWNED
-#define VFIO_PCI_DEVID_OWNED 0
-#endif
-#ifndef VFIO_PCI_DEVID_NOT_OWNED
-#define VFIO_PCI_DEVID_NOT_OWNED -1
-#endif
-
 /*
  * One entry of the INFO array. 6.1 names the first field group_id only;
  * from 6.6 it is a union with devid. The same 8 bytes either way, so the
@@ -56,23 +48,6 @@ struct vfio_device_bind_iommufd {
 	__u32 out_devid;
 };
 #define VFIO_DEVICE_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
-#endif
-
-#ifndef VFIO_DEVICE_ATTACH_IOMMUFD_PT
-struct vfio_device_attach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-	__u32 pt_id;
-};
-#define VFIO_DEVICE_ATTACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 19)
-#endif
-
-#ifndef VFIO_DEVICE_DETACH_IOMMUFD_PT
-struct vfio_device_detach_iommufd_pt {
-	__u32 argsz;
-	__u32 flags;
-};
-#define VFIO_DEVICE_DETACH_IOMMUFD_PT _IO(VFIO_TYPE, VFIO_BASE + 20)
 #endif
 
 #ifndef VFIO_NOIOMMU_IOMMU

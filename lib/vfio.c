@@ -90,11 +90,12 @@ int vfio_get_hot_reset_info(int device_fd, uint32_t *ret_flags, struct vfio_depe
 int vfio_pci_hot_reset(int device_fd, const int *group_fds, size_t n)
 {
 	size_t size = sizeof(struct vfio_pci_hot_reset) + n * sizeof(__s32);
-	g_autofree struct vfio_pci_hot_reset *reset = g_malloc0(size);
+	g_autofree struct vfio_pci_hot_reset *reset = NULL;
 	int r;
 
 	if (n > 65536)
 		return -EINVAL;
+	reset = g_malloc0(size);
 	reset->argsz = (uint32_t)size;
 	reset->count = (uint32_t)n;
 	for (size_t i = 0; i < n; i++)
@@ -132,11 +133,10 @@ int vfio_container_open(const struct vfr_ctx *ctx, int *ret_fd)
 	return 0;
 }
 
-int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd, bool *ret_noiommu)
+int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	char rel[64];
-	bool noiommu = false;
 	int fd = -1, r;
 
 	snprintf(rel, sizeof(rel), "dev/vfio/%d", group);
@@ -144,10 +144,7 @@ int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd, bool *ret
 	if (r == -ENOENT) {
 		/* vfio's fake groups for devices without an IOMMU. */
 		snprintf(rel, sizeof(rel), "dev/vfio/noiommu-%d", group);
-		noiommu = open_node(ctx, rel, &fd) == 0;
-		if (!noiommu)
-			return -ENOENT;
-		r = 0;
+		r = open_node(ctx, rel, &fd);
 	}
 	if (r < 0)
 		return r;
@@ -159,8 +156,6 @@ int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd, bool *ret
 		return r;
 	}
 	*ret_fd = fd;
-	if (ret_noiommu)
-		*ret_noiommu = noiommu;
 	return 0;
 }
 
@@ -174,9 +169,8 @@ int vfio_group_set_container(int group_fd, int container_fd, bool first)
 		return r < 0 ? r : 0;
 	for (size_t i = 0; i < G_N_ELEMENTS(types); i++)
 		if (xioctl(container_fd, VFIO_CHECK_EXTENSION, (void *)(uintptr_t)types[i]) > 0)
-			return xioctl(container_fd, VFIO_SET_IOMMU, (void *)(uintptr_t)types[i]) < 0
-				       ? -errno
-				       : 0;
+			return MIN(xioctl(container_fd, VFIO_SET_IOMMU,
+					  (void *)(uintptr_t)types[i]), 0);
 	return -ENOTSUP;
 }
 

@@ -49,9 +49,9 @@ int vfio_container_open(const struct vfr_ctx *ctx, int *ret_fd);
  * Opens group @group's node (ROOT/dev/vfio/N, or noiommu-N) and checks it
  * is viable: -ENOENT when no node exists (no function of the group is bound
  * to a vfio driver), -EPERM when not viable, -EBUSY when it is open
- * elsewhere. @ret_noiommu (optional) tells which node it was.
+ * elsewhere.
  */
-int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd, bool *ret_noiommu);
+int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd);
 
 /*
  * Puts @group_fd into @container_fd; the first group also sets the IOMMU

@@ -335,7 +335,7 @@ static void check_scope(struct fixture *f, const char *name, const char *expecte
 		assert_string_equal(got->str, expected);
 	}
 	g_free(devs);
-	if (scope_bus_method_probe(d) != probe)
+	if (scope_bus_method_probe(d, NULL) != probe)
 		fail_msg("%s: bus method probe should be %s", name, probe ? "true" : "false");
 }
 
@@ -359,6 +359,17 @@ static void test_bus_scope(void **state)
 	/* VFs sit on their PF's bus: once they exist, the PF is no longer alone. */
 	check_scope(f, "0000:01:10.2", "0000:01:00.0 0000:01:10.0 0000:01:10.2", false);
 	check_scope(f, "0000:00:03.0", NULL, false);
+	/* What makes the live probe fail is named: the sibling, or the function below a bridge. */
+	{
+		const char *who = "unset";
+
+		assert_false(scope_bus_method_probe(dev(f, "0000:04:00.0"), &who));
+		assert_string_equal(who, "0000:04:00.1");
+		assert_false(scope_bus_method_probe(dev(f, "0000:05:00.0"), &who));
+		assert_string_equal(who, "0000:06:01.0");
+		assert_true(scope_bus_method_probe(dev(f, "0000:02:00.0"), &who));
+		assert_null(who);
+	}
 	check_scope(f, "0000:00:1f.2", NULL, false);
 	check_scope(f, "0000:00:02.3", NULL, false);
 }
