@@ -260,7 +260,9 @@ int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr
 		g_hash_table_add(seen, GINT_TO_POINTER(group));
 		if (vfr_host_check_group_viable(op->b->host, group, &blocker) != 0)
 			continue;
-		member_ok(blocker, &driver);
+		/* member_ok() above just read it afresh. */
+		if (vfr_device_get_driver(blocker, &driver) < 0 || !driver)
+			driver = "an unknown driver";
 		if (strict)
 			return bind_item_fail(it, reterr, -EBUSY,
 					      "IOMMU group %d is not viable: member %s is bound to %s",

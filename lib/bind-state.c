@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "bind-state.h"
+#include "sysfs.h"
 
 #define LOG_DOMAIN "bind"
 #define GROUP "binding"
@@ -54,17 +55,10 @@ int bind_record_read(int dirfd, const char *addr, struct bind_record *ret)
 	g_autofree char *name = state_name(addr);
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	char buf[4096];
-	ssize_t n;
-	int fd;
+	int n = sysfs_read(dirfd, name, buf, sizeof(buf));
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+		return n;
 	if (!g_key_file_load_from_data(kf, buf, (gsize)n, G_KEY_FILE_NONE, NULL) ||
 	    !g_key_file_has_group(kf, GROUP))
 		return -EIO;

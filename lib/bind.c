@@ -212,19 +212,14 @@ static int check_can_unbind(struct bind_op *op, struct bind_item *it, struct vfr
 	for (size_t i = 0; i < n_vf; i++) {
 		struct vfr_device *vf = vfr_device_get_virtfn(dev, i);
 		const char *vf_driver = NULL;
-		g_autofree pid_t *pids = NULL;
-		size_t n = 0;
 
+		/* A VF can only be held through a vfio driver: a driverless one is not in use. */
 		device_invalidate(vf);
 		if (vfr_device_get_driver(vf, &vf_driver) == 0 && vf_driver)
 			return bind_item_fail(it, reterr, -EBUSY,
 					 "it is an SR-IOV PF and its VF %s is bound to %s; unbinding "
 					 "the PF would remove it",
 					 vf->name, vf_driver);
-		if (holders_find(vf, &pids, &n, NULL) == 0 && n > 0)
-			return bind_item_fail(it, reterr, -EBUSY,
-					 "it is an SR-IOV PF and its VF %s is held open by pid %ld",
-					 vf->name, (long)pids[0]);
 	}
 	return 0;
 }
@@ -566,10 +561,21 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 		struct bind_record rec = { 0 };
 		bool no_change = g_strcmp0(it->orig.driver, it->want.driver) == 0 &&
 				 g_strcmp0(it->orig.override, it->want.override) == 0;
+		int rr = kind != BIND_RESTORE && !no_change
+				 ? bind_record_read(b->state_fd, it->dev->name, &rec)
+				 : 0;
 
-		/* The first managed change records the original; later ones keep it. */
-		if (kind != BIND_RESTORE && !no_change &&
-		    bind_record_read(b->state_fd, it->dev->name, &rec) < 0) {
+		/*
+		 * The first managed change records the original; later ones keep it.
+		 * A record that exists but cannot be read is not overwritten: the
+		 * binding now may already be a managed one, and the original lost.
+		 */
+		if (rr < 0 && rr != -ENOENT) {
+			r = bind_item_fail(it, reterr, rr, "its recorded original binding cannot be "
+					   "read: %s", g_strerror(-rr));
+			break;
+		}
+		if (rr == -ENOENT) {
 			r = bind_record_write(b->state_fd, it->dev->name, &it->orig);
 			if (r < 0) {
 				r = bind_item_fail(it, reterr, r, "cannot record its binding: %s",

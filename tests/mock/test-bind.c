@@ -277,6 +277,30 @@ static void assert_untouched(const struct mock *m)
 	assert_false(path_exists("/dev/vfio/2"));
 }
 
+/* A record that exists but cannot be read is not replaced: the original it holds would be lost. */
+static void test_unreadable_record_kept(void **state)
+{
+	struct mock *m = *state;
+	g_autofree char *dir = mock_path(m, "run/vfioreset");
+	g_autofree char *path = mock_path(m, "run/vfioreset/0000:01:00.0.state");
+	g_autofree char *after = NULL;
+	struct run run;
+
+	assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+	assert_true(g_file_set_contents(path, "not a record\n", -1, NULL));
+	one(&run, OP_BIND, "0000:01:00.0", NULL);
+	assert_int_equal(run.r, -EIO);
+	assert_message_has(&run, "0000:01:00.0");
+	assert_message_has(&run, "cannot be read");
+	run_free(&run);
+	/* Nothing was written to the kernel, and the record is as it was. */
+	assert_driver("0000:01:00.0", "e1000e");
+	assert_override("0000:01:00.0", "(null)");
+	assert_false(journal_has(m, "driver_override 0000:01:00.0 vfio-pci"));
+	assert_true(g_file_get_contents(path, &after, NULL, NULL));
+	assert_string_equal(after, "not a record\n");
+}
+
 static void test_fail_unbind_ebusy(void **state)
 {
 	struct mock *m = *state;
@@ -798,6 +822,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_keeps_first_original, setup_host,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_and_restore, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_record_kept, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_unbind_ebusy, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_probe_binds_nothing, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_fail_module_missing, setup_host, teardown),
