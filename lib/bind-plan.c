@@ -160,7 +160,7 @@ static int plan_restore(struct bind_op *op, struct bind_item *it, struct vfr_err
 	 * that holds functions for passthrough or has an override.
 	 */
 	vfr_device_get_driver_type(it->dev, &type);
-	if (it->orig.override || type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT ||
+	if (it->orig.override || driver_type_is_vfio(type) ||
 	    type == VFR_DRIVER_PCI_STUB) {
 		it->any_driver = true;
 		bind_item_note(it, "no record of its original driver; the kernel picks one");
@@ -209,7 +209,7 @@ static bool member_ok(struct vfr_device *dev, const char **ret_driver)
 		return false;
 	}
 	*ret_driver = driver;
-	if (!driver || type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT ||
+	if (!driver || driver_type_is_vfio(type) ||
 	    type == VFR_DRIVER_PCI_STUB)
 		return true;
 	return strcmp(driver, "pcieport") == 0 && vfr_device_get_header_type(dev, &header) == 0 &&
@@ -253,7 +253,7 @@ int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr
 
 		/* Only a vfio binding needs a usable group. */
 		vfr_device_get_driver_type(it->dev, &type);
-		if ((type != VFR_DRIVER_VFIO_PCI && type != VFR_DRIVER_VFIO_VARIANT) ||
+		if (!driver_type_is_vfio(type) ||
 		    vfr_device_get_iommu_group(it->dev, &group) < 0 ||
 		    g_hash_table_contains(seen, GINT_TO_POINTER(group)))
 			continue;

@@ -133,7 +133,7 @@ static bool is_vfio_driven(struct vfr_device *dev)
 	enum vfr_driver_type type;
 
 	return vfr_device_get_driver_type(dev, &type) == 0 &&
-	       (type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT);
+	       driver_type_is_vfio(type);
 }
 
 void bind_item_note(struct bind_item *it, const char *fmt, ...)

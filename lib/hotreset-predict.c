@@ -62,7 +62,7 @@ void hotreset_fact_from_device(struct vfr_device *dev, struct hotreset_fact *f)
 		vfr_device_get_driver_type(dev, &type);
 	}
 	/* Variant drivers are built on vfio-pci-core and join its dev_set. */
-	f->vfio_core = type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT;
+	f->vfio_core = driver_type_is_vfio(type);
 	f->bridge = vfr_device_get_header_type(dev, &header) == 0 &&
 		    (header == VFR_HEADER_BRIDGE || header == VFR_HEADER_CARDBUS);
 }

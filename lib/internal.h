@@ -55,6 +55,12 @@ int log_priority_from_string(const char *text);
 #define vfr_warn(ctx, ...) vfr_log_cond(ctx, LOG_WARNING, __VA_ARGS__)
 #define vfr_err(ctx, ...) vfr_log_cond(ctx, LOG_ERR, __VA_ARGS__)
 
+/* vfio-pci or a variant: the function's user space API is VFIO. */
+static inline bool driver_type_is_vfio(enum vfr_driver_type type)
+{
+	return type == VFR_DRIVER_VFIO_PCI || type == VFR_DRIVER_VFIO_VARIANT;
+}
+
 /*
  * error.c: fills *reterr (when reterr is not NULL) and returns code, so a
  * failure path reads `return error_set(reterr, -ENODEV, name, "...")`.

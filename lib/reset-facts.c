@@ -140,7 +140,7 @@ static void gather_vfio(struct vfr_device *dev, const struct vfr_reset_options *
 
 	f->hot_allowed = -1;
 	f->have_device_fd = fd >= 0;
-	if (f->driver_type != VFR_DRIVER_VFIO_PCI && f->driver_type != VFR_DRIVER_VFIO_VARIANT)
+	if (!driver_type_is_vfio(f->driver_type))
 		return; /* the plan says why; no ioctl can change that */
 	if (fd >= 0) {
 		uint32_t flags = 0;

@@ -188,7 +188,7 @@ static char *method_veto(const struct reset_facts *f, const char *m)
 
 static bool vfio_bound(const struct reset_facts *f)
 {
-	return f->driver_type == VFR_DRIVER_VFIO_PCI || f->driver_type == VFR_DRIVER_VFIO_VARIANT;
+	return driver_type_is_vfio(f->driver_type);
 }
 
 static char *not_vfio(const struct reset_facts *f)
