@@ -38,12 +38,26 @@ static int load_module(struct bind_op *op, struct bind_item *it, const char *mod
 	return 0;
 }
 
+/* Loads @module and returns (in *@ret) the PCI driver it registered. */
+static int load_module_driver(struct bind_op *op, struct bind_item *it, const char *module,
+			      char **ret, struct vfr_error **reterr)
+{
+	int r = load_module(op, it, module, reterr);
+
+	if (r < 0)
+		return r;
+	*ret = module_pci_driver(op->ctx, module);
+	if (!*ret)
+		return bind_item_fail(it, reterr, -ENOENT,
+				      "module %s was loaded but registers no PCI driver", module);
+	return 0;
+}
+
 /* The PCI driver @name, its module (same name, '-' as '_') loaded when it is not. */
 static int resolve_named(struct bind_op *op, struct bind_item *it, const char *name,
 			 char **ret, struct vfr_error **reterr)
 {
 	g_autofree char *module = NULL;
-	g_autofree char *registered = NULL;
 	int r;
 
 	if (driver_loaded(op->ctx, name)) {
@@ -51,20 +65,13 @@ static int resolve_named(struct bind_op *op, struct bind_item *it, const char *n
 		return 0;
 	}
 	module = g_strdelimit(g_strdup(name), "-", '_');
-	r = load_module(op, it, module, reterr);
-	if (r < 0)
-		return r;
-	if (driver_loaded(op->ctx, name)) {
+	r = load_module_driver(op, it, module, ret, reterr);
+	/* A module can register several drivers: the one asked for wins. */
+	if (r == 0 && driver_loaded(op->ctx, name)) {
+		g_free(*ret);
 		*ret = g_strdup(name);
-		return 0;
 	}
-	registered = module_pci_driver(op->ctx, module);
-	if (!registered)
-		return bind_item_fail(it, reterr, -ENOENT,
-				      "module %s was loaded but registers no PCI driver %s", module,
-				      name);
-	*ret = g_steal_pointer(&registered);
-	return 0;
+	return r;
 }
 
 static int resolve_variant(struct bind_op *op, struct bind_item *it, char **ret,
@@ -73,7 +80,6 @@ static int resolve_variant(struct bind_op *op, struct bind_item *it, char **ret,
 	struct vfr_variant_list *list __attribute__((cleanup(vfr_variant_list_freep))) = NULL;
 	struct vfr_error *err = NULL;
 	const char *module, *driver;
-	g_autofree char *registered = NULL;
 	int r;
 
 	r = vfr_device_find_variants(it->dev, &list, &err);
@@ -104,17 +110,11 @@ static int resolve_variant(struct bind_op *op, struct bind_item *it, char **ret,
 		*ret = g_strdup(driver);
 		return 0;
 	}
-	r = load_module(op, it, module, reterr);
-	if (r < 0)
-		return r;
-	registered = module_pci_driver(op->ctx, module);
-	if (!registered)
-		return bind_item_fail(it, reterr, -ENOENT,
-				      "module %s was loaded but registers no PCI driver", module);
-	vfr_info(op->ctx, "%s: best vfio driver is %s (module %s)", it->dev->name, registered,
-		 module);
-	*ret = g_steal_pointer(&registered);
-	return 0;
+	r = load_module_driver(op, it, module, ret, reterr);
+	if (r == 0)
+		vfr_info(op->ctx, "%s: best vfio driver is %s (module %s)", it->dev->name, *ret,
+			 module);
+	return r;
 }
 
 static int plan_bind(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
