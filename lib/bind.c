@@ -282,6 +282,46 @@ static int write_probe(struct bind_op *op, struct bind_item *it, struct vfr_erro
  * cdev) from its probe, but udev may create or relabel /dev nodes after the
  * bind returned: poll with backoff, bounded by the write timeout.
  */
+/*
+ * Does one of @dev's VFIO nodes exist: /dev/vfio/GROUP, /dev/vfio/noiommu-GROUP
+ * (a group faked for a device without an IOMMU), or the cdev of one of its
+ * vfio-dev entries (a kernel without group support has only that)? A
+ * function in no IOMMU group has no node to wait for.
+ */
+/* ROOT/@rel exists (the /dev nodes are below the context's root, not below sys). */
+static bool node_exists(struct bind_op *op, const char *rel)
+{
+	g_autofree char *path = g_build_filename(op->ctx->root, rel, NULL);
+
+	return access(path, F_OK) == 0;
+}
+
+static bool vfio_node_exists(struct bind_op *op, struct vfr_device *dev, int dirfd)
+{
+	g_auto(GStrv) names = NULL;
+	char rel[64];
+	size_t n = 0;
+	int group;
+
+	if (vfr_device_get_iommu_group(dev, &group) < 0)
+		return true;
+	snprintf(rel, sizeof(rel), "dev/vfio/%d", group);
+	if (node_exists(op, rel))
+		return true;
+	snprintf(rel, sizeof(rel), "dev/vfio/noiommu-%d", group);
+	if (node_exists(op, rel))
+		return true;
+	if (dirfd < 0 || sysfs_list(dirfd, "vfio-dev", &names, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *cdev = g_build_filename("dev/vfio/devices", names[i], NULL);
+
+		if (node_exists(op, cdev))
+			return true;
+	}
+	return false;
+}
+
 static int wait_vfio_nodes(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
 {
 	struct vfr_device *dev = it->dev;
@@ -289,26 +329,18 @@ static int wait_vfio_nodes(struct bind_op *op, struct bind_item *it, struct vfr_
 	gint64 end = g_get_monotonic_time() +
 		     (gint64)(op->b->write_ms < 0 ? 60000 : op->b->write_ms) * G_TIME_SPAN_MILLISECOND;
 	unsigned int wait_us = 500;
-	g_autofree char *node = NULL;
-	int group;
 
-	if (vfr_device_get_iommu_group(dev, &group) == 0) {
-		char num[16];
-
-		snprintf(num, sizeof(num), "%d", group);
-		node = g_build_filename(op->ctx->root, "dev", "vfio", num, NULL);
-	}
 	for (;;) {
 		int fd = host_device_dirfd(op->b->host, dev);
 		bool have_dev = !need_vfio_dev || (fd >= 0 && sysfs_exists(fd, "vfio-dev") > 0);
-		bool have_node = !node || access(node, F_OK) == 0;
+		bool have_node = vfio_node_exists(op, dev, fd);
 
 		if (have_dev && have_node)
 			return 0;
 		if (g_get_monotonic_time() >= end)
 			return bind_item_fail(it, reterr, -ETIMEDOUT,
 					 "bound to %s, but %s did not appear", it->want.driver,
-					 !have_dev ? "vfio-dev/" : node);
+					 !have_dev ? "vfio-dev/" : "its /dev/vfio node");
 		g_usleep(wait_us);
 		wait_us = MIN(wait_us * 2, 50000);
 	}

@@ -50,12 +50,17 @@ static int collect_nodes(struct vfr_device *dev, GArray *nodes)
 
 	r = vfr_device_get_iommu_group(dev, &group);
 	if (r == 0) {
-		char num[16];
+		char num[32];
 		g_autofree char *path = NULL;
+		g_autofree char *fake = NULL;
 
 		snprintf(num, sizeof(num), "%d", group);
 		path = g_build_filename(root, "dev", "vfio", num, NULL);
 		add_node(nodes, path);
+		/* The group vfio fakes for a device without an IOMMU. */
+		snprintf(num, sizeof(num), "noiommu-%d", group);
+		fake = g_build_filename(root, "dev", "vfio", num, NULL);
+		add_node(nodes, fake);
 	} else if (r != -ENOENT) {
 		return r;
 	}
@@ -70,8 +75,7 @@ static int collect_nodes(struct vfr_device *dev, GArray *nodes)
 	for (size_t i = 0; i < n; i++) {
 		g_autofree char *path = NULL;
 
-		if (!g_str_has_prefix(names[i], "vfio"))
-			continue;
+		/* vfioN, or noiommu-vfioN for a device without an IOMMU. */
 		path = g_build_filename(root, "dev", "vfio", "devices", names[i], NULL);
 		add_node(nodes, path);
 	}

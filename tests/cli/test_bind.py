@@ -54,6 +54,16 @@ class Bind(unittest.TestCase):
         with open(os.path.join(self.root, ".vfr-mock/faults"), "a", encoding="ascii") as f:
             f.write(rule + "\n")
 
+    def test_cdev_node_is_enough(self):
+        # A kernel without vfio group support (CONFIG_VFIO_GROUP=n) makes only
+        # /dev/vfio/devices/vfioN: the bind waits for any of the nodes.
+        subprocess.run([MKFIXTURE, "--force", os.path.join(FIXTURES, "qemu-q35-cdev.ini"),
+                        self.root], check=True)
+        self.fault("stat /dev/vfio/11 errno=ENOENT")
+        res, _ = self.json_op("bind", "--timeout", "2000", "0000:02:00.0")
+        self.assertTrue(res[0]["ok"], res)
+        self.assertEqual(self.driver("0000:02:00.0"), "vfio-pci")
+
     def test_round_trip_from_fresh_processes(self):
         res, _ = self.json_op("bind", "0000:02:00.0")
         self.assertEqual(res, [{"address": "0000:02:00.0", "ok": True, "errno": 0,

@@ -6,7 +6,8 @@
  *   OP GLOB [errno=E] [short=K] [delay=MS] [hang] [after=N] [times=N]
  *   vanish ADDRESS [after=N]
  *
- * Counters are per process and survive a re-read for unchanged lines.
+ * Counters are shared with forked children and survive a re-read for
+ * unchanged lines.
  */
 #include "preload.h"
 
