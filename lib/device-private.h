@@ -102,6 +102,8 @@ void device_invalidate(struct vfr_device *dev);
 
 /* host.c */
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);
+/* The same directory in a descriptor of the caller's own (close it); -ENODEV when gone. */
+int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev);
 struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);
 void host_index_virtfns(struct vfr_host *host);
 bool host_has_vfio_dev_mechanism(struct vfr_host *host);

@@ -247,19 +247,27 @@ VFR_EXPORT int vfr_host_lookup(const struct vfr_host *host, const char *text,
  * a row, and keeping one fd per function would run into RLIMIT_NOFILE on
  * large hosts.
  */
-int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
+int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev)
 {
 	int fd, r;
 
-	if (host->cached_dev == dev)
-		return host->cached_fd;
 	if (!dev->syspath)
 		return -EIO;
 	r = sysfs_open_dir(host->ctx->sys_fd, dev->syspath, &fd);
 	if (r == -ENOENT)
 		return -ENODEV;
-	if (r < 0)
-		return r;
+	return r < 0 ? r : fd;
+}
+
+int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
+{
+	int fd;
+
+	if (host->cached_dev == dev)
+		return host->cached_fd;
+	fd = host_device_open_dir(host, dev);
+	if (fd < 0)
+		return fd;
 	if (host->cached_fd >= 0)
 		close(host->cached_fd);
 	host->cached_dev = dev;

@@ -186,15 +186,12 @@ static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result
 {
 	struct reset_job *job;
 	enum vfr_driver_type type = VFR_DRIVER_HOST;
-	int fd, r;
+	/* A descriptor of the job's own: jobs run on threads, the host's cached one is not theirs. */
+	int fd = host_device_open_dir(dev->host, dev);
 
-	r = sysfs_open_dir(dev->host->ctx->sys_fd, dev->syspath ? dev->syspath : "", &fd);
-	if (r < 0 || !dev->syspath) {
-		if (r >= 0)
-			close(fd);
-		set_message(res, r == -ENOENT || r >= 0 ? -ENODEV : r,
-			    g_strdup_printf("%s: its sysfs directory cannot be opened: %s", res->name,
-					    g_strerror(r == -ENOENT || r >= 0 ? ENODEV : -r)));
+	if (fd < 0) {
+		set_message(res, fd, g_strdup_printf("%s: its sysfs directory cannot be opened: %s",
+						     res->name, g_strerror(-fd)));
 		return NULL;
 	}
 	job = g_new0(struct reset_job, 1);
