@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "beneath.h"
 #include "config.h"
 #include "internal.h"
 #include "modindex.h"
@@ -16,15 +17,56 @@
 
 #define LOG_DOMAIN "ctx"
 
+/* The host's own "/" (however it was spelled): its directories are trusted. */
+static bool is_host_root(int fd)
+{
+	struct stat st, slash;
+
+	return fstat(fd, &st) == 0 && stat("/", &slash) == 0 && st.st_dev == slash.st_dev &&
+	       st.st_ino == slash.st_ino;
+}
+
+int ctx_open(const struct vfr_ctx *ctx, const char *rel, int flags, mode_t mode,
+	     unsigned int types)
+{
+	g_autofree char *abs = NULL;
+
+	if (ctx->root_fd >= 0)
+		return beneath_open(ctx->root_fd, rel, flags, mode, types);
+	abs = g_strconcat("/", rel, NULL);
+	return beneath_open(AT_FDCWD, abs, flags, mode, types);
+}
+
+int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret)
+{
+	int fd = ctx_open(ctx, rel, O_PATH, 0, BENEATH_REG | BENEATH_DIR | BENEATH_CHR);
+	int r = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, ret) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vfr_error **reterr)
 {
 	struct vfr_ctx *ctx;
 	const char *env;
-	g_autofree char *sys = NULL;
 	int fd, r;
 
 	assert_return(ret_ctx, -EINVAL);
 
+	/*
+	 * An empty root given on purpose is a mistake (an unset shell variable
+	 * in `--root "$DIR"`), never the host: refused. The variable set to ""
+	 * is unset, as environment variables go.
+	 */
+	if (root && !*root)
+		return error_set(reterr, -EINVAL, NULL,
+				 "the root directory is an empty string (for the host itself, "
+				 "give /)");
 	if (!root)
 		root = secure_getenv("VFIORESET_ROOT");
 	if (!root || !*root)
@@ -35,16 +77,18 @@ VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vf
 		return error_set(reterr, r, NULL, "cannot open root directory '%s': %s", root,
 				 g_strerror(-r));
 
-	close(fd);
-	/* A root without sys is valid (a /dev-only tree); scanning it says what is missing. */
-	sys = g_build_filename(root, "sys", NULL);
-	if (sysfs_open_root(sys, &fd) < 0)
-		fd = -1;
-
 	ctx = g_new0(struct vfr_ctx, 1);
 	ctx->refcount = 1;
-	ctx->sys_fd = fd;
+	ctx->root_fd = -1;
+	if (!is_host_root(fd))
+		ctx->root_fd = fd;
+	else
+		close(fd);
 	ctx->root = g_strdup(root);
+	/* A root without sys is valid (a /dev-only tree); scanning it says what is missing. */
+	ctx->sys_fd = ctx_open(ctx, "sys", O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
+	if (ctx->sys_fd < 0)
+		ctx->sys_fd = -1;
 	ctx->log_priority = LOG_ERR;
 	env = secure_getenv("VFIORESET_LOG");
 	if (env) {
@@ -75,6 +119,8 @@ VFR_EXPORT struct vfr_ctx *vfr_ctx_unref(struct vfr_ctx *ctx)
 	g_free(ctx->modules_dir);
 	if (ctx->sys_fd >= 0)
 		close(ctx->sys_fd);
+	if (ctx->root_fd >= 0)
+		close(ctx->root_fd);
 	g_free(ctx->root);
 	g_free(ctx);
 	return NULL;

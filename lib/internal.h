@@ -5,6 +5,8 @@
 #define VFIORESET_COMPILATION
 #include <errno.h>
 #include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <syslog.h>
 
 #include <vfioreset/vfioreset.h>
@@ -21,11 +23,12 @@
 struct vfr_ctx {
 	int refcount;
 	/*
-	 * ROOT/sys, opened by its absolute path once (so an LD_PRELOAD harness
-	 * can redirect it); every sysfs path is resolved from this fd. -1 when
-	 * the root has no sys directory.
+	 * ROOT/sys (ctx_open()); every sysfs path is resolved from this fd. -1
+	 * when the root has no sys directory.
 	 */
 	int sys_fd;
+	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
+	int root_fd;
 	char *root;
 	int log_priority;
 	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
@@ -69,6 +72,18 @@ static inline bool driver_type_is_vfio(enum vfr_driver_type type)
 int error_set(struct vfr_error **reterr, int code, const char *address, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
+
+/*
+ * Opens ROOT/@rel ("sys", "dev/vfio/12", "run/vfioreset") by beneath_open()'s
+ * rules: nothing below the root is followed if it is a link, only @types
+ * are opened. The host's own root is trusted above the last component and
+ * opened by absolute path (which a path-redirecting harness sees); any
+ * other root is walked from its descriptor. Returns a fd or -errno.
+ */
+int ctx_open(const struct vfr_ctx *ctx, const char *rel, int flags, mode_t mode,
+	     unsigned int types);
+/* The stat of ROOT/@rel by the same rules. */
+int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret);
 /* The module index; on failure @ret_why points at the sentence saying why. */
 int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);
 /* variant.c: the PCI driver loaded module @module registers (g_free), NULL when none. */

@@ -2,14 +2,13 @@
 /* The only code that touches paths: openat-style access below a directory fd. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "beneath.h"
 #include "internal.h"
 #include "sysfs.h"
 
@@ -23,40 +22,12 @@ int sysfs_open_root(const char *root, int *ret_fd)
 	return 0;
 }
 
-/*
- * openat2() lets the kernel refuse a path that climbs out of @dirfd or goes
- * through a symlink (Linux >= 5.6). Older kernels, or a seccomp filter that
- * returns ENOSYS, fall back to openat(), which is safe for the paths we build
- * ourselves from resolved link text.
- */
-static int open_beneath(int dirfd, const char *relpath, int flags)
-{
-	static int have_openat2 = -1;
-	struct open_how how = {
-		.flags = (uint64_t)flags,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	if (have_openat2 != 0) {
-		fd = (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
-			have_openat2 = 1;
-			return fd;
-		}
-		if (have_openat2 == 1)
-			return fd;
-		have_openat2 = 0;
-	}
-	return openat(dirfd, relpath, flags | O_NOFOLLOW);
-}
-
 int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd)
 {
-	int fd = open_beneath(dirfd, relpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = beneath_open(dirfd, relpath, O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
 
 	if (fd < 0)
-		return errno == ELOOP || errno == EXDEV ? -EXDEV : -errno;
+		return fd == -ELOOP ? -EXDEV : fd;
 	*ret_fd = fd;
 	return 0;
 }
@@ -66,9 +37,9 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 	ssize_t n;
 	int fd, r;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = beneath_open(dirfd, name, O_RDONLY, 0, BENEATH_REG);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* sysfs hands a text attribute over in one read; one byte of slack tells truncation. */
 	do
 		n = read(fd, buf, size - 1);
@@ -87,9 +58,7 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 
 int sysfs_open_attr_for_write(int dirfd, const char *name)
 {
-	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	return fd < 0 ? -errno : fd;
+	return beneath_open(dirfd, name, O_WRONLY, 0, BENEATH_REG);
 }
 
 int sysfs_write_fd(int fd, const char *text)
@@ -120,10 +89,28 @@ int sysfs_write(int dirfd, const char *name, const char *text)
 
 int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size)
 {
-	ssize_t n = readlinkat(dirfd, name, buf, size - 1);
+	const char *slash = strrchr(name, '/');
+	const char *base = slash ? slash + 1 : name;
+	int parent = dirfd;
+	ssize_t n;
 
+	if (!beneath_name_valid(base))
+		return -EINVAL;
+	/* The directories on the way are opened under the rules, the link itself read as text. */
+	if (slash) {
+		g_autofree char *dir = g_strndup(name, (gsize)(slash - name));
+
+		parent = beneath_open(dirfd, dir, O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
+		if (parent < 0)
+			return parent;
+	}
+	n = readlinkat(parent, base, buf, size - 1);
 	if (n < 0)
-		return -errno;
+		n = -errno;
+	if (parent != dirfd)
+		close(parent);
+	if (n < 0)
+		return (int)n;
 	if ((size_t)n == size - 1)
 		return -EFBIG;
 	buf[n] = '\0';
@@ -142,9 +129,9 @@ int sysfs_list(int dirfd, const char *relpath, char ***ret_names, size_t *ret_n)
 	DIR *dir;
 	int fd;
 
-	fd = open_beneath(dirfd, relpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = beneath_open(dirfd, relpath, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	dir = fdopendir(fd);
 	if (!dir) {
 		int r = -errno;
@@ -178,10 +165,11 @@ int sysfs_list(int dirfd, const char *relpath, char ***ret_names, size_t *ret_n)
 int sysfs_exists(int dirfd, const char *name)
 {
 	struct stat st;
+	int r = beneath_stat(dirfd, name, &st);
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	if (r == 0)
 		return 1;
-	return errno == ENOENT ? 0 : -errno;
+	return r == -ENOENT || r == -ENOTDIR ? 0 : r;
 }
 
 int sysfs_resolve_link(const char *base, const char *target, char *buf, size_t size)

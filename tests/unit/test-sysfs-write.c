@@ -2,7 +2,9 @@
 /*
  * sysfs_write() and its deadline. A FIFO stands in for a store that blocks:
  * with its reader open and not reading, a write larger than the pipe buffer
- * blocks exactly as a store stuck in a driver does.
+ * blocks exactly as a store stuck in a driver does. The opener refuses a
+ * FIFO where an attribute should be, so the test hands its descriptor to
+ * the deadline itself, as sysfs_write_deadline() does after the open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +23,20 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "deadline.h"
 #include "sysfs.h"
+
+struct store {
+	int fd;
+	const char *text;
+};
+
+static int store(void *arg)
+{
+	const struct store *s = arg;
+
+	return sysfs_write_fd(s->fd, s->text);
+}
 
 static char *make_dir(int *ret_fd)
 {
@@ -73,7 +88,16 @@ static void test_deadline(void **state)
 	big = g_malloc(4 * 65536 + 1);
 	memset(big, '1', 4 * 65536);
 	big[4 * 65536] = '\0';
-	r = sysfs_write_deadline(dfd, "reset", big, 50);
+	/* By name, a FIFO is not an attribute: refused at once, never opened. */
+	assert_int_equal(sysfs_write_deadline(dfd, "reset", big, 50), -EMEDIUMTYPE);
+	{
+		struct store s = { .text = big };
+
+		s.fd = open(path, O_WRONLY | O_CLOEXEC);
+		assert_true(s.fd >= 0);
+		r = deadline_call(store, &s, &s.fd, 1, 50);
+		close(s.fd);
+	}
 	assert_int_equal(r, -ETIMEDOUT);
 
 	/* The abandoned writer owns its copy of the text and its descriptor. */

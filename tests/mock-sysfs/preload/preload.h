@@ -79,6 +79,7 @@ struct req {
 	const char *path;
 	int dirfd;
 	int recorded_dirfd; /* the recorded directory a relative path starts at, else -1 */
+	bool reopen; /* /proc/self/fd/N of a recorded descriptor: the same file again */
 };
 /* 1: ours (@q filled), 0: pass the call through untouched, -1: fail with errno. */
 int classify(int dirfd, const char *path, struct req *q);

@@ -22,6 +22,33 @@
 
 int vfr_cwd_trapped;
 
+/*
+ * "/proc/self/fd/N" of a descriptor opened in the fixture: opening it opens
+ * that file again, as the kernel does (a program checks what an O_PATH
+ * descriptor is before it opens it for real that way).
+ */
+static bool reopen_of(const char *path, struct req *q)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	struct fd_info fi;
+	char *end;
+	long fd;
+
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	errno = 0;
+	fd = strtol(path + sizeof(prefix) - 1, &end, 10);
+	if (errno || *end || end == path + sizeof(prefix) - 1 || fd < 0 || fd > INT32_MAX ||
+	    !fdt_get((int)fd, &fi))
+		return false;
+	snprintf(q->named, sizeof(q->named), "%s", fi.named[0] ? fi.named : fi.node);
+	snprintf(q->real, sizeof(q->real), "%s", path);
+	q->path = q->real;
+	q->dirfd = AT_FDCWD;
+	q->reopen = true;
+	return true;
+}
+
 int classify(int dirfd, const char *path, struct req *q)
 {
 	char joined[PATH_MAX];
@@ -30,6 +57,9 @@ int classify(int dirfd, const char *path, struct req *q)
 	if (vfr_busy || !path || !root_get(&q->r))
 		return 0;
 	q->recorded_dirfd = -1;
+	q->reopen = false;
+	if (reopen_of(path, q))
+		return 1;
 	if (path[0] == '/') {
 		t = trap_path(&q->r, path, q->real, q->named);
 		if (t <= 0)
@@ -68,7 +98,9 @@ int pre_op(struct req *q, int op)
 	int err = 0;
 
 	vfr_busy++;
-	faults_access(&q->r, q->named, NULL);
+	/* A reopen is no new path operation: the O_PATH open before it was one. */
+	if (!q->reopen)
+		faults_access(&q->r, q->named, NULL);
 	if (q->recorded_dirfd >= 0 && vfr_removals && dir_gone(q)) {
 		err = ENOENT; /* kernfs: the directory is gone, so is everything in it */
 	} else if (op != OP_OPEN && faults_any(&q->r, op)) {
@@ -110,11 +142,18 @@ static int finish_open(struct req *q, int fd, int flags)
 		    (acc != O_WRONLY && !(st.st_mode & 0444)))
 			err = EACCES;
 	}
-	if (!err)
+	/*
+	 * O_PATH opens nothing, it looks the path up: stat rules applied to it
+	 * before (path_op()), open rules apply only to a directory so opened
+	 * (as they always did) and to a file once it is opened for real; a
+	 * VFIO node is not opened by it either.
+	 */
+	if (!err && (!(flags & O_PATH) || S_ISDIR(st.st_mode)))
 		err = faults_apply(&q->r, OP_OPEN, q->named, node, &short_max);
 	if (!err) {
 		fdt_set(fd, node, q->named, &st, flags);
-		if (has_prefix(node, "/dev/vfio") || has_prefix(node, "/dev/iommu")) {
+		if (!(flags & O_PATH) &&
+		    (has_prefix(node, "/dev/vfio") || has_prefix(node, "/dev/iommu"))) {
 			int v = vfio_open(&q->r, fd, node, flags);
 
 			if (v < 0) {
@@ -140,9 +179,15 @@ static int sysfs_flags(const struct req *q, int flags)
 }
 
 /* Opens a classified path: what open(), opendir() and fopen() share. */
+/* An O_PATH open is a lookup, as stat() is: the stat rules apply before it. */
+static int path_op(int flags)
+{
+	return (flags & O_PATH) ? OP_STAT : OP_OPEN;
+}
+
 static int open_req(struct req *q, int flags, mode_t mode)
 {
-	int err = pre_op(q, OP_OPEN), fd;
+	int err = pre_op(q, path_op(flags)), fd;
 
 	if (err) {
 		errno = err;
@@ -265,7 +310,7 @@ static long openat2_common(int dirfd, const char *path, struct open_how *how, si
 	}
 	if (c < 0)
 		return -1;
-	if ((err = pre_op(&q, OP_OPEN))) {
+	if ((err = pre_op(&q, path_op(how ? (int)how->flags : 0)))) {
 		errno = err;
 		return -1;
 	}
