@@ -87,8 +87,10 @@ VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vf
 	ctx->root = g_strdup(root);
 	/* A root without sys is valid (a /dev-only tree); scanning it says what is missing. */
 	ctx->sys_fd = ctx_open(ctx, "sys", O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
-	if (ctx->sys_fd < 0)
+	if (ctx->sys_fd < 0) {
+		ctx->sys_error = ctx->sys_fd;
 		ctx->sys_fd = -1;
+	}
 	ctx->log_priority = LOG_ERR;
 	env = secure_getenv("VFIORESET_LOG");
 	if (env) {

@@ -108,6 +108,12 @@ static void note_failure(struct vfr_device *dev, const char *name, int r, bool e
 		return;
 	if (r == -ENODEV)
 		device_add_problem(dev, "the function vanished (reading %s)", name);
+	else if (r == -ELOOP || r == -EMEDIUMTYPE)
+		device_add_problem(dev, "its %s attribute is not a regular file (a link, a FIFO, a "
+				   "socket or a device node): not read", name);
+	else if (r == -EXDEV)
+		device_add_problem(dev, "its sysfs directory is reached through a symbolic link: "
+				   "not followed (reading %s)", name);
 	else if (r == -ENOENT)
 		device_add_problem(dev, "it has no %s attribute", name);
 	else if (r == -EIO && !dev->syspath)
@@ -422,7 +428,7 @@ static int load_config(struct vfr_device *dev)
 {
 	struct pciconf *pc;
 	char problem[256] = "";
-	int r;
+	int fd, r;
 
 	if (!dev->syspath)
 		return -EIO;
@@ -431,7 +437,18 @@ static int load_config(struct vfr_device *dev)
 		device_add_problem(dev, "libpci could not be set up: %s", g_strerror(-r));
 		return r;
 	}
-	r = pciconf_read(pc, &dev->addr, &dev->config, problem, sizeof(problem));
+	fd = host_device_dirfd(dev->host, dev);
+	if (fd == -ENODEV)
+		device_add_problem(dev, "the function is gone: its sysfs directory no longer exists");
+	if (fd < 0)
+		return fd;
+	r = pciconf_read(pc, fd, &dev->addr, &dev->config, problem, sizeof(problem));
+	/* Below a directory that was removed every name is gone. */
+	if (r == -ENOENT && sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0) {
+		r = -ENODEV;
+		g_strlcpy(problem, "the function is gone: its sysfs directory no longer exists",
+			  sizeof(problem));
+	}
 	if (problem[0])
 		device_add_problem(dev, "%s", problem);
 	return r;

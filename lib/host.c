@@ -111,8 +111,14 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 
 	assert_return(ctx && ret_host, -EINVAL);
 
-	if (ctx->sys_fd < 0)
+	if (ctx->sys_fd < 0 && ctx->sys_error == -ENOENT)
 		return error_set(reterr, -ENOENT, NULL, "%s has no sys directory", ctx->root);
+	if (ctx->sys_fd < 0)
+		return error_set(reterr, ctx->sys_error, NULL, "%s%ssys: %s; not followed", ctx->root,
+				 g_str_has_suffix(ctx->root, "/") ? "" : "/",
+				 ctx->sys_error == -ELOOP || ctx->sys_error == -ENOTDIR
+					 ? "not a directory but a symbolic link or a file"
+					 : g_strerror(-ctx->sys_error));
 	/* One open: the listing and every link read go through the same fd. */
 	r = sysfs_open_dir(ctx->sys_fd, DEVICES_DIR, &dfd);
 	if (r >= 0) {

@@ -27,6 +27,7 @@ struct vfr_ctx {
 	 * when the root has no sys directory.
 	 */
 	int sys_fd;
+	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
 	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
 	int root_fd;
 	char *root;

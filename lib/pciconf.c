@@ -19,6 +19,7 @@
 #include <glib.h>
 #include <pci/pci.h>
 
+#include "beneath.h"
 #include "config.h"
 #include "capchain.h"
 #include "internal.h"
@@ -282,111 +283,118 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 	}
 }
 
-/* Why the first 64 bytes could not be read: tell a missing attribute from a gone device. */
-static int diagnose(const char *dir, const char *config, const struct call *call, char *problem,
-		    size_t size)
+/* Why config could not be opened, in words; the -errno to return. */
+static int open_failed(int r, char *problem, size_t size)
 {
-	struct stat st;
-	int e;
-
-	if (stat(config, &st) < 0) {
-		e = errno;
-		if (e != ENOENT)
-			return fail(problem, size, -e, "cannot stat config: %s", g_strerror(e));
-		if (stat(dir, &st) < 0 && errno == ENOENT)
-			return fail(problem, size, -ENODEV,
-				    "the function is gone: its sysfs directory no longer exists");
+	if (r == -ENOENT)
 		return fail(problem, size, -ENOENT, "no config attribute");
-	}
-	if (call->warned) {
-		e = call->warn_errno;
-		return fail(problem, size,
-			    e == EACCES || e == EPERM ? -EACCES : e == ENODEV || e == ENXIO ? -ENODEV : -EIO,
-			    "cannot read config space: %s", call->message);
-	}
-	if (st.st_size < CFG_HEADER_SIZE)
-		return fail(problem, size, -EIO, "config space is only %lld bytes", (long long)st.st_size);
-	return fail(problem, size, -EIO, "config space read returned fewer than %d bytes",
-		    CFG_HEADER_SIZE);
+	if (r == -ELOOP || r == -EMEDIUMTYPE || r == -EXDEV)
+		return fail(problem, size, r,
+			    "its config attribute is not a regular file (a link, a FIFO, a socket "
+			    "or a device node): not read");
+	if (r == -EACCES || r == -EPERM)
+		return fail(problem, size, -EACCES, "cannot read config space: %s", g_strerror(-r));
+	return fail(problem, size, r == -ENODEV || r == -ENXIO ? -ENODEV : r,
+		    "cannot open config: %s", g_strerror(-r));
 }
 
-static int read_config(struct pciconf *pc, struct pci_dev *d, const struct vfr_address *addr,
-		       struct call *call, struct pciconf_facts *ret, char *problem, size_t size)
+/*
+ * The image as libpci's sysfs access read it: the whole attribute in one
+ * read, 4096 bytes for PCIe, 256 for conventional PCI, 64 for a reader
+ * without CAP_SYS_ADMIN; a shorter read counts as the next smaller size.
+ * Returns the length, or -errno with @problem set.
+ */
+static ssize_t read_image(int fd, uint8_t *image, char *problem, size_t size)
 {
-	/* sysfs config is 4096 bytes for PCIe, 256 for conventional PCI; unprivileged: 64. */
-	static const int sizes[] = { CFG_EXT_SIZE, CFG_BASIC_SIZE, CFG_HEADER_SIZE };
-	/* On the stack: a longjmp out of libpci must not leak them. */
-	char dir[PATH_MAX], config[PATH_MAX + 8];
-	struct pciconf_facts facts;
-	struct stat st;
-	size_t len = 0;
+	static const size_t sizes[] = { CFG_EXT_SIZE, CFG_BASIC_SIZE, CFG_HEADER_SIZE };
+	ssize_t n;
 
-	/* The same spelling as libpci's sysfs_obj_name(), so we stat what it opened. */
-	snprintf(dir, sizeof(dir), "%s/devices/%04x:%02x:%02x.%d", pc->sysfs_path, addr->domain,
-		 addr->bus, addr->slot, addr->function);
-	snprintf(config, sizeof(config), "%s/config", dir);
+	do
+		n = pread(fd, image, CFG_EXT_SIZE, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
 
-	for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++) {
-		call->warned = false;
-		if (pci_read_block(d, 0, pc->image, sizes[i])) {
-			len = (size_t)sizes[i];
-			break;
-		}
-		/* libpci warns only when open() or pread() failed; a short read is silent. */
-		if (call->warned)
-			break;
+		return fail(problem, size,
+			    e == EACCES || e == EPERM ? -EACCES : e == ENODEV || e == ENXIO ? -ENODEV : -EIO,
+			    "cannot read config space: %s", g_strerror(e));
 	}
-	if (len == 0)
-		return diagnose(dir, config, call, problem, size);
+	for (size_t i = 0; i < G_N_ELEMENTS(sizes); i++)
+		if ((size_t)n >= sizes[i])
+			return (ssize_t)sizes[i];
+	return fail(problem, size, -EIO, "config space is only %zd bytes", n);
+}
+
+/* Decodes @len bytes of @pc->image through libpci: the only part of a read libpci does. */
+static int decode_image(struct pciconf *pc, const struct vfr_address *addr, size_t len,
+			bool header_only, struct pciconf_facts *ret, char *problem, size_t size)
+{
+	struct call call, *saved;
+	struct pci_dev *volatile d = NULL;
+	struct pciconf_facts facts;
+	volatile int r = 0;
+
+	call_enter(&call, pc->ctx, &saved);
+	if (setjmp(call.env) == 0) {
+		d = pci_get_dev(pc->acc, (int)addr->domain, addr->bus, addr->slot, addr->function);
+		decode(d, pc->image, len, &facts);
+	} else {
+		r = fail(problem, size, -EIO, "libpci: %s", call.message);
+	}
+	if (d)
+		pci_free_dev(d);
+	call_leave(saved);
+	if (r < 0)
+		return r;
+	*ret = facts;
+	if (header_only)
+		return 0;
+	if (capchain_check(pc->image, len, problem, size))
+		vfr_dbg(pc->ctx, "%04x:%02x:%02x.%u: %s", addr->domain, addr->bus, addr->slot,
+			addr->function, problem ? problem : "corrupt capability list");
+	return 0;
+}
+
+int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
+		 struct pciconf_facts *ret, char *problem, size_t problem_size)
+{
+	struct stat st;
+	ssize_t len;
+	int fd, r;
+
+	assert_return(pc && addr && ret, -EINVAL);
+	if (problem && problem_size > 0)
+		problem[0] = '\0';
+
+	/* Read here, through the one opener: libpci only decodes the image it is handed. */
+	fd = beneath_open(dirfd, "config", O_RDONLY, 0, BENEATH_REG);
+	if (fd < 0)
+		return open_failed(fd, problem, problem_size);
+	len = read_image(fd, pc->image, problem, problem_size);
+	r = len < 0 ? (int)len : fstat(fd, &st) < 0 ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return r;
 
 	/* A VF reads vendor/device 0xffff, but the rest of its header is real. */
-	if (all_ones(pc->image, len))
-		return fail(problem, size, -EIO,
+	if (all_ones(pc->image, (size_t)len))
+		return fail(problem, problem_size, -EIO,
 			    "config space reads all 0xFF: the function is in D3cold or was removed");
 	/*
 	 * The kernel returns 64 bytes (128 for CardBus) to readers without
 	 * CAP_SYS_ADMIN but keeps the attribute's size at 256 or 4096; a file
 	 * that is really this short is just a short config space.
 	 */
-	if (len == CFG_HEADER_SIZE && stat(config, &st) == 0 && st.st_size > CFG_HEADER_SIZE) {
+	if (len == CFG_HEADER_SIZE && st.st_size > CFG_HEADER_SIZE) {
 		/* The header itself is sound: its facts are worth having without root. */
-		decode(d, pc->image, len, ret);
-		return fail(problem, size, -EACCES,
+		r = decode_image(pc, addr, (size_t)len, true, ret, problem, problem_size);
+		if (r < 0)
+			return r;
+		return fail(problem, problem_size, -EACCES,
 			    "only the first 64 bytes of config space are readable; "
 			    "run as root for capabilities");
 	}
-
-	decode(d, pc->image, len, &facts);
-	if (capchain_check(pc->image, len, problem, size))
-		vfr_dbg(pc->ctx, "%04x:%02x:%02x.%u: %s", addr->domain, addr->bus, addr->slot,
-			addr->function, problem ? problem : "corrupt capability list");
-	*ret = facts;
-	return 0;
-}
-
-int pciconf_read(struct pciconf *pc, const struct vfr_address *addr, struct pciconf_facts *ret,
-		 char *problem, size_t problem_size)
-{
-	struct call call, *saved;
-	struct pci_dev *volatile d = NULL;
-	int r;
-
-	assert_return(pc && addr && ret, -EINVAL);
-	if (problem && problem_size > 0)
-		problem[0] = '\0';
-
-	call_enter(&call, pc->ctx, &saved);
-	if (setjmp(call.env) == 0) {
-		d = pci_get_dev(pc->acc, (int)addr->domain, addr->bus, addr->slot, addr->function);
-		r = read_config(pc, d, addr, &call, ret, problem, problem_size);
-	} else {
-		r = fail(problem, problem_size, -EIO, "libpci: %s", call.message);
-	}
-	/* Closes the config fd libpci keeps for the device: no per-device state stays. */
-	if (d)
-		pci_free_dev(d);
-	call_leave(saved);
-	return r;
+	return decode_image(pc, addr, (size_t)len, false, ret, problem, problem_size);
 }
 
 static const char *lookup(struct pciconf *pc, int flags, int id1, int id2)
@@ -419,9 +427,7 @@ const char *pciconf_device_name(struct pciconf *pc, uint16_t vendor, uint16_t de
 
 static int cfg_open(int dirfd, int flags)
 {
-	int fd = openat(dirfd, "config", flags | O_CLOEXEC | O_NOFOLLOW);
-
-	return fd < 0 ? -errno : fd;
+	return beneath_open(dirfd, "config", flags, 0, BENEATH_REG);
 }
 
 int pciconf_cfg_read16(int dirfd, unsigned int offset, uint16_t *ret)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Config-space facts through libpci. pciconf.c is the only file that
- * includes <pci/pci.h>; libpci reads `config` itself, below the context's
- * root (its sysfs.path parameter), and is given error handlers that never
- * exit the process.
+ * includes <pci/pci.h>. The `config` attribute is read here, through the
+ * one opener (beneath.h), and libpci decodes the image it is handed
+ * (pci_setup_cache): it opens no file of the tree itself. Its error
+ * handlers never exit the process.
  */
 #pragma once
 
@@ -28,18 +29,21 @@ int pciconf_new(const struct vfr_ctx *ctx, struct pciconf **ret);
 void pciconf_free(struct pciconf *pc);
 
 /*
- * Reads the config space of @addr once and decodes it.
+ * Reads the config space of @addr (its `config` below @dirfd, the
+ * function's sysfs directory) once and decodes it.
  * Returns 0 and fills @ret (and, when a capability list is corrupt, a
  * sentence in @problem — empty otherwise);
- * -ENOENT: no config attribute; -ENODEV: the function is gone;
+ * -ENOENT: no config attribute (the caller tells whether the function is
+ * gone); -ELOOP, -EMEDIUMTYPE: `config` is a link, a FIFO, a device node...;
+ * -ENODEV: the function is gone;
  * -EIO: config space reads all 0xFF (D3cold or removed) or is shorter than
  * a header; -EACCES: only the first 64 bytes are readable (not root) —
  * then @ret still holds what the header says (header type, Command), with
  * no capabilities.
  * On failure @problem holds the sentence that explains it.
  */
-int pciconf_read(struct pciconf *pc, const struct vfr_address *addr, struct pciconf_facts *ret,
-		 char *problem, size_t problem_size);
+int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
+		 struct pciconf_facts *ret, char *problem, size_t problem_size);
 
 /*
  * Vendor and device names from pci.ids ("Intel Corporation", "82574L
