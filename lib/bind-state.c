@@ -3,27 +3,28 @@
  * The record of an original binding is a small key file, ADDR.state:
  *
  *   [binding]
+ *   address=0000:02:00.0
  *   driver=e1000e
  *   driver_override=vfio-pci
  *
- * A missing key means none. It is replaced only by rename(), so a crash
- * leaves the old record or the new one, never half of one. Every access is
- * relative to the directory's fd, so the same code serves another root.
+ * A missing key means none. What it says becomes paths and kernel writes
+ * (the driver's bind attribute, driver_override), so a record is checked
+ * as input when it is read, and the writer refuses what the reader would
+ * refuse.
  */
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "beneath.h"
 #include "bind-state.h"
-#include "sysfs.h"
+#include "state-dir.h"
 
 #define LOG_DOMAIN "bind"
 #define GROUP "binding"
+/* What the kernel's driver_override store takes (count < PAGE_SIZE - 1). */
+#define OVERRIDE_MAX 4094
 
 void bind_record_clear(struct bind_record *rec)
 {
@@ -31,18 +32,9 @@ void bind_record_clear(struct bind_record *rec)
 	g_clear_pointer(&rec->override, g_free);
 }
 
-int bind_state_open(const struct vfr_ctx *ctx, int *ret_dirfd)
+int bind_state_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
 {
-	g_autofree char *dir = g_build_filename(ctx->root, "run", "vfioreset", NULL);
-	int fd;
-
-	if (g_mkdir_with_parents(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	*ret_dirfd = fd;
-	return 0;
+	return state_dir_open(ctx, ret_dirfd, reterr);
 }
 
 static char *state_name(const char *addr)
@@ -50,117 +42,110 @@ static char *state_name(const char *addr)
 	return g_strconcat(addr, ".state", NULL);
 }
 
-int bind_record_read(int dirfd, const char *addr, struct bind_record *ret)
+/* driver_override holds one line the kernel took; no control characters but tabs. */
+static bool override_valid(const char *text)
 {
-	g_autofree char *name = state_name(addr);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	char buf[4096];
-	int n = sysfs_read(dirfd, name, buf, sizeof(buf));
+	if (!*text || strlen(text) > OVERRIDE_MAX)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			return false;
+	return true;
+}
 
-	if (n < 0)
-		return n;
-	if (!g_key_file_load_from_data(kf, buf, (gsize)n, G_KEY_FILE_NONE, NULL) ||
+static bool record_valid(const struct bind_record *rec)
+{
+	return (!rec->driver || beneath_name_valid(rec->driver)) &&
+	       (!rec->override || override_valid(rec->override));
+}
+
+int bind_record_parse(const char *text, size_t len, const char *addr, struct bind_record *ret)
+{
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autofree char *recorded = NULL;
+	struct bind_record rec = { 0 };
+
+	if (!text || len > BIND_RECORD_MAX || memchr(text, '\0', len) ||
+	    !g_key_file_load_from_data(kf, text, (gsize)len, G_KEY_FILE_NONE, NULL) ||
 	    !g_key_file_has_group(kf, GROUP))
 		return -EIO;
-	ret->driver = g_key_file_get_string(kf, GROUP, "driver", NULL);
-	ret->override = g_key_file_get_string(kf, GROUP, "driver_override", NULL);
-	return 0;
-}
-
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		text += n;
-		len -= (size_t)n;
+	/* A record copied under another function's name does not describe this one. */
+	recorded = g_key_file_get_string(kf, GROUP, "address", NULL);
+	if (recorded && addr && strcmp(recorded, addr) != 0)
+		return -EIO;
+	rec.driver = g_key_file_get_string(kf, GROUP, "driver", NULL);
+	rec.override = g_key_file_get_string(kf, GROUP, "driver_override", NULL);
+	if (!record_valid(&rec)) {
+		bind_record_clear(&rec);
+		return -EIO;
 	}
+	*ret = rec;
 	return 0;
 }
 
-int bind_record_write(int dirfd, const char *addr, const struct bind_record *rec)
+char *bind_record_format(const char *addr, const struct bind_record *rec, size_t *ret_len)
 {
-	g_autofree char *name = state_name(addr);
-	g_autofree char *tmp = g_strdup_printf(".%s.%ld.tmp", name, (long)getpid());
 	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autofree char *text = NULL;
+	char *text;
 	gsize len;
-	int fd, r;
 
+	if (!record_valid(rec))
+		return NULL;
 	g_key_file_set_string(kf, GROUP, "address", addr);
 	if (rec->driver)
 		g_key_file_set_string(kf, GROUP, "driver", rec->driver);
 	if (rec->override)
 		g_key_file_set_string(kf, GROUP, "driver_override", rec->override);
 	text = g_key_file_to_data(kf, &len, NULL);
-
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlinkat(dirfd, tmp, 0);
-		return r;
+	if (len > BIND_RECORD_MAX) {
+		g_free(text);
+		return NULL;
 	}
-	/* The rename itself must reach the disk before the kernel state changes. */
-	fsync(dirfd);
-	return 0;
+	*ret_len = len;
+	return text;
+}
+
+int bind_record_read(int dirfd, const char *addr, struct bind_record *ret)
+{
+	g_autofree char *name = state_name(addr);
+	g_autofree char *text = NULL;
+	size_t len = 0;
+	int r = state_file_read(dirfd, name, BIND_RECORD_MAX, &text, &len);
+
+	if (r == -EFBIG)
+		return -EIO;
+	if (r < 0)
+		return r;
+	return bind_record_parse(text, len, addr, ret);
+}
+
+int bind_record_write(int dirfd, const char *addr, const struct bind_record *rec)
+{
+	g_autofree char *name = state_name(addr);
+	g_autofree char *text = NULL;
+	size_t len = 0;
+
+	text = bind_record_format(addr, rec, &len);
+	if (!text)
+		return record_valid(rec) ? -EFBIG : -EINVAL;
+	return state_file_write(dirfd, name, text, len);
 }
 
 int bind_record_remove(int dirfd, const char *addr)
 {
 	g_autofree char *name = state_name(addr);
 
-	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-		return -errno;
-	fsync(dirfd);
-	return 0;
+	return state_file_remove(dirfd, name);
 }
 
-int bind_lock_take(int dirfd, const char *addr, int timeout_ms)
+int bind_lock_take(int dirfd, const char *addr, int timeout_ms, pid_t *ret_holder)
 {
 	g_autofree char *name = g_strconcat(addr, ".lock", NULL);
-	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
-	unsigned int wait_us = 1000;
-	int fd;
 
-	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		if (flock(fd, timeout_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			int r = -errno;
-
-			close(fd);
-			return r;
-		}
-		if (g_get_monotonic_time() >= end) {
-			close(fd);
-			return -EBUSY;
-		}
-		/* flock has no timed wait: poll with backoff, bounded by the deadline. */
-		g_usleep(wait_us);
-		wait_us = MIN(wait_us * 2, 100000);
-	}
+	return state_lock_take(dirfd, name, timeout_ms, ret_holder);
 }
 
 void bind_lock_release(int fd)
 {
-	if (fd >= 0) {
-		flock(fd, LOCK_UN);
-		close(fd);
-	}
+	state_lock_release(fd);
 }

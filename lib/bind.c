@@ -168,11 +168,26 @@ int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, co
 	return error_set(reterr, code, it->dev->name, "%s: %s", it->dev->name, msg);
 }
 
+static void set_holders(struct bind_item *it, const struct holders *h)
+{
+	size_t n = h->certain->len + h->uncertain->len;
+
+	g_free(it->holders);
+	it->holders = g_new(int, n ? n : 1);
+	it->n_holders = 0;
+	for (guint i = 0; i < h->certain->len; i++)
+		it->holders[it->n_holders++] = (int)g_array_index(h->certain, struct holder, i).pid;
+	for (guint i = 0; i < h->uncertain->len; i++)
+		it->holders[it->n_holders++] = (int)g_array_index(h->uncertain, struct holder, i).pid;
+}
+
 /*
- * The kernel blocks the unbind of a vfio device until every user closed it
- * (vfio_pci_core's request loop): name the users instead of waiting.
- * Unbinding a PF with SR-IOV makes its driver remove the VFs, so a PF whose
- * VFs are bound or held stays.
+ * The kernel blocks the unbind of a vfio device until every device file
+ * is closed (vfio_pci_core's request loop): name who holds it instead of
+ * waiting, and refuse where a holder may be there but the kernel does not
+ * say (a device file before 6.18). A holder can be this very process,
+ * which would then wait for itself. Unbinding a PF with SR-IOV makes its
+ * driver remove the VFs, so a PF whose VFs are bound or held stays.
  */
 static int check_can_unbind(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
 {
@@ -181,33 +196,55 @@ static int check_can_unbind(struct bind_op *op, struct bind_item *it, struct vfr
 	int r;
 
 	if (is_vfio_driven(dev)) {
-		g_autofree pid_t *pids = NULL;
+		struct holders h = { 0 };
 		g_autofree char *who = NULL;
-		size_t n = 0, hidden = 0;
+		size_t hidden = 0;
+		const char *what = it->before ? it->before : "it";
 
-		r = holders_find_full(dev, &pids, &n, &hidden, reterr);
+		r = holders_find_many(&dev, 1, &h, &hidden, reterr);
 		if (r < 0) {
 			it->status = r;
 			return r;
 		}
-		if (n > 0 || hidden > 0) {
-			g_free(it->holders);
-			it->holders = g_new(int, n ? n : 1);
-			for (size_t i = 0; i < n; i++)
-				it->holders[i] = (int)pids[i];
-			it->n_holders = n;
-		}
-		if (n > 0) {
-			who = holders_describe(pids, n, hidden);
-			return bind_item_fail(it, reterr, -EBUSY,
-					 "its VFIO device is held open by %s %s; not unbinding %s "
-					 "(the kernel would wait for them to close it)",
-					 n + hidden == 1 ? "process" : "processes", who,
-					 it->before ? it->before : "it");
-		}
-		if (hidden > 0)
+		set_holders(it, &h);
+		if (h.certain->len > 0) {
+			who = holders_describe((const struct holder *)h.certain->data, h.certain->len,
+					       hidden);
+			r = bind_item_fail(it, reterr, -EBUSY,
+					   "it is held by %s %s; not unbinding %s (the kernel would "
+					   "wait for them to let go of it)",
+					   h.certain->len + hidden == 1 ? "process" : "processes", who,
+					   what);
+		} else if (h.self) {
+			r = bind_item_fail(it, reterr, -EBUSY,
+					   "it is held by this process (%s); not unbinding %s (the "
+					   "kernel would wait for this process itself)",
+					   h.self & HOLDER_DEVICE ? "a device file"
+					   : h.self & HOLDER_CDEV ? "its cdev"
+					   : h.self & HOLDER_GROUP ? "its group"
+								   : "a mapping of its BARs",
+					   what);
+		} else if (h.uncertain->len > 0) {
+			who = holders_describe((const struct holder *)h.uncertain->data,
+					       h.uncertain->len, 0);
+			r = bind_item_fail(it, reterr, -EBUSY,
+					   "it may be held: %s %s, and this kernel does not say "
+					   "which function (before Linux 6.18); not unbinding %s (the "
+					   "kernel would wait if it is this one)",
+					   h.uncertain->len == 1 ? "process" : "processes", who, what);
+		} else if (h.self_uncertain) {
+			r = bind_item_fail(it, reterr, -EBUSY,
+					   "it may be held by this process, which holds a VFIO device "
+					   "file this kernel does not name (before Linux 6.18); not "
+					   "unbinding %s (the kernel would wait for this process itself "
+					   "if it is this one)", what);
+		} else if (hidden > 0) {
 			vfr_notice(op->ctx, "%s: %zu processes could not be inspected for holders",
 				   dev->name, hidden);
+		}
+		holders_clear(&h);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < n_vf; i++) {
 		struct vfr_device *vf = vfr_device_get_virtfn(dev, i);
@@ -535,24 +572,28 @@ static int lock_all(struct bind_op *op, struct vfr_error **reterr)
 	int r;
 
 	if (b->state_fd < 0) {
-		r = bind_state_open(op->ctx, &b->state_fd);
+		r = bind_state_open(op->ctx, &b->state_fd, reterr);
 		if (r < 0)
-			return error_set(reterr, r, NULL,
-					 "cannot open the state directory %s/run/vfioreset: %s",
-					 strcmp(op->ctx->root, "/") == 0 ? "" : op->ctx->root,
-					 g_strerror(-r));
+			return r;
 	}
 	for (guint i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
+		pid_t holder = 0;
 
-		r = bind_lock_take(b->state_fd, it->dev->name, b->lock_ms);
+		r = bind_lock_take(b->state_fd, it->dev->name, b->lock_ms, &holder);
 		if (r < 0) {
 			unlock_all(b);
+			if (r == -EBUSY && holder > 0)
+				return bind_item_fail(it, reterr, r,
+						      "another process (pid %ld) is changing its binding: "
+						      "its lock is still held after %d ms",
+						      (long)holder, b->lock_ms);
 			if (r == -EBUSY)
 				return bind_item_fail(it, reterr, r,
-						 "another process is changing its binding (lock held)");
+						      "another process is changing its binding: its lock "
+						      "is still held after %d ms", b->lock_ms);
 			return bind_item_fail(it, reterr, r, "cannot take its lock: %s",
-					 g_strerror(-r));
+					      g_strerror(-r));
 		}
 		it->lock_fd = r;
 	}

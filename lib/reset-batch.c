@@ -31,6 +31,7 @@ static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_pl
 	res->plan = plan;
 	res->attempts = g_array_new(FALSE, TRUE, sizeof(struct reset_attempt));
 	res->holders = g_array_new(FALSE, TRUE, sizeof(int));
+	res->uncertain_holders = g_array_new(FALSE, TRUE, sizeof(int));
 	res->notes = g_array_new(FALSE, TRUE, sizeof(struct reset_note));
 	return res;
 }
@@ -45,6 +46,7 @@ static void result_free(gpointer p)
 		g_free(g_array_index(res->notes, struct reset_note, i).text);
 	g_array_free(res->attempts, TRUE);
 	g_array_free(res->holders, TRUE);
+	g_array_free(res->uncertain_holders, TRUE);
 	g_array_free(res->notes, TRUE);
 	vfr_reset_plan_unref(res->plan);
 	g_free(res->name);
@@ -87,70 +89,92 @@ static char *attempts_text(const struct vfr_reset_result *res)
 	return g_string_free(s, FALSE);
 }
 
-static void prescan_free(GArray **prescan, size_t n)
+static void prescan_free(struct holders *prescan, size_t n)
 {
 	for (size_t i = 0; prescan && i < n; i++)
-		g_array_unref(prescan[i]);
+		holders_clear(&prescan[i]);
+}
+
+static void set_holders(GArray *into, const GArray *from)
+{
+	g_array_set_size(into, 0);
+	for (guint i = 0; i < from->len; i++) {
+		int pid = (int)g_array_index(from, struct holder, i).pid;
+
+		g_array_append_val(into, pid);
+	}
 }
 
 /*
- * Hand-over safety: while another process holds the function's group or
- * device node, the previous owner's mappings and interrupts are still
- * attached; a reset now would be undone by it or would pull the device
- * from under it. Refused, or waited for with backoff up to the deadline.
- * Returns true when the reset may go on.
+ * Hand-over safety: while another process holds the function (its group,
+ * its cdev, a device file, a mapping of its BARs), the previous owner's
+ * mappings and interrupts are still attached; a reset now would be undone
+ * by it or would pull the device from under it. A process that may hold it
+ * where the kernel does not say (an unnamed device file) counts too:
+ * unknown is not "nobody". The caller's own holding is its own business.
+ * Refused, or waited for with backoff up to the deadline. Returns true
+ * when the reset may go on.
  */
-static bool holders_clear(struct vfr_device *dev, struct vfr_reset_result *res, GArray *first,
-			  bool wait, gint64 deadline)
+static bool no_holders(struct vfr_device *dev, struct vfr_reset_result *res,
+			  struct holders *first, bool wait, gint64 deadline)
 {
 	gulong delay_us = 1000;
 	gint64 start = g_get_monotonic_time();
 
 	for (;;) {
-		g_autofree pid_t *pids = NULL;
+		struct holders now = { 0 }, *h = &now;
 		g_autofree char *who = NULL;
 		struct vfr_error *err = NULL;
-		size_t n = 0;
-		int r;
+		int r = 0;
 
 		if (first) {
 			/* The batch's one pass over /proc answered the first time. */
-			n = first->len;
-			pids = g_memdup2(first->data, n * sizeof(pid_t));
+			h = first;
 			first = NULL;
-			r = 0;
 		} else {
-			r = holders_find(dev, &pids, &n, &err);
+			r = holders_find_many(&dev, 1, &now, NULL, &err);
 		}
 
 		if (r < 0) {
-			set_message(res, r, g_strdup_printf("%s: not reset: cannot tell who holds its "
-							    "vfio nodes: %s", res->name,
-							    vfr_error_get_message(err)));
+			set_message(res, r, g_strdup_printf("%s: not reset: cannot tell who holds it: %s",
+							    res->name, vfr_error_get_message(err)));
 			vfr_error_free(err);
 			return false;
 		}
-		if (n == 0)
+		if (h->certain->len == 0 && h->uncertain->len == 0) {
+			holders_clear(&now);
 			return true;
+		}
 		if (wait && (!deadline || g_get_monotonic_time() + (gint64)delay_us < deadline)) {
+			holders_clear(&now);
 			g_usleep(delay_us);
 			delay_us = MIN(delay_us * 2, 200000ul);
 			continue;
 		}
-		g_array_set_size(res->holders, 0);
-		for (size_t i = 0; i < n; i++) {
-			int pid = (int)pids[i];
-
-			g_array_append_val(res->holders, pid);
+		set_holders(res->holders, h->certain);
+		set_holders(res->uncertain_holders, h->uncertain);
+		if (h->certain->len) {
+			who = holders_describe((const struct holder *)h->certain->data, h->certain->len,
+					       0);
+			set_message(res, -EBUSY,
+				    wait ? g_strdup_printf("%s: not reset: still held by %s after "
+							   "waiting %lld ms", res->name, who,
+							   (long long)((g_get_monotonic_time() - start) /
+								       1000))
+					 : g_strdup_printf("%s: not reset: it is still held by %s (the "
+							   "previous owner's state is attached)",
+							   res->name, who));
+		} else {
+			who = holders_describe((const struct holder *)h->uncertain->data,
+					       h->uncertain->len, 0);
+			set_message(res, -EBUSY,
+				    g_strdup_printf("%s: not reset: it may still be held: %s %s, and "
+						    "this kernel does not say which function (before "
+						    "Linux 6.18)", res->name,
+						    h->uncertain->len == 1 ? "process" : "processes",
+						    who));
 		}
-		who = holders_describe(pids, n, 0);
-		set_message(res, -EBUSY,
-			    wait ? g_strdup_printf("%s: not reset: still held open by %s after "
-						   "waiting %lld ms", res->name, who,
-						   (long long)((g_get_monotonic_time() - start) / 1000))
-				 : g_strdup_printf("%s: not reset: its vfio nodes are still held open "
-						   "by %s (the previous owner's state is attached)",
-						   res->name, who));
+		holders_clear(&now);
 		return false;
 	}
 }
@@ -287,14 +311,18 @@ static bool no_method(struct vfr_reset_result *res)
 	return true;
 }
 
-static void locked(struct vfr_reset_result *res, const char *name, int error, gint64 start)
+static void locked(struct vfr_reset_result *res, const char *name, int error, pid_t holder,
+		   gint64 start)
 {
+	g_autofree char *who = holder > 0 ? g_strdup_printf(" (pid %ld)", (long)holder)
+					  : g_strdup("");
+
 	res->refused = true;
 	res->locked = g_strdup(name);
 	if (error == -EBUSY)
 		set_message(res, -EBUSY, g_strdup_printf(
-			"%s: not reset: %s is locked by another process changing its binding "
-			"(waited %lld ms)", res->name, name,
+			"%s: not reset: %s is locked by another process%s changing its binding "
+			"(waited %lld ms)", res->name, name, who,
 			(long long)((g_get_monotonic_time() - start) / 1000)));
 	else
 		set_message(res, error, g_strdup_printf("%s: not reset: the binding lock of %s "
@@ -331,7 +359,7 @@ static struct reset_job *replan(struct vfr_device *dev, struct reset_job *job,
 		return NULL;
 	r = reset_locks_extend(locks, plan, &name);
 	if (r < 0) {
-		locked(res, name, r, start);
+		locked(res, name, r, reset_locks_holder(locks, name), start);
 		return NULL;
 	}
 	return job_new(dev, res, opts, deadline);
@@ -344,7 +372,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	g_autofree struct reset_job **jobs = NULL;
 	g_autofree struct vfr_device **job_devs = NULL;
 	g_autofree struct vfr_reset_plan **plans = NULL;
-	g_autofree GArray **prescan = NULL;
+	g_autofree struct holders *prescan = NULL;
 	struct reset_locks *locks = NULL;
 	struct vfr_reset_batch *batch;
 	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
@@ -367,7 +395,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	plans = g_new0(struct vfr_reset_plan *, n_devs ? n_devs : 1);
 	/* The holders of every function in one pass over /proc; a failure is found again per function. */
 	if (policy != VFR_RESET_SKIP) {
-		prescan = g_new0(GArray *, n_devs ? n_devs : 1);
+		prescan = g_new0(struct holders, n_devs ? n_devs : 1);
 		if (holders_find_many(devs, n_devs, prescan, NULL, NULL) < 0)
 			g_clear_pointer(&prescan, g_free);
 	}
@@ -397,7 +425,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		}
 		if (no_method(res))
 			continue;
-		if (!holders_clear(dev, res, prescan ? prescan[i] : NULL,
+		if (!no_holders(dev, res, prescan ? &prescan[i] : NULL,
 				   opts && (opts->flags & VFR_RESET_WAIT_HOLDERS), deadline)) {
 			res->refused = true;
 			continue;
@@ -419,7 +447,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		int r = reset_locks_cover(locks, job->res->plan, &name);
 
 		if (r < 0) {
-			locked(job->res, name, r, start);
+			locked(job->res, name, r, reset_locks_holder(locks, name), start);
 			job_free(job);
 			continue;
 		}
@@ -601,4 +629,17 @@ VFR_EXPORT int vfr_reset_result_get_holder(const struct vfr_reset_result *res, s
 {
 	assert_return(res && index < res->holders->len, -1);
 	return g_array_index(res->holders, int, index);
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_uncertain_holders(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->uncertain_holders->len;
+}
+
+VFR_EXPORT int vfr_reset_result_get_uncertain_holder(const struct vfr_reset_result *res,
+						     size_t index)
+{
+	assert_return(res && index < res->uncertain_holders->len, -1);
+	return g_array_index(res->uncertain_holders, int, index);
 }

@@ -35,6 +35,7 @@ struct vfr_reset_result {
 	char *message;
 	GArray *attempts; /* struct reset_attempt */
 	GArray *holders;  /* int */
+	GArray *uncertain_holders; /* int: may hold it, the kernel does not say */
 	GArray *notes;    /* struct reset_note, for the calling thread to log */
 };
 

@@ -27,6 +27,7 @@ struct reset_locks {
 	GHashTable *held;     /* name -> fd + 1 */
 	GHashTable *failed;   /* name -> -errno */
 	GHashTable *contended; /* names that had to be waited for */
+	GHashTable *holders;  /* name -> pid that held it at the deadline */
 };
 
 static int by_address(gconstpointer a, gconstpointer b)
@@ -66,17 +67,20 @@ static int wait_ms(gint64 deadline)
 
 static int take(struct reset_locks *l, const char *name, gint64 deadline, bool may_wait)
 {
+	pid_t holder = 0;
 	int fd;
 
 	if (l->dirfd < 0 || g_hash_table_contains(l->held, name))
 		return 0;
-	fd = bind_lock_take(l->dirfd, name, 0);
+	fd = bind_lock_take(l->dirfd, name, 0, &holder);
 	if (fd == -EBUSY && may_wait) {
 		g_hash_table_add(l->contended, g_strdup(name));
-		fd = bind_lock_take(l->dirfd, name, wait_ms(deadline));
+		fd = bind_lock_take(l->dirfd, name, wait_ms(deadline), &holder);
 	}
 	if (fd < 0) {
 		g_hash_table_insert(l->failed, g_strdup(name), GINT_TO_POINTER(fd));
+		if (fd == -EBUSY && holder > 0)
+			g_hash_table_insert(l->holders, g_strdup(name), GINT_TO_POINTER(holder));
 		return fd;
 	}
 	g_hash_table_remove(l->failed, name);
@@ -90,22 +94,25 @@ struct reset_locks *reset_locks_take(struct vfr_ctx *ctx, struct vfr_reset_plan 
 	struct reset_locks *l = g_new0(struct reset_locks, 1);
 	g_autoptr(GHashTable) all = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autoptr(GPtrArray) names = NULL;
+	struct vfr_error *err = NULL;
 	int r;
 
 	l->held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->failed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->contended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	l->holders = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	l->dirfd = -1;
 	if (n == 0)
 		return l;
-	r = bind_state_open(ctx, &l->dirfd);
+	r = bind_state_open(ctx, &l->dirfd, &err);
 	if (r < 0) {
 		/*
-		 * Where the state directory cannot be made, no binding can be
+		 * Where the state directory cannot be used, no binding can be
 		 * changed through this library either (it needs the same
 		 * directory), so there is nothing to serialise with.
 		 */
-		vfr_dbg(ctx, "no binding locks: %s/run/vfioreset: %s", ctx->root, g_strerror(-r));
+		vfr_warn(ctx, "no binding locks: %s", vfr_error_get_message(err));
+		vfr_error_free(err);
 		l->dirfd = -1;
 		return l;
 	}
@@ -166,6 +173,11 @@ int reset_locks_cover(struct reset_locks *l, const struct vfr_reset_plan *plan,
 	return error;
 }
 
+pid_t reset_locks_holder(struct reset_locks *l, const char *name)
+{
+	return l ? (pid_t)GPOINTER_TO_INT(g_hash_table_lookup(l->holders, name)) : 0;
+}
+
 bool reset_locks_waited(struct reset_locks *l, const struct vfr_reset_plan *plan)
 {
 	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
@@ -204,6 +216,7 @@ void reset_locks_release(struct reset_locks *l)
 	g_hash_table_destroy(l->held);
 	g_hash_table_destroy(l->failed);
 	g_hash_table_destroy(l->contended);
+	g_hash_table_destroy(l->holders);
 	if (l->dirfd >= 0)
 		close(l->dirfd);
 	g_free(l);

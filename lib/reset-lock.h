@@ -7,6 +7,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include <glib.h>
 
@@ -29,6 +30,9 @@ struct reset_locks *reset_locks_take(struct vfr_ctx *ctx, struct vfr_reset_plan 
  */
 int reset_locks_cover(struct reset_locks *l, const struct vfr_reset_plan *plan,
 		      const char **ret_name);
+
+/* The process that held lock @name at the deadline, as the kernel names it; 0 when unknown. */
+pid_t reset_locks_holder(struct reset_locks *l, const char *name);
 
 /* Did a lock @plan needs have to be waited for (its binding may have changed)? */
 bool reset_locks_waited(struct reset_locks *l, const struct vfr_reset_plan *plan);

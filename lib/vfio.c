@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "vfio-uapi.h"
+#include "beneath.h"
 #include "vfio.h"
 
 #define LOG_DOMAIN "vfio"
@@ -104,13 +105,17 @@ int vfio_pci_hot_reset(int device_fd, const int *group_fds, size_t n)
 	return r < 0 ? r : 0;
 }
 
+/*
+ * ROOT/@rel, through the one opener: a VFIO node is a character device
+ * (a regular file in a tree made for tests); a link in its place, say to
+ * the host's own /dev/vfio/N from a captured tree, is never followed.
+ */
 static int open_node(const struct vfr_ctx *ctx, const char *rel, int *ret_fd)
 {
-	g_autofree char *path = g_build_filename(ctx->root, rel, NULL);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int fd = ctx_open(ctx, rel, O_RDWR, 0, BENEATH_CHR | BENEATH_REG);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	*ret_fd = fd;
 	return 0;
 }

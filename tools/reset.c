@@ -146,7 +146,31 @@ static struct vfr_reset_options *make_options(bool for_reset)
 	return opts;
 }
 
-static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan)
+/* "holders" and "uncertain_holders" of @h (null both when they could not be found). */
+static void add_holders_json(JsonBuilder *b, const struct vfr_holders *h)
+{
+	json_builder_set_member_name(b, "holders");
+	if (h) {
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < vfr_holders_get_n(h); i++)
+			json_builder_add_int_value(b, vfr_holders_get_pid(h, i));
+		json_builder_end_array(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_set_member_name(b, "uncertain_holders");
+	if (h) {
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < vfr_holders_get_n_uncertain(h); i++)
+			json_builder_add_int_value(b, vfr_holders_get_uncertain_pid(h, i));
+		json_builder_end_array(b);
+	} else {
+		json_builder_add_null_value(b);
+	}
+}
+
+static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan,
+			  const struct vfr_holders *h)
 {
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "address");
@@ -184,7 +208,21 @@ static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
+	add_holders_json(b, h);
 	json_builder_end_object(b);
+}
+
+static void print_holders_text(const struct vfr_holders *h, const char *why)
+{
+	if (!h) {
+		printf("  holders: cannot be told: %s\n", why);
+		return;
+	}
+	for (size_t i = 0; i < vfr_holders_get_n(h); i++)
+		printf("  held by pid %d\n", vfr_holders_get_pid(h, i));
+	for (size_t i = 0; i < vfr_holders_get_n_uncertain(h); i++)
+		printf("  may be held by pid %d (a VFIO device file this kernel does not name)\n",
+		       vfr_holders_get_uncertain_pid(h, i));
 }
 
 static void print_plan_text(const struct vfr_reset_plan *plan)
@@ -340,6 +378,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++) {
 		struct vfr_reset_plan *plan = NULL;
+		struct vfr_holders *holders = NULL;
 		struct vfr_error *err = NULL;
 
 		if (vfr_reset_plan_new(s.devs[i], s.opts, &plan, &err) < 0) {
@@ -348,10 +387,19 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 			status = EXIT_FAILED;
 			continue;
 		}
-		if (b)
-			add_plan_json(b, plan);
-		else
+		/* Who holds it now: a reset would be refused for them. */
+		if (vfr_device_find_holders(s.devs[i], &holders, &err) < 0)
+			holders = NULL;
+		if (b) {
+			add_plan_json(b, plan, holders);
+		} else {
 			print_plan_text(plan);
+			print_holders_text(holders, err ? vfr_error_get_message(err) : "");
+		}
+		vfr_error_free(err);
+		err = NULL;
+		vfr_holders_free(holders);
+		holders = NULL;
 		vfr_reset_plan_unref(plan);
 	}
 	if (b) {
@@ -402,6 +450,11 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < vfr_reset_result_get_n_holders(res); i++)
 		json_builder_add_int_value(b, vfr_reset_result_get_holder(res, i));
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "uncertain_holders");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_uncertain_holders(res); i++)
+		json_builder_add_int_value(b, vfr_reset_result_get_uncertain_holder(res, i));
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "attempts");
 	json_builder_begin_array(b);

@@ -240,4 +240,58 @@ const char *vfr_driver_type_source_to_string(enum vfr_driver_type_source source)
 /** vfr_driver_type_to_string: "none", "host", "vfio-pci", "vfio-variant", "pci-stub", "xen-pciback". Since: 0.1 */
 const char *vfr_driver_type_to_string(enum vfr_driver_type type);
 
+/**
+ * struct vfr_holders:
+ *
+ * Who holds a function through VFIO, as found at one moment by a pass over
+ * /proc: other processes with its group or cdev node open, with a device
+ * file of it (which the kernel names in fdinfo since Linux 6.18), or with a
+ * mapping of its BARs (of the cdev, or of its sysfs resourceN files) -
+ * those hold it for certain. A process holding a VFIO device file the
+ * kernel does not name, or a mapping of one, may hold any vfio-bound
+ * function: it is listed as uncertain, never left out. Whether this very
+ * process holds it is said apart. Owned by the caller.
+ */
+struct vfr_holders;
+
+/**
+ * vfr_device_find_holders:
+ * @ret: (out): untouched on failure; free with vfr_holders_free().
+ * Returns: 0, -ENODEV (the function is gone), or -errno when /proc or the
+ *          function's nodes cannot be read.
+ * Since: 0.2
+ */
+int vfr_device_find_holders(struct vfr_device *dev, struct vfr_holders **ret,
+			    struct vfr_error **reterr);
+
+/** vfr_holders_get_n: other processes that hold the function for certain. Since: 0.2 */
+size_t vfr_holders_get_n(const struct vfr_holders *h);
+/** vfr_holders_get_pid: the pid, sorted; -1 out of range. Since: 0.2 */
+int vfr_holders_get_pid(const struct vfr_holders *h, size_t index);
+/**
+ * vfr_holders_get_n_uncertain:
+ * Other processes that may hold it: they hold a VFIO device file, or a
+ * mapping of one, that the kernel does not name. Since: 0.2
+ */
+size_t vfr_holders_get_n_uncertain(const struct vfr_holders *h);
+/** vfr_holders_get_uncertain_pid: the pid, sorted; -1 out of range. Since: 0.2 */
+int vfr_holders_get_uncertain_pid(const struct vfr_holders *h, size_t index);
+/**
+ * vfr_holders_get_self:
+ * Returns: 1 when this process holds the function, -1 when it holds an
+ *          unnamed device file that may be the function's, 0 otherwise.
+ * Since: 0.2
+ */
+int vfr_holders_get_self(const struct vfr_holders *h);
+/** vfr_holders_get_n_uninspectable: processes whose descriptors could not be read. Since: 0.2 */
+size_t vfr_holders_get_n_uninspectable(const struct vfr_holders *h);
+/** vfr_holders_free: NULL is accepted. Since: 0.2 */
+void vfr_holders_free(struct vfr_holders *h);
+
+static inline void vfr_holders_freep(struct vfr_holders **p)
+{
+	if (*p)
+		vfr_holders_free(*p);
+}
+
 VFR_END_DECLS

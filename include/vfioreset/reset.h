@@ -286,6 +286,16 @@ const char *vfr_reset_result_get_locked(const struct vfr_reset_result *res);
 size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_holder: the pid, -1 out of range. Since: 0.1 */
 int vfr_reset_result_get_holder(const struct vfr_reset_result *res, size_t index);
+/**
+ * vfr_reset_result_get_n_uncertain_holders:
+ * Processes that may have held the function (a VFIO device file or a
+ * mapping of one the kernel does not name, struct vfr_holders): the reset
+ * was refused for them, since nothing could tell they do not.
+ * Since: 0.2
+ */
+size_t vfr_reset_result_get_n_uncertain_holders(const struct vfr_reset_result *res);
+/** vfr_reset_result_get_uncertain_holder: the pid, -1 out of range. Since: 0.2 */
+int vfr_reset_result_get_uncertain_holder(const struct vfr_reset_result *res, size_t index);
 
 /**
  * struct vfr_reset_batch:

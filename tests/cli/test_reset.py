@@ -76,7 +76,9 @@ class Reset(unittest.TestCase):
         plans = json.loads(r.stdout)["plans"]
         self.assertEqual([p["address"] for p in plans], ["0000:04:00.0", "0000:05:00.0"])
         fn0, bridge = plans
-        self.assertEqual(set(fn0), {"address", "policy", "ready", "methods", "excluded"})
+        self.assertEqual(set(fn0), {"address", "policy", "ready", "methods", "excluded",
+                                    "holders", "uncertain_holders"})
+        self.assertEqual((fn0["holders"], fn0["uncertain_holders"]), ([], []))
         self.assertEqual(fn0["policy"], "strict")
         self.assertTrue(fn0["ready"])
         self.assertEqual(fn0["methods"],

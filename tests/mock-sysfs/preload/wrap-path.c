@@ -180,16 +180,46 @@ VFR_EXPORT ssize_t llistxattr(const char *path, char *list, size_t size)
 				   list, size));
 }
 
-VFR_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+static ssize_t readlink_common(const char *path, char *buf, size_t size)
 {
 	PATH_CALL(AT_FDCWD, path, OP_READLINK, -1, REAL(readlink)(path, buf, size),
 		  readlinkat(q.dirfd, q.path, buf, size));
 }
 
-VFR_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+static ssize_t readlinkat_common(int dirfd, const char *path, char *buf, size_t size)
 {
 	PATH_CALL(dirfd, path, OP_READLINK, -1, REAL(readlinkat)(dirfd, path, buf, size),
 		  REAL(readlinkat)(q.dirfd, q.path, buf, size));
+}
+
+/*
+ * A simulated VFIO device file is a memfd (vfio.c); the kernel's is an
+ * anonymous inode. /proc/PID/fd/N of one reads as the kernel's does, so a
+ * holders scan in this process sees what it would see on a real host:
+ * a device file, which a kernel before 6.18 does not name.
+ */
+static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size)
+{
+	static const char memfd[] = "/memfd:[vfio-device] (deleted)";
+	static const char anon[] = "anon_inode:[vfio-device]";
+	struct vfr_root r;
+
+	if (n != (ssize_t)sizeof(memfd) - 1 || memcmp(buf, memfd, sizeof(memfd) - 1) != 0 ||
+	    vfr_busy || !root_get(&r))
+		return n;
+	n = (ssize_t)(sizeof(anon) - 1 < size ? sizeof(anon) - 1 : size);
+	memcpy(buf, anon, (size_t)n);
+	return n;
+}
+
+VFR_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	return as_kernel_names_it(readlink_common(path, buf, size), buf, size);
+}
+
+VFR_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	return as_kernel_names_it(readlinkat_common(dirfd, path, buf, size), buf, size);
 }
 
 VFR_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The state directory and its files (state-dir.h). */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "beneath.h"
+#include "state-dir.h"
+
+#define LOG_DOMAIN "state"
+#define STATE_DIR "run/vfioreset"
+
+/* "ROOT/run/vfioreset" as a user reads it: "/run/vfioreset" on the host. */
+static char *shown_path(const struct vfr_ctx *ctx)
+{
+	g_autofree char *root = g_strdup(ctx->root);
+	size_t len = strlen(root);
+
+	while (len > 0 && root[len - 1] == '/')
+		root[--len] = '\0';
+	return g_strconcat(root, "/" STATE_DIR, NULL);
+}
+
+/* mkdir ROOT/@rel, by the same rules as ctx_open(): the parent is reached without links. */
+static int make_dir(const struct vfr_ctx *ctx, const char *rel, mode_t mode)
+{
+	g_autofree char *parent = g_path_get_dirname(rel);
+	g_autofree char *base = g_path_get_basename(rel);
+	int pfd, r = 0;
+
+	if (ctx->root_fd < 0) {
+		g_autofree char *abs = g_strconcat("/", rel, NULL);
+
+		return mkdir(abs, mode) < 0 ? -errno : 0;
+	}
+	pfd = strcmp(parent, ".") == 0
+		      ? beneath_open(ctx->root_fd, ".", O_PATH | O_DIRECTORY, 0, BENEATH_DIR)
+		      : beneath_open(ctx->root_fd, parent, O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
+	if (pfd < 0)
+		return pfd;
+	if (mkdirat(pfd, base, mode) < 0)
+		r = -errno;
+	close(pfd);
+	return r;
+}
+
+static int open_dir(const struct vfr_ctx *ctx)
+{
+	int fd = ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+	int r;
+
+	if (fd != -ENOENT)
+		return fd;
+	/* /run is 0755 root on a host; the directory itself is ours alone. */
+	r = make_dir(ctx, "run", 0755);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	r = make_dir(ctx, STATE_DIR, 0700);
+	if (r < 0 && r != -EEXIST)
+		return r;
+	return ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+}
+
+int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+{
+	g_autofree char *shown = NULL;
+	struct stat st;
+	int fd;
+
+	assert_return(ctx && ret_dirfd, -EINVAL);
+	shown = shown_path(ctx);
+	fd = open_dir(ctx);
+	if (fd == -ELOOP || fd == -ENOTDIR)
+		return error_set(reterr, -ELOOP, NULL,
+				 "the state directory %s is a symbolic link or not a directory, or "
+				 "is reached through one: not followed", shown);
+	if (fd < 0)
+		return error_set(reterr, fd, NULL, "cannot open the state directory %s: %s", shown,
+				 g_strerror(-fd));
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return error_set(reterr, r, NULL, "cannot stat the state directory %s: %s", shown,
+				 g_strerror(-r));
+	}
+	if (st.st_uid != geteuid()) {
+		close(fd);
+		return error_set(reterr, -EPERM, NULL,
+				 "the state directory %s belongs to uid %u, not to this user (uid "
+				 "%u): not used", shown, (unsigned int)st.st_uid,
+				 (unsigned int)geteuid());
+	}
+	if (st.st_mode & 022) {
+		close(fd);
+		return error_set(reterr, -EPERM, NULL,
+				 "the state directory %s can be written by others (mode %04o): not "
+				 "used", shown, (unsigned int)(st.st_mode & 07777));
+	}
+	/* Readable by others: made by an older version. It is ours: close it. */
+	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return error_set(reterr, r, NULL, "cannot make the state directory %s private: %s",
+				 shown, g_strerror(-r));
+	}
+	*ret_dirfd = fd;
+	return 0;
+}
+
+bool state_name_valid(const char *name)
+{
+	return beneath_name_valid(name) && name[0] != '.';
+}
+
+/* Ours and private, or refused: the checks on every file of the directory. */
+static int check_file(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & 077) && fchmod(fd, 0600) < 0)
+		return -errno;
+	return 0;
+}
+
+static int open_any(int dirfd, const char *name, int flags)
+{
+	int fd = beneath_open(dirfd, name, flags | O_NOFOLLOW, 0600, BENEATH_REG);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = check_file(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int state_file_open(int dirfd, const char *name, int flags)
+{
+	if (!state_name_valid(name))
+		return -EINVAL;
+	return open_any(dirfd, name, flags);
+}
+
+int state_file_read(int dirfd, const char *name, size_t max, char **ret_text, size_t *ret_len)
+{
+	g_autofree char *text = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd, r = 0;
+
+	assert_return(ret_text, -EINVAL);
+	fd = state_file_open(dirfd, name, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if ((uint64_t)st.st_size > (uint64_t)max)
+		r = -EFBIG;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	/* One byte more than allowed tells a file that grew meanwhile. */
+	text = g_malloc(max + 2);
+	while (got <= max) {
+		ssize_t n = read(fd, text + got, max + 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	if (got > max)
+		return -EFBIG;
+	text[got] = '\0';
+	if (ret_len)
+		*ret_len = got;
+	*ret_text = g_steal_pointer(&text);
+	return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int state_file_write(int dirfd, const char *name, const void *data, size_t len)
+{
+	static unsigned int serial;
+	g_autofree char *tmp = NULL;
+	int fd, r;
+
+	if (!state_name_valid(name) || (!data && len))
+		return -EINVAL;
+	/* Hidden, so that it is never taken for a record; unique per process and call. */
+	tmp = g_strdup_printf(".%s.%ld.%u.tmp", name, (long)getpid(),
+			      __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED));
+	fd = open_any(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL);
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	/* The rename itself must reach the disk before what it records happens. */
+	fsync(dirfd);
+	return 0;
+}
+
+int state_file_remove(int dirfd, const char *name)
+{
+	if (!state_name_valid(name))
+		return -EINVAL;
+	if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fsync(dirfd);
+	return 0;
+}
+
+/*
+ * /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF", the
+ * device in hex; a "->" after the number marks a waiter, not a holder.
+ */
+pid_t state_lock_holder(int fd)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !g_file_get_contents("/proc/locks", &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		char type[16], mode[16], rw[16];
+		unsigned int maj, min;
+		uint64_t ino;
+		long pid;
+
+		if (strstr(*l, "->") ||
+		    sscanf(*l, "%*d: %15s %15s %15s %ld %x:%x:%" SCNu64, type, mode, rw, &pid, &maj,
+			   &min, &ino) != 7)
+			continue;
+		if (strcmp(type, "FLOCK") == 0 && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    ino == (uint64_t)st.st_ino && pid > 0)
+			return (pid_t)pid;
+	}
+	return 0;
+}
+
+int state_lock_take(int dirfd, const char *name, int timeout_ms, pid_t *ret_holder)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
+	unsigned int wait_us = 1000;
+	int fd;
+
+	fd = state_file_open(dirfd, name, O_RDWR | O_CREAT);
+	if (fd < 0)
+		return fd;
+	for (;;) {
+		if (flock(fd, timeout_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		if (g_get_monotonic_time() >= end) {
+			if (ret_holder)
+				*ret_holder = state_lock_holder(fd);
+			close(fd);
+			return -EBUSY;
+		}
+		/* flock has no timed wait: poll with backoff, bounded by the deadline. */
+		g_usleep(MIN(wait_us, (gulong)MAX(end - g_get_monotonic_time(), 1)));
+		wait_us = MIN(wait_us * 2, 100000);
+	}
+}
+
+void state_lock_release(int fd)
+{
+	if (fd >= 0) {
+		flock(fd, LOCK_UN);
+		close(fd);
+	}
+}
