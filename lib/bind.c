@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "bind-private.h"
 #include "holders.h"
 #include "sysfs.h"
@@ -20,6 +21,12 @@
 #define LOG_DOMAIN "bind"
 
 #define DEFAULT_WRITE_MS 10000
+/*
+ * Another binding of the same function holds its lock for a few writes,
+ * each bounded by its own timeout: waiting longer than this means it is
+ * stuck, and the caller hears who holds it instead of waiting for ever.
+ */
+#define DEFAULT_LOCK_MS 30000
 
 static void item_free(gpointer p)
 {
@@ -46,7 +53,7 @@ VFR_EXPORT int vfr_binding_new(struct vfr_host *host, struct vfr_binding **ret)
 	b->requested = g_ptr_array_new();
 	b->items = g_ptr_array_new_with_free_func(item_free);
 	b->write_ms = DEFAULT_WRITE_MS;
-	b->lock_ms = -1;
+	b->lock_ms = DEFAULT_LOCK_MS;
 	b->state_fd = -1;
 	*ret = b;
 	return 0;
@@ -86,7 +93,8 @@ VFR_EXPORT int vfr_binding_add_device(struct vfr_binding *b, struct vfr_device *
 VFR_EXPORT int vfr_binding_set_driver(struct vfr_binding *b, const char *driver)
 {
 	assert_return(b, -EINVAL);
-	assert_return(!driver || (*driver && !strchr(driver, '/') && strlen(driver) < 256), -EINVAL);
+	/* It becomes a directory name below bus/pci/drivers. */
+	assert_return(!driver || (beneath_name_valid(driver) && strlen(driver) < 256), -EINVAL);
 	g_free(b->driver);
 	b->driver = g_strdup(driver);
 	return 0;
@@ -103,6 +111,9 @@ VFR_EXPORT int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags)
 VFR_EXPORT int vfr_binding_set_timeout(struct vfr_binding *b, int write_ms, int lock_ms)
 {
 	assert_return(b, -EINVAL);
+	/* No write finishes in 0 ms: that would only ever end in "state unknown". */
+	assert_return(write_ms > 0 || write_ms == -1, -EINVAL);
+	assert_return(lock_ms >= 0 || lock_ms == -1, -EINVAL);
 	b->write_ms = write_ms;
 	b->lock_ms = lock_ms;
 	return 0;
@@ -325,12 +336,12 @@ static int write_probe(struct bind_op *op, struct bind_item *it, struct vfr_erro
  * vfio-dev entries (a kernel without group support has only that)? A
  * function in no IOMMU group has no node to wait for.
  */
-/* ROOT/@rel exists (the /dev nodes are below the context's root, not below sys). */
+/* ROOT/@rel exists (the /dev nodes are below the context's root, not below sys); no link is followed. */
 static bool node_exists(struct bind_op *op, const char *rel)
 {
-	g_autofree char *path = g_build_filename(op->ctx->root, rel, NULL);
+	struct stat st;
 
-	return access(path, F_OK) == 0;
+	return ctx_stat(op->ctx, rel, &st) == 0;
 }
 
 static bool vfio_node_exists(struct bind_op *op, struct vfr_device *dev, int dirfd)
@@ -351,8 +362,11 @@ static bool vfio_node_exists(struct bind_op *op, struct vfr_device *dev, int dir
 	if (dirfd < 0 || sysfs_list(dirfd, "vfio-dev", &names, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		g_autofree char *cdev = g_build_filename("dev/vfio/devices", names[i], NULL);
+		g_autofree char *cdev = NULL;
 
+		if (!beneath_name_valid(names[i]))
+			continue;
+		cdev = g_build_filename("dev/vfio/devices", names[i], NULL);
 		if (node_exists(op, cdev))
 			return true;
 	}
@@ -543,6 +557,33 @@ static void roll_back(struct bind_op *op, guint upto)
 	}
 }
 
+/*
+ * Every function where it was asked to go, read afresh once all moves are
+ * done: a function hot-unplugged after its probe, or taken by something
+ * else meanwhile, is a failure, never an "ok" with no driver.
+ */
+static int check_final(struct bind_op *op, struct vfr_error **reterr)
+{
+	for (guint i = 0; i < op->b->items->len; i++) {
+		struct bind_item *it = op->b->items->pdata[i];
+		g_auto(bind_record_t) now = { 0 };
+		int r = bind_read_state(it->dev, &now);
+
+		if (r == -ENODEV || (r == 0 && sysfs_exists(op->ctx->sys_fd, it->dev->syspath) <= 0))
+			return bind_item_fail(it, reterr, -ENODEV,
+					      "the function vanished (hot-unplugged?) after its binding "
+					      "was changed");
+		if (r < 0)
+			return bind_item_fail(it, reterr, r, "its driver cannot be read afterwards: %s",
+					      g_strerror(-r));
+		if (!it->any_driver && g_strcmp0(now.driver, it->want.driver) != 0)
+			return bind_item_fail(it, reterr, -EIO, "it ended bound to %s instead of %s",
+					      now.driver ? now.driver : "no driver",
+					      it->want.driver ? it->want.driver : "no driver");
+	}
+	return 0;
+}
+
 static void fill_after(struct vfr_binding *b)
 {
 	for (guint i = 0; i < b->items->len; i++) {
@@ -663,6 +704,8 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 			break;
 		it->status = 0;
 	}
+	if (r == 0)
+		r = check_final(&op, reterr);
 	if (r == 0 && kind == BIND_BIND)
 		r = bind_check_groups(&op, b->flags & VFR_BINDING_GROUP, reterr);
 	if (r < 0) {

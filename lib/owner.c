@@ -140,6 +140,8 @@ VFR_EXPORT int vfr_reset_options_set_owners(struct vfr_reset_options *opts,
 VFR_EXPORT int vfr_reset_options_set_timeout(struct vfr_reset_options *opts, int timeout_ms)
 {
 	assert_return(opts, -EINVAL);
+	/* A deadline that has passed before the first method is tried resets nothing. */
+	assert_return(timeout_ms != 0, -EINVAL);
 	opts->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
 	return 0;
 }

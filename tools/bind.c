@@ -9,7 +9,7 @@ static char *opt_driver;
 static gboolean opt_variant;
 static gboolean opt_group;
 static int opt_timeout = 10000;
-static int opt_lock_timeout = -1;
+static int opt_lock_timeout = 30000;
 
 /* What bind, unbind and restore all take. */
 #define COMMON_OPTIONS                                                                        \
@@ -18,7 +18,8 @@ static int opt_lock_timeout = -1;
 	{ "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,                                  \
 	  "Give up on a kernel write after MS milliseconds (default 10000, -1 never)", "MS" }, \
 	{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &opt_lock_timeout,                          \
-	  "Wait at most MS for another process's lock (default: no limit)", "MS" }
+	  "Wait at most MS for another process's lock (default 30000, 0 not at all, -1 no "    \
+	  "limit)", "MS" }
 
 const GOptionEntry bind_options[] = {
 	{ "driver", 'd', 0, G_OPTION_ARG_STRING, &opt_driver,
@@ -124,10 +125,21 @@ static int run(struct cli *cli, enum op op, const char *name, int argc, char **a
 		cli_error("%s: --driver and --variant exclude each other", name);
 		return EXIT_USAGE;
 	}
+	/* A write given no time can only end as "state unknown", with the override left set. */
+	if (opt_timeout <= 0 && opt_timeout != -1) {
+		cli_error("%s: --timeout %d: a kernel write needs a positive number of milliseconds "
+			  "(-1: no limit)", name, opt_timeout);
+		return EXIT_USAGE;
+	}
+	if (opt_lock_timeout < -1) {
+		cli_error("%s: --lock-timeout %d: give milliseconds, 0 not to wait, -1 for no limit",
+			  name, opt_lock_timeout);
+		return EXIT_USAGE;
+	}
 	host = cli_scan(cli, argc, argv);
 	if (!host)
 		return cli->status;
-	devs = cli_lookup(host, argc, argv, &status);
+	devs = cli_lookup(host, &argc, argv, &status);
 	if (!devs) {
 		vfr_host_unref(host);
 		return status;

@@ -51,5 +51,9 @@ int cmd_reset(struct cli *cli, int argc, char **argv);
 extern const GOptionEntry plan_options[];
 extern const GOptionEntry reset_options[];
 
-/* Parses every address first (bad input before any work), then finds them. */
-struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status);
+/*
+ * Finds the functions @argv names, once each: one named twice (in any
+ * spelling) is acted on once, and *@argc and @argv are compacted to match.
+ * NULL (and *@ret_status) when one cannot be found.
+ */
+struct vfr_device **cli_lookup(struct vfr_host *host, int *argc, char **argv, int *ret_status);

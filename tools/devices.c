@@ -375,22 +375,36 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct vfr_device **cli_lookup(struct vfr_host *host, int argc, char **argv, int *ret_status)
+struct vfr_device **cli_lookup(struct vfr_host *host, int *argc, char **argv, int *ret_status)
 {
-	struct vfr_device **devs = g_new0(struct vfr_device *, (size_t)argc + 1);
+	struct vfr_device **devs = g_new0(struct vfr_device *, (size_t)*argc + 1);
+	int n = 0;
 
 	*ret_status = EXIT_OK;
-	for (int i = 0; i < argc; i++) {
+	for (int i = 0; i < *argc; i++) {
 		struct vfr_error *err = NULL;
+		struct vfr_device *dev = NULL;
+		bool again = false;
 
-		if (vfr_host_lookup(host, argv[i], &devs[i], &err) < 0) {
+		if (vfr_host_lookup(host, argv[i], &dev, &err) < 0) {
 			cli_error("%s", vfr_error_get_message(err));
 			vfr_error_free(err);
 			*ret_status = EXIT_USAGE;
+			continue;
 		}
+		/* 04:00.1 and 0000:04:00.1 are one function: acted on once. */
+		for (int k = 0; k < n; k++)
+			again |= devs[k] == dev;
+		if (again)
+			continue;
+		argv[n] = argv[i];
+		devs[n++] = dev;
 	}
-	if (*ret_status != EXIT_OK)
+	if (*ret_status != EXIT_OK) {
 		g_clear_pointer(&devs, g_free);
+		return NULL;
+	}
+	*argc = n;
 	return devs;
 }
 
@@ -407,7 +421,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	host = cli_scan(cli, argc, argv);
 	if (!host)
 		return cli->status;
-	devs = cli_lookup(host, argc, argv, &status);
+	devs = cli_lookup(host, &argc, argv, &status);
 	if (devs && cli->json) {
 		print_json(devs, (size_t)argc);
 	} else if (devs) {

@@ -302,7 +302,7 @@ int cmd_hot_reset_check(struct cli *cli, int argc, char **argv)
 	host = cli_scan(cli, argc, argv);
 	if (!host)
 		return cli->status;
-	devs = cli_lookup(host, argc, argv, &status);
+	devs = cli_lookup(host, &argc, argv, &status);
 	held = g_new0(struct vfr_device *, n_holding + 1);
 	for (size_t i = 0; devs && i < n_holding; i++) {
 		if (vfr_host_find_device(host, &holding[i], &held[i]) < 0) {

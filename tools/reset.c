@@ -141,6 +141,13 @@ static struct vfr_reset_options *make_options(bool for_reset)
 	if (for_reset && opt_wait_holders)
 		flags |= VFR_RESET_WAIT_HOLDERS;
 	vfr_reset_options_set_flags(opts, flags);
+	if (for_reset && (opt_timeout == 0 || opt_timeout < -1)) {
+		/* The deadline would pass before the first method could be tried. */
+		cli_error("--timeout %d: a reset needs a positive number of milliseconds (-1: no "
+			  "limit)", opt_timeout);
+		vfr_reset_options_free(opts);
+		return NULL;
+	}
 	if (for_reset)
 		vfr_reset_options_set_timeout(opts, opt_timeout);
 	return opts;
@@ -245,18 +252,18 @@ static void print_plan_text(const struct vfr_reset_plan *plan)
 }
 
 /* Bad input (unknown or malformed address, bad option) before any work. */
-static struct vfr_device **prepare(struct cli *cli, const char *cmd, int argc, char **argv,
+static struct vfr_device **prepare(struct cli *cli, const char *cmd, int *argc, char **argv,
 				   struct vfr_host **ret_host, int *ret_status)
 {
 	struct vfr_device **devs;
 	struct vfr_host *host;
 
-	if (argc <= 0) {
+	if (*argc <= 0) {
 		cli_error("%s: name at least one function (DDDD:BB:DD.F)", cmd);
 		*ret_status = EXIT_USAGE;
 		return NULL;
 	}
-	host = cli_scan(cli, argc, argv);
+	host = cli_scan(cli, *argc, argv);
 	if (!host) {
 		*ret_status = cli->status;
 		return NULL;
@@ -344,7 +351,7 @@ static void session_end(struct session *s)
 }
 
 /* true with @s ready; false with *@status set and nothing left to free. */
-static bool session_begin(struct cli *cli, const char *cmd, int argc, char **argv,
+static bool session_begin(struct cli *cli, const char *cmd, int *argc, char **argv,
 			  struct session *s, int *status)
 {
 	*s = (struct session){ .opts = make_options(strcmp(cmd, "reset") == 0) };
@@ -353,7 +360,7 @@ static bool session_begin(struct cli *cli, const char *cmd, int argc, char **arg
 		return false;
 	}
 	s->devs = prepare(cli, cmd, argc, argv, &s->host, status);
-	if (s->devs && !hold(s->host, s->devs, argc, s->opts, &s->holding, status))
+	if (s->devs && !hold(s->host, s->devs, *argc, s->opts, &s->holding, status))
 		g_clear_pointer(&s->devs, g_free);
 	if (!s->devs) {
 		session_end(s);
@@ -368,7 +375,7 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
 	struct session s;
 	int status = EXIT_OK;
 
-	if (!session_begin(cli, "plan", argc, argv, &s, &status))
+	if (!session_begin(cli, "plan", &argc, argv, &s, &status))
 		return status;
 	if (cli->json) {
 		b = json_builder_new();
@@ -502,7 +509,7 @@ int cmd_reset(struct cli *cli, int argc, char **argv)
 	struct session s;
 	int status = EXIT_OK;
 
-	if (!session_begin(cli, "reset", argc, argv, &s, &status))
+	if (!session_begin(cli, "reset", &argc, argv, &s, &status))
 		return status;
 	if (vfr_reset_batch_run(s.devs, (size_t)argc, s.opts, &batch, &err) < 0) {
 		cli_error("%s", vfr_error_get_message(err));

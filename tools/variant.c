@@ -87,7 +87,7 @@ int cmd_variant(struct cli *cli, int argc, char **argv)
 	host = cli_scan(cli, argc, argv);
 	if (!host)
 		return cli->status;
-	devs = cli_lookup(host, argc, argv, &status);
+	devs = cli_lookup(host, &argc, argv, &status);
 	if (devs && vfr_device_find_variants(devs[0], &list, &err) < 0) {
 		cli_error("%s", vfr_error_get_message(err));
 		vfr_error_free(err);

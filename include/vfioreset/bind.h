@@ -75,6 +75,8 @@ int vfr_binding_add_device(struct vfr_binding *b, struct vfr_device *dev);
  * @driver: (nullable): the driver vfr_binding_bind() binds to; NULL means
  *          "vfio-pci". A driver that is not loaded is loaded through the
  *          context's module index.
+ * Returns: 0, -EINVAL when @driver is not a name (empty, ".", "..", a '/',
+ *          a control character, 256 bytes or more).
  * Since: 0.1
  */
 int vfr_binding_set_driver(struct vfr_binding *b, const char *driver);
@@ -87,9 +89,11 @@ int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags);
  * @write_ms: how long one write to unbind, bind or drivers_probe may block
  *            before the function's state is declared unknown, and how long
  *            a vfio driver may take to create the VFIO nodes (default 10000;
- *            < 0 waits without limit).
+ *            -1 waits without limit; 0 is refused: no write finishes in it).
  * @lock_ms: how long to wait for another process's lock on a function
- *           (default -1: without limit; 0: do not wait).
+ *           (default 30000; 0: do not wait; -1: without limit). At the
+ *           deadline the operation fails naming the process that holds it.
+ * Returns: 0, -EINVAL for a value that cannot work.
  * Since: 0.1
  */
 int vfr_binding_set_timeout(struct vfr_binding *b, int write_ms, int lock_ms);

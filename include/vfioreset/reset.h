@@ -130,7 +130,9 @@ int vfr_reset_options_set_owners(struct vfr_reset_options *opts, struct vfr_owne
  * @timeout_ms: the deadline of one function's reset, from the start of the
  *              batch; < 0: none. A kernel write still blocked at the
  *              deadline is left behind (the result says timed out, state
- *              unknown) and the caller gets control back.
+ *              unknown) and the caller gets control back. 0 would pass
+ *              before the first method is tried: refused.
+ * Returns: 0, -EINVAL.
  * Since: 0.1
  */
 int vfr_reset_options_set_timeout(struct vfr_reset_options *opts, int timeout_ms);
