@@ -60,6 +60,9 @@ static int walk_traditional(const uint8_t *cfg, size_t len, uint8_t id, size_t *
 	size_t from, pos;
 	unsigned int n = 0;
 
+	/* The header type and the status register are read first: they must be in the image. */
+	if (len <= HEADER_TYPE)
+		return 0;
 	from = (cfg[HEADER_TYPE] & 0x7f) == 2 ? CARDBUS_CAP_PTR : CAP_PTR;
 	if (len <= from || !(get16(cfg + STATUS) & STATUS_CAP_LIST))
 		return 0;

@@ -19,6 +19,7 @@
 
 struct scanned {
 	struct vfr_device *dev;
+	const char *entry; /* its name in bus/pci/devices, as spelled there */
 	struct vfr_address parent;
 	bool has_parent;
 };
@@ -100,6 +101,102 @@ static void link_parent(struct vfr_host *host, struct scanned *s)
 	g_ptr_array_add(parent->children, s->dev);
 }
 
+/*
+ * One function, one object: a tree can list an address twice, in two
+ * spellings (04:00.1 and 0000:04:00.1, which parse alike). The kernel's
+ * own spelling wins, the other entry is ignored and said so. @scanned is
+ * sorted; returns how many are left.
+ */
+static size_t merge_spellings(struct scanned *scanned, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n;) {
+		size_t end = i + 1, keep = i;
+
+		while (end < n && vfr_address_compare(&scanned[end].dev->addr, &scanned[i].dev->addr) == 0)
+			end++;
+		for (size_t k = i; k < end; k++)
+			if (strcmp(scanned[k].entry, scanned[k].dev->name) == 0) {
+				keep = k;
+				break;
+			}
+		for (size_t k = i; k < end; k++) {
+			if (k == keep)
+				continue;
+			device_add_problem(scanned[keep].dev,
+					   "bus/pci/devices lists it a second time, as '%s'; that entry "
+					   "is ignored", scanned[k].entry);
+			device_free(scanned[k].dev);
+		}
+		scanned[out++] = scanned[keep];
+		i = end;
+	}
+	return out;
+}
+
+static void unlink_parent(struct vfr_device *dev)
+{
+	if (!dev->parent)
+		return;
+	if (dev->parent->children) {
+		g_ptr_array_remove(dev->parent->children, dev);
+		if (dev->parent->children->len == 0)
+			g_clear_pointer(&dev->parent->children, g_ptr_array_unref);
+	}
+	dev->parent = NULL;
+}
+
+/*
+ * Parents come from where each function's directory sits, so a crafted
+ * tree can make them loop (A below B, B below A). Nothing that walks the
+ * topology may go round for ever: every function on a loop loses its
+ * parent, with a problem saying why. Linear: each function is walked up
+ * from once (0 not seen, 1 on the current walk, 2 done).
+ */
+static void break_cycles(struct vfr_host *host)
+{
+	g_autofree guint8 *state = g_new0(guint8, host->n_devices ? host->n_devices : 1);
+	g_autoptr(GPtrArray) walk = g_ptr_array_new();
+	g_autoptr(GHashTable) index = g_hash_table_new(g_direct_hash, g_direct_equal);
+
+	for (size_t i = 0; i < host->n_devices; i++)
+		g_hash_table_insert(index, host->devices[i], GSIZE_TO_POINTER(i));
+	for (size_t i = 0; i < host->n_devices; i++) {
+		struct vfr_device *d = host->devices[i];
+		gsize at;
+
+		g_ptr_array_set_size(walk, 0);
+		while (d && state[at = GPOINTER_TO_SIZE(g_hash_table_lookup(index, d))] == 0) {
+			state[at] = 1;
+			g_ptr_array_add(walk, d);
+			d = d->parent;
+		}
+		if (d && state[GPOINTER_TO_SIZE(g_hash_table_lookup(index, d))] == 1) {
+			/* @d is on this walk: from it to the end of the walk is the loop. */
+			GString *loop = g_string_new(NULL);
+			guint from = 0;
+
+			while (walk->pdata[from] != d)
+				from++;
+			for (guint k = from; k < walk->len; k++)
+				g_string_append_printf(loop, "%s -> ",
+						       ((struct vfr_device *)walk->pdata[k])->name);
+			g_string_append(loop, d->name);
+			for (guint k = from; k < walk->len; k++) {
+				struct vfr_device *m = walk->pdata[k];
+
+				device_add_problem(m, "its parents loop (%s): no parent is taken",
+						   loop->str);
+				unlink_parent(m);
+			}
+			g_string_free(loop, TRUE);
+		}
+		for (guint k = 0; k < walk->len; k++)
+			state[GPOINTER_TO_SIZE(g_hash_table_lookup(index, walk->pdata[k]))] = 2;
+	}
+}
+
 VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 			     struct vfr_error **reterr)
 {
@@ -148,6 +245,7 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 			continue;
 		}
 		scanned[n].dev = device_new(host, &addr);
+		scanned[n].entry = names[i];
 		r = sysfs_readlink(dfd, names[i], link, sizeof(link));
 		if (r < 0)
 			device_add_problem(scanned[n].dev,
@@ -160,6 +258,7 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 	close(dfd);
 
 	qsort(scanned, n, sizeof(*scanned), compare_scanned);
+	n = merge_spellings(scanned, n);
 	host->devices = g_new(struct vfr_device *, n + 1);
 	for (size_t i = 0; i < n; i++)
 		host->devices[i] = scanned[i].dev;
@@ -167,6 +266,7 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 	host->n_devices = n;
 	for (size_t i = 0; i < n; i++)
 		link_parent(host, &scanned[i]);
+	break_cycles(host);
 
 	vfr_dbg(ctx, "scan found %zu PCI functions", n);
 	*ret_host = host;

@@ -4,15 +4,29 @@
 
 #include "scope.h"
 
+/*
+ * Every function below @bridge, with an explicit stack: a crafted tree can
+ * make the hierarchy as deep as it has functions. The scan breaks loops
+ * (host.c); @seen is the backstop that makes a loop end here too.
+ */
 static void collect_below(struct vfr_device *bridge, GPtrArray *out)
 {
-	if (!bridge->children)
-		return;
-	for (guint i = 0; i < bridge->children->len; i++) {
-		struct vfr_device *child = g_ptr_array_index(bridge->children, i);
+	g_autoptr(GPtrArray) stack = g_ptr_array_new();
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
 
-		g_ptr_array_add(out, child);
-		collect_below(child, out);
+	g_ptr_array_add(stack, bridge);
+	g_hash_table_add(seen, bridge);
+	while (stack->len > 0) {
+		struct vfr_device *d = g_ptr_array_steal_index(stack, stack->len - 1);
+
+		for (guint i = 0; d->children && i < d->children->len; i++) {
+			struct vfr_device *child = g_ptr_array_index(d->children, i);
+
+			if (!g_hash_table_add(seen, child))
+				continue;
+			g_ptr_array_add(out, child);
+			g_ptr_array_add(stack, child);
+		}
 	}
 }
 

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -333,6 +335,34 @@ static void test_find(void **state)
 	assert_int_equal(capchain_find(NULL, 0, 1), 0);
 }
 
+/*
+ * Images shorter than a header (0 bytes included, found by fuzzing): the
+ * image ends where an inaccessible page begins, so a read past it faults
+ * with or without a sanitizer.
+ */
+static void test_short_images(void **state)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char problem[128];
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (size_t len = 0; len <= 0x40; len++) {
+		uint8_t *cfg = map + page - len;
+
+		/* Everything set: a capability list, a CardBus header, pointers everywhere. */
+		memset(cfg, 0xff, len);
+		if (len > 0x0e)
+			cfg[0x0e] = 0x02;
+		assert_int_equal(capchain_check(cfg, len, problem, sizeof(problem)) >= 0, 1);
+		assert_int_equal(capchain_find(cfg, len, 0x01) < len || len == 0, 1);
+	}
+	munmap(map, (size_t)page * 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_trad_past_end),
 		cmocka_unit_test(test_cardbus_pointer),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_short_images),
 		cmocka_unit_test(test_ext_absent),
 		cmocka_unit_test(test_ext_below_0x100),
 		cmocka_unit_test(test_ext_loop),

@@ -420,6 +420,116 @@ static void test_env_root(void **state)
 	vfr_ctx_unref(ctx);
 }
 
+/* A function directory of a hand-made tree: ROOT/sys/@path with a vendor and a header. */
+static void make_function(const char *root, const char *path)
+{
+	g_autofree char *dir = g_build_filename(root, "sys", path, NULL);
+	g_autofree char *vendor = g_build_filename(dir, "vendor", NULL);
+
+	assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+	assert_true(g_file_set_contents(vendor, "0x8086\n", -1, NULL));
+}
+
+static void link_function(const char *root, const char *name, const char *target)
+{
+	g_autofree char *devices = g_build_filename(root, "sys/bus/pci/devices", NULL);
+	g_autofree char *link = g_build_filename(devices, name, NULL);
+
+	assert_int_equal(g_mkdir_with_parents(devices, 0755), 0);
+	assert_int_equal(symlink(target, link), 0);
+}
+
+/*
+ * Two functions, each placed below the other: parents that loop. Walking
+ * the topology (a bus reset's scope) used to recurse until the stack ran
+ * out; the loop is now a problem of every function on it.
+ */
+static void test_parent_cycle(void **state)
+{
+	g_autofree char *dir = g_dir_make_tmp("vfr-cycle-XXXXXX", NULL);
+	g_autofree struct vfr_device **affected = NULL;
+	struct vfr_reset_plan *plan = NULL;
+	struct vfr_host *host = NULL;
+	struct vfr_ctx *ctx = NULL;
+	struct vfr_device *a = NULL, *b = NULL, *c = NULL;
+	size_t n = 0;
+
+	(void)state;
+	make_function(dir, "devices/pci0000:00/0000:06:00.0/0000:05:00.0");
+	make_function(dir, "devices/pci0000:00/0000:05:00.0/0000:06:00.0");
+	make_function(dir, "devices/pci0000:00/0000:05:00.0/0000:06:00.0/0000:07:00.0");
+	link_function(dir, "0000:05:00.0", "../../../devices/pci0000:00/0000:06:00.0/0000:05:00.0");
+	link_function(dir, "0000:06:00.0", "../../../devices/pci0000:00/0000:05:00.0/0000:06:00.0");
+	link_function(dir, "0000:07:00.0",
+		      "../../../devices/pci0000:00/0000:05:00.0/0000:06:00.0/0000:07:00.0");
+	assert_int_equal(vfr_ctx_new(dir, &ctx, NULL), 0);
+	assert_int_equal(vfr_host_scan(ctx, &host, NULL), 0);
+	assert_int_equal(vfr_host_lookup(host, "0000:05:00.0", &a, NULL), 0);
+	assert_int_equal(vfr_host_lookup(host, "0000:06:00.0", &b, NULL), 0);
+	assert_int_equal(vfr_host_lookup(host, "0000:07:00.0", &c, NULL), 0);
+	assert_true(has_problem(a, "parents loop"));
+	assert_true(has_problem(b, "parents loop"));
+	assert_null(vfr_device_get_parent(a));
+	assert_null(vfr_device_get_parent(b));
+	/* Below the loop the tree is whole. */
+	assert_ptr_equal(vfr_device_get_parent(c), b);
+	assert_int_equal(scope_bus_affected(c, &affected, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(scope_bus_affected(a, &affected, &n), -ENOTTY);
+	assert_int_equal(vfr_reset_plan_new(c, NULL, &plan, NULL), 0);
+	vfr_reset_plan_unref(plan);
+	vfr_host_unref(host);
+	vfr_ctx_unref(ctx);
+	rm_rf(dir);
+}
+
+/* 01:00.0 and 0000:01:00.0 in one listing are one function, the kernel's spelling kept. */
+static void test_two_spellings(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *link = g_build_filename(f->root, "sys/bus/pci/devices/01:00.0", NULL);
+	struct vfr_host *host = NULL;
+	struct vfr_device *d = NULL;
+	size_t n = 0;
+
+	assert_int_equal(symlink("../../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0", link), 0);
+	assert_int_equal(vfr_host_scan(f->ctx, &host, NULL), 0);
+	for (size_t i = 0; i < vfr_host_get_n_devices(host); i++)
+		n += strcmp(vfr_device_get_name(vfr_host_get_device(host, i)), "0000:01:00.0") == 0;
+	assert_int_equal(n, 1);
+	assert_int_equal(vfr_host_get_n_devices(host), vfr_host_get_n_devices(f->host));
+	assert_int_equal(vfr_host_lookup(host, "01:00.0", &d, NULL), 0);
+	assert_true(has_problem(d, "a second time, as '01:00.0'"));
+	vfr_host_unref(host);
+}
+
+/* An empty root is an unset variable, never the host; a symlinked sys is not followed. */
+static void test_root_refusals(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *dir = g_dir_make_tmp("vfr-root-XXXXXX", NULL);
+	g_autofree char *sys = g_build_filename(dir, "sys", NULL);
+	g_autofree char *real_sys = g_build_filename(f->root, "sys", NULL);
+	struct vfr_error *err = NULL;
+	struct vfr_host *host = NULL;
+	struct vfr_ctx *ctx = NULL;
+
+	assert_int_equal(vfr_ctx_new("", &ctx, &err), -EINVAL);
+	assert_null(ctx);
+	assert_non_null(strstr(vfr_error_get_message(err), "empty"));
+	vfr_error_free(err);
+	err = NULL;
+
+	assert_int_equal(symlink(real_sys, sys), 0);
+	assert_int_equal(vfr_ctx_new(dir, &ctx, NULL), 0);
+	assert_int_equal(vfr_host_scan(ctx, &host, &err), -ELOOP);
+	assert_null(host);
+	assert_non_null(strstr(vfr_error_get_message(err), "not followed"));
+	vfr_error_free(err);
+	vfr_ctx_unref(ctx);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +541,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_env_root, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_bus_scope, setup_q35, teardown),
 		cmocka_unit_test(test_bad_roots),
+		cmocka_unit_test(test_parent_cycle),
+		cmocka_unit_test_setup_teardown(test_two_spellings, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_root_refusals, setup_host, teardown),
 	};
 
 	return cmocka_run_group_tests_name("scan", tests, NULL, NULL);
