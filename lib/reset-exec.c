@@ -7,11 +7,15 @@
  * A sysfs method is pinned in reset_method before `1` is written to reset,
  * so the kernel runs exactly that method and the result can say which one
  * worked (a plain `reset` runs the first of its list that works and does not
- * tell). The original list is put back afterwards. reset_method is probed
- * once, at enumeration, and can list a method that no longer probes (the
- * stale `bus` of a function enumerated before its siblings): the pin then
- * fails with EINVAL, or the reset with ENOTTY, and `default` re-probes the
- * list so that it says the truth again.
+ * tell). The original list is put back afterwards, exactly: reset_method is
+ * an administrator's choice as much as the kernel's. It is probed once, at
+ * enumeration, and can list a method that no longer probes (the stale `bus`
+ * of a function enumerated before its siblings): the pin then fails with
+ * EINVAL and changes nothing, or the reset fails with ENOTTY; and the
+ * original list itself may be refused when it is written back. Then the
+ * part of it the kernel still takes is written back, never more: `default`
+ * would re-probe every method the hardware has (an administrator's `bus`
+ * became `flr pm bus`).
  *
  * `vfio` and `hot` are ioctls on the caller's device fd (reset-vfio.c),
  * under the same deadline. A VFIO_DEVICE_RESET that returns 0 only says the
@@ -20,6 +24,9 @@
  */
 #include <string.h>
 
+#include <unistd.h>
+
+#include "deadline.h"
 #include "pciconf.h"
 #include "reset-exec.h"
 #include "sysfs.h"
@@ -115,60 +122,149 @@ static int quiesce(struct reset_job *job)
 	return 0;
 }
 
-/* `default` makes the kernel probe every method again: the list says what works now. */
-static void reprobe(struct reset_job *job, const char *why)
+/* One store at offset 0: a whole write is one store() of the kernel. */
+static int store_at0(int fd, const char *text, size_t len)
 {
-	int r = sysfs_write(job->dirfd, "reset_method", "default");
+	ssize_t n;
 
-	note(job->res, LOG_INFO, "%s: %s; reset_method re-probed%s%s", job->res->name, why,
-	     r < 0 ? ": " : "", r < 0 ? g_strerror(-r) : "");
+	do
+		n = pwrite(fd, text, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
 }
 
-static void restore_methods(struct reset_job *job, const char *original)
+int reset_method_restore_fd(int fd, const char *original)
 {
-	/* An empty list is written as a lone newline: a zero-length write stores nothing. */
-	int r = sysfs_write(job->dirfd, "reset_method", *original ? original : "\n");
+	const char *tok[RESET_METHOD_MAX_TOKENS];
+	size_t tok_len[RESET_METHOD_MAX_TOKENS], n_tok = 0, len = 0;
+	char subset[RESET_METHOD_TEXT];
+	int r;
 
-	/* The original list named a method that no longer probes: let the kernel say. */
-	if (r == -EINVAL)
-		reprobe(job, "its original reset_method lists a method that no longer probes");
-	else if (r < 0)
-		note(job->res, LOG_WARNING, "%s: reset_method could not be put back to '%s': %s",
-		     job->res->name, original, g_strerror(-r));
+	/* An empty list is written as a lone newline: a zero-length write stores nothing. */
+	r = *original ? store_at0(fd, original, strlen(original)) : store_at0(fd, "\n", 1);
+	if (r != -EINVAL)
+		return r;
+	/* Refused: a method in it no longer probes. Each alone, in order; the kept ones together. */
+	for (const char *p = original; *p && n_tok < RESET_METHOD_MAX_TOKENS;) {
+		size_t n;
+
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n) {
+			tok[n_tok] = p;
+			tok_len[n_tok++] = n;
+		}
+		p += n;
+	}
+	for (size_t i = 0; i < n_tok; i++) {
+		if (len + tok_len[i] + 1 >= sizeof(subset) || store_at0(fd, tok[i], tok_len[i]) < 0)
+			continue;
+		if (len)
+			subset[len++] = ' ';
+		memcpy(subset + len, tok[i], tok_len[i]);
+		len += tok_len[i];
+	}
+	if (!len)
+		subset[len++] = '\n'; /* nothing of it is valid now: no method, never one more */
+	subset[len] = '\0';
+	r = store_at0(fd, subset, len);
+	return r < 0 ? r : 1;
+}
+
+/* Which of its methods the function's reset_method lists now, in words, after a reset. */
+static void check_methods(struct reset_job *job, const char *original)
+{
+	char now[RESET_METHOD_TEXT];
+	int r = sysfs_read(job->dirfd, "reset_method", now, sizeof(now));
+
+	if (r < 0) {
+		note(job->res, LOG_WARNING, "%s: reset_method cannot be read back: %s",
+		     job->res->name, g_strerror(-r));
+		return;
+	}
+	if (strcmp(g_strstrip(now), original) == 0)
+		return;
+	/* A stale entry (bus, probed before a sibling appeared) is what makes this happen. */
+	note(job->res, LOG_NOTICE,
+	     "%s: reset_method was '%s'; the kernel no longer takes all of it, so only '%s' was "
+	     "put back", job->res->name, original, now);
+}
+
+struct pinned_reset {
+	int reset_fd, methods_fd;
+	const char *original;
+	bool restore;
+};
+
+/*
+ * The reset store, then reset_method back as it was - in the same process,
+ * right when the store returns: after a deadline that is the child left
+ * behind, which alone knows when the kernel is done with the function
+ * (writing reset_method while the reset is pending would block on the
+ * config lock the reset holds). System calls only (deadline.h).
+ */
+static int reset_then_restore(void *arg)
+{
+	const struct pinned_reset *p = arg;
+	int r = store_at0(p->reset_fd, "1", 1);
+
+	if (p->restore)
+		reset_method_restore_fd(p->methods_fd, p->original);
+	return r;
 }
 
 static int reset_sysfs(struct reset_job *job, const char *method)
 {
-	char original[256];
-	int r, left;
+	char original[RESET_METHOD_TEXT];
+	struct pinned_reset p = { .reset_fd = -1, .methods_fd = -1, .original = original };
+	int keep[2], r, left;
 
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
 	if (r < 0)
 		return r;
+	g_strstrip(original);
+	p.restore = strcmp(original, method) != 0;
+	p.methods_fd = sysfs_open_attr_for_write(job->dirfd, "reset_method");
+	if (p.methods_fd < 0)
+		return p.methods_fd;
 	/*
 	 * reset_method's store only runs the methods' probes (config reads); it
 	 * takes no device lock, so unlike `reset` it cannot block behind a
-	 * driver: a plain write, without the deadline's process.
+	 * driver: a plain write, without the deadline's process. EINVAL: the
+	 * method no longer probes, and the list stays as it was.
 	 */
-	r = sysfs_write(job->dirfd, "reset_method", method);
-	if (r == -EINVAL) {
-		g_autofree char *why = g_strdup_printf("the kernel no longer accepts %s", method);
-
-		reprobe(job, why);
-		return r;
-	}
+	r = store_at0(p.methods_fd, method, strlen(method));
+	if (r == -EINVAL)
+		note(job->res, LOG_INFO, "%s: the kernel no longer accepts %s in reset_method; the "
+		     "list stays '%s'", job->res->name, method, original);
 	if (r < 0)
-		return r;
+		goto out;
 	left = remaining_ms(job->deadline);
-	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left);
-	if (r == -ENOTTY) {
-		g_autofree char *why = g_strdup_printf("%s returned ENOTTY", method);
-
-		reprobe(job, why);
-		return r;
+	p.reset_fd = left == 0 ? -ETIMEDOUT : sysfs_open_attr_for_write(job->dirfd, "reset");
+	if (p.reset_fd < 0) {
+		r = p.reset_fd;
+		if (p.restore)
+			reset_method_restore_fd(p.methods_fd, original);
+		goto out;
 	}
-	if (strcmp(original, method) != 0)
-		restore_methods(job, original);
+	keep[0] = p.reset_fd;
+	keep[1] = p.methods_fd;
+	r = deadline_call(reset_then_restore, &p, keep, 2, left);
+	if (r == -ETIMEDOUT && p.restore)
+		note(job->res, LOG_WARNING, "%s: reset_method stays pinned to '%s' while the reset is "
+		     "pending; the process left with it puts '%s' back when the kernel returns",
+		     job->res->name, method, original);
+	else if (p.restore)
+		check_methods(job, original);
+	if (r == -ENOTTY)
+		note(job->res, LOG_INFO, "%s: %s returned ENOTTY", job->res->name, method);
+out:
+	if (p.reset_fd >= 0)
+		close(p.reset_fd);
+	close(p.methods_fd);
 	return r;
 }
 

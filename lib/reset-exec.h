@@ -59,6 +59,20 @@ struct reset_job {
 int reset_vfio_device(int device_fd, int timeout_ms);
 int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms);
 
+/* reset_method texts: what the kernel prints fits easily; methods in one list. */
+#define RESET_METHOD_TEXT 256
+#define RESET_METHOD_MAX_TOKENS 16
+
+/*
+ * Writes @original back to reset_method through @fd (opened for writing).
+ * When the kernel refuses it (EINVAL: a method in it no longer probes),
+ * writes back the methods of it that the kernel still takes, each tried
+ * alone, in their order - never more than @original, possibly none.
+ * Returns 0 (exactly @original), 1 (a part of it), or -errno. System calls
+ * only: it may run in a child after fork().
+ */
+int reset_method_restore_fd(int fd, const char *original);
+
 /* Runs one job to its end (any thread). */
 void reset_job_run(struct reset_job *job);
 

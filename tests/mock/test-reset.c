@@ -8,7 +8,9 @@
  */
 #include "mock.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
 #include <syslog.h>
 
@@ -139,7 +141,7 @@ static void test_working_rows(void **state)
 		{ "0000:01:10.0", "flr", "flr", "flr" },           /* igb VF */
 		{ "0000:02:00.0", "pm,bus", "pm", "pm bus" },      /* lone e1000e */
 		{ "0000:03:00.0", "flr,pm,bus", "flr", "flr pm bus" }, /* virtio-net */
-		/* fn0: its stale bus does not survive putting the list back: re-probed. */
+		/* fn0: its stale bus is refused when the list is put back: the rest is. */
 		{ "0000:04:00.0", "pm", "pm", "pm" },
 		{ "0000:04:00.1", "pm", "pm", "pm" },
 		{ "0000:07:00.0", "flr,bus", "flr", "flr bus" }, /* nvme */
@@ -508,6 +510,86 @@ static void test_holders_refused(void **state)
 	close(release[1]);
 }
 
+/* Waits (inotify on the journal, at most @ms) for @line to be journalled. */
+static bool journal_wait(const struct mock *m, const char *line, int ms)
+{
+	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+	int in = inotify_init1(IN_CLOEXEC);
+	bool found;
+
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, journal, IN_MODIFY) >= 0);
+	while (!(found = journal_has(m, line)) && g_get_monotonic_time() < end) {
+		struct pollfd p = { .fd = in, .events = POLLIN };
+		char buf[4096];
+
+		if (poll(&p, 1, (int)MAX((end - g_get_monotonic_time()) / 1000, 1)) > 0 &&
+		    read(in, buf, sizeof(buf)) < 0)
+			break;
+	}
+	close(in);
+	return found;
+}
+
+static const char METHODS[] = "[driver vfio-pci]\n"
+			      "[device 0000:00:1c.0]\nkind=root-port\nvendor=8086\ndevice=a110\n"
+			      "driver=pcieport\niommu_group=1\n"
+			      "[device 0000:00:1d.0]\nkind=root-port\nvendor=8086\ndevice=a111\n"
+			      "driver=pcieport\niommu_group=2\n"
+			      /* An administrator kept only bus; the kernel probes all three. */
+			      "[device 0000:01:00.0]\nvendor=8086\ndevice=10d3\nparent=0000:00:1c.0\n"
+			      "driver=vfio-pci\niommu_group=3\ncaps=pm,flr\n"
+			      "reset_method=bus\nprobed_reset_method=flr pm bus\n"
+			      "reset_errno=bus:ENOTTY\n"
+			      /* A reset that returns, but only after the caller's deadline. */
+			      "[device 0000:02:00.0]\nvendor=8086\ndevice=10d3\nparent=0000:00:1d.0\n"
+			      "driver=vfio-pci\niommu_group=4\ncaps=pm,flr\n"
+			      "reset_method=flr pm\nreset_latency_ms=flr:1500\n";
+
+static int setup_methods(void **state)
+{
+	*state = env_new(mock_new(METHODS, NULL));
+	return 0;
+}
+
+/*
+ * A failed reset puts reset_method back exactly: the kernel answering
+ * ENOTTY used to make the library write `default`, which turned an
+ * administrator's `bus` into `flr pm bus`.
+ */
+static void test_methods_kept_after_failure(void **state)
+{
+	struct env *e = *state;
+	struct vfr_reset_batch *batch = reset_one(e, "0000:01:00.0", VFR_RESET_STRICT, 5000);
+	struct vfr_reset_result *res = vfr_reset_batch_get_result(batch, 0);
+
+	assert_false(vfr_reset_result_is_ok(res));
+	attempts_are(res, "bus:25");
+	assert_attr(DEV "0000:01:00.0/reset_method", "bus");
+	assert_false(journal_has(e->m, "reset_method 0000:01:00.0 flr pm bus"));
+	vfr_reset_batch_free(batch);
+}
+
+/*
+ * A reset abandoned at its deadline leaves its pin only while the kernel
+ * still runs it: the process left with the call puts the list back when it
+ * returns.
+ */
+static void test_methods_back_after_deadline(void **state)
+{
+	struct env *e = *state;
+	struct vfr_reset_batch *batch = reset_one(e, "0000:02:00.0", VFR_RESET_STRICT, 300);
+	struct vfr_reset_result *res = vfr_reset_batch_get_result(batch, 0);
+
+	assert_true(vfr_reset_result_is_timed_out(res));
+	assert_attr(DEV "0000:02:00.0/reset_method", "flr");
+	assert_true(journal_wait(e->m, "reset 0000:02:00.0 flr ok", 10000));
+	assert_true(journal_wait(e->m, "reset_method 0000:02:00.0 flr pm", 10000));
+	assert_attr(DEV "0000:02:00.0/reset_method", "flr pm");
+	vfr_reset_batch_free(batch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +608,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reads_all_ones, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_removed_before_reset, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_holders_refused, setup_host, teardown),
+		cmocka_unit_test_setup_teardown(test_methods_kept_after_failure, setup_methods,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_methods_back_after_deadline, setup_methods,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
