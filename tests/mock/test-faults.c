@@ -372,6 +372,51 @@ static void test_after_and_times(void **state)
 	scan_free(&s);
 }
 
+/* `cat` of FN's config in a new program (the preload comes with the environment): its status. */
+static int cat_config(void)
+{
+	const char *argv[] = { "/bin/sh", "-c", "cat /sys/bus/pci/devices/" FN "/config >/dev/null",
+			       NULL };
+	int status = -1;
+
+	assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+				 NULL, NULL, NULL, &status, NULL));
+	return status;
+}
+
+/*
+ * The counts belong to the simulated host, not to a process: `times=1` is
+ * one failure, whichever program meets it first, as a rule on a real
+ * device would be.
+ */
+static void test_counts_shared_by_processes(void **state)
+{
+	struct mock *m = *state;
+	unsigned int caps = 0;
+	struct scan s;
+
+	fault_add(m, "read /sys/devices/*/" FN "/config errno=EIO times=1");
+	assert_true(cat_config() != 0);
+	assert_int_equal(cat_config(), 0);
+	/* ... and this process, which has read the rule too, finds it used up. */
+	scan(&s);
+	assert_int_equal(vfr_device_get_capabilities(s.dev, &caps, NULL), 0);
+	scan_free(&s);
+
+	/* A line taken out and put back is a new rule with new counts. */
+	fault_add(m, "# nothing");
+	{
+		g_autofree char *faults = mock_path(m, ".vfr-mock/faults");
+
+		assert_true(g_file_set_contents(faults, "# emptied\n", -1, NULL));
+		scan(&s);
+		scan_free(&s);
+	}
+	fault_add(m, "read /sys/devices/*/" FN "/config errno=EIO times=1");
+	assert_true(cat_config() != 0);
+	assert_int_equal(cat_config(), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -393,6 +438,7 @@ int main(void)
 		T(test_vanish_after_n_accesses),
 		cmocka_unit_test(test_fault_from_the_description),
 		T(test_after_and_times),
+		T(test_counts_shared_by_processes),
 	};
 
 	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);

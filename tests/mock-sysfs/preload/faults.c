@@ -6,8 +6,12 @@
  *   OP GLOB [errno=E] [short=K] [delay=MS] [hang] [after=N] [times=N]
  *   vanish ADDRESS [after=N]
  *
- * Counters are shared with forked children and survive a re-read for
- * unchanged lines.
+ * Counters belong to the simulated host, as the rest of its state does:
+ * every process on the root counts in ROOT/.vfr-mock/fault-counts (a
+ * shared mapping), so `after=` and `times=` mean one sequence of accesses
+ * however many processes (a store's deadline child, workers, several
+ * commands) make them. A line keeps its counts over a re-read while it
+ * stays in the file.
  */
 #include "preload.h"
 
@@ -19,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,39 +39,49 @@ struct rule {
 	long shortn, delay;
 	bool hang;
 	long after, times; /* times < 0: unlimited */
-	struct rule_count *count; /* shared with forked children, see count_new() */
+	struct rule_count *count; /* in the host's counts file, see count_find() */
 	bool vanish;
 	char addr[32];
 };
 
 /*
- * A rule's counts live in memory shared with the processes this one forks:
- * a program that hands a write to a child (a store with a deadline) or
- * forks workers sees one sequence of accesses, as the rules' `after=` and
- * `times=` mean it. Separate programs count separately.
+ * One rule's counts, in ROOT/.vfr-mock/fault-counts. A slot is the rule's
+ * line (hashed, its start kept to tell hashes apart) and which of the
+ * identical lines of the file it is; `absent` marks a line a re-read no
+ * longer found, whose counts start again if it comes back.
  */
+#define COUNT_SLOTS 512
+#define COUNT_TEXT 160
+#define COUNTS_MAGIC 0x76667263u /* "vfrc" */
+
 struct rule_count {
 	long seen;
 	long fired;
 };
 
-static struct rule_count *count_new(void)
+struct count_slot {
+	uint64_t hash;
+	uint32_t ordinal;
+	uint32_t used;
+	uint32_t absent;
+	uint32_t pad;
+	char text[COUNT_TEXT];
+	struct rule_count c;
+};
+
+struct counts_file {
+	uint32_t magic;
+	uint32_t n;
+	struct count_slot slot[COUNT_SLOTS];
+};
+
+static uint64_t hash_text(const char *text)
 {
-	static struct rule_count *slab;
-	static size_t used, cap;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 
-	if (used == cap) {
-		size_t n = 4096 / sizeof(*slab);
-		void *p = mmap(NULL, n * sizeof(*slab), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return calloc(1, sizeof(*slab)); /* counted per process, still counted */
-		slab = p;
-		used = 0;
-		cap = n;
-	}
-	return &slab[used++];
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	return h;
 }
 
 static struct {
@@ -75,13 +91,108 @@ static struct {
 	char file[PATH_MAX];
 	struct stat st; /* of the file when read; st_ino 0: it did not exist */
 	bool loaded;
-} set = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct counts_file *counts; /* the host's, mapped; NULL: counted in this process */
+	int counts_fd;              /* flock()ed while slots are claimed */
+	char counts_path[PATH_MAX];
+} set = { .lock = PTHREAD_MUTEX_INITIALIZER, .counts_fd = -1 };
+
+/* Maps ROOT/.vfr-mock/fault-counts of the faults file @faults (made when missing). */
+static void counts_map(const char *faults)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if (set.counts) {
+		munmap(set.counts, sizeof(*set.counts));
+		set.counts = NULL;
+	}
+	if (set.counts_fd >= 0)
+		close(set.counts_fd);
+	set.counts_fd = -1;
+	if (snprintf(path, sizeof(path), "%s", faults) >= (int)sizeof(path) ||
+	    !strrchr(path, '/'))
+		return;
+	snprintf(strrchr(path, '/') + 1, sizeof(path) - (size_t)(strrchr(path, '/') + 1 - path),
+		 "fault-counts");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 ||
+	    ((size_t)st.st_size < sizeof(*set.counts) &&
+	     ftruncate(fd, (off_t)sizeof(*set.counts)) < 0)) {
+		close(fd);
+		return;
+	}
+	set.counts = mmap(NULL, sizeof(*set.counts), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (set.counts == MAP_FAILED) {
+		set.counts = NULL;
+		close(fd);
+		return;
+	}
+	set.counts_fd = fd;
+	snprintf(set.counts_path, sizeof(set.counts_path), "%s", path);
+}
+
+/*
+ * The counts of the @ordinal-th line @text of the file: its slot in the
+ * host's file (claimed under flock, once per re-read), else memory of this
+ * process alone (a fixture the user cannot write: still counted).
+ */
+static struct rule_count *count_find(const char *text, uint32_t ordinal)
+{
+	uint64_t h = hash_text(text);
+	struct count_slot *free_slot = NULL;
+
+	if (!set.counts)
+		return calloc(1, sizeof(struct rule_count));
+	for (size_t i = 0; i < COUNT_SLOTS; i++) {
+		struct count_slot *sl = &set.counts->slot[i];
+
+		if (!sl->used) {
+			if (!free_slot)
+				free_slot = sl;
+			continue;
+		}
+		if (sl->hash == h && sl->ordinal == ordinal &&
+		    strncmp(sl->text, text, COUNT_TEXT - 1) == 0) {
+			if (sl->absent) {
+				/* Back after it was taken out: a new rule, new counts. */
+				__atomic_store_n(&sl->c.seen, 0, __ATOMIC_SEQ_CST);
+				__atomic_store_n(&sl->c.fired, 0, __ATOMIC_SEQ_CST);
+				sl->absent = 0;
+			}
+			return &sl->c;
+		}
+	}
+	if (!free_slot)
+		return calloc(1, sizeof(struct rule_count));
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->hash = h;
+	free_slot->ordinal = ordinal;
+	snprintf(free_slot->text, sizeof(free_slot->text), "%s", text);
+	free_slot->used = 1;
+	return &free_slot->c;
+}
+
+static bool count_is_shared(const struct rule_count *c)
+{
+	return set.counts && (const void *)c >= (const void *)set.counts &&
+	       (const void *)c < (const void *)(set.counts + 1);
+}
 
 void faults_atfork_child(void)
 {
 	pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
 
 	set.lock = init;
+	/* A flock belongs to the open file: the child needs one of its own to be excluded. */
+	if (set.counts_fd >= 0) {
+		vfr_busy++;
+		close(set.counts_fd);
+		set.counts_fd = open(set.counts_path, O_RDWR | O_CLOEXEC);
+		vfr_busy--;
+	}
 }
 
 static const struct {
@@ -98,6 +209,8 @@ static void free_rules(struct rule *rules, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(rules[i].text);
 		free(rules[i].glob);
+		if (rules[i].count && !count_is_shared(rules[i].count))
+			free(rules[i].count);
 	}
 	free(rules);
 }
@@ -190,6 +303,20 @@ static char *slurp(const char *path, size_t size)
 	return text;
 }
 
+/* Marks the slots of lines the file no longer has: their counts start again if they return. */
+static void mark_absent(const struct rule *rules, size_t n)
+{
+	for (size_t i = 0; i < COUNT_SLOTS; i++) {
+		struct count_slot *sl = &set.counts->slot[i];
+		bool present = false;
+
+		for (size_t k = 0; sl->used && k < n && !present; k++)
+			present = rules[k].count == &sl->c;
+		if (sl->used && !present)
+			sl->absent = 1;
+	}
+}
+
 static void reload(const char *path, const struct stat *st)
 {
 	char *text = st->st_ino ? slurp(path, (size_t)st->st_size) : NULL;
@@ -197,9 +324,12 @@ static void reload(const char *path, const struct stat *st)
 	size_t n = 0, cap = 0;
 	char *save = NULL;
 
+	if (set.counts_fd >= 0)
+		flock(set.counts_fd, LOCK_EX);
 	for (char *line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct rule ru;
+		uint32_t ordinal = 0;
 		char *copy;
 
 		line += strspn(line, " \t");
@@ -214,17 +344,21 @@ static void reload(const char *path, const struct stat *st)
 		}
 		ru.text = copy;
 		ru.count = NULL;
-		/* A rule that was there before keeps its counts. */
-		for (size_t i = 0; i < set.n; i++) {
-			if (set.rules[i].text && strcmp(set.rules[i].text, copy) == 0) {
-				ru.count = set.rules[i].count;
-				set.rules[i].count = NULL;
-				free(set.rules[i].text);
-				set.rules[i].text = NULL;
-				break;
+		for (size_t k = 0; k < n; k++)
+			ordinal += strcmp(rules[k].text, copy) == 0;
+		if (!set.counts) {
+			/* Counted in this process: a rule that was there before keeps its counts. */
+			for (size_t i = 0; i < set.n; i++) {
+				if (set.rules[i].text && strcmp(set.rules[i].text, copy) == 0) {
+					ru.count = set.rules[i].count;
+					set.rules[i].count = NULL;
+					free(set.rules[i].text);
+					set.rules[i].text = NULL;
+					break;
+				}
 			}
 		}
-		if (!ru.count && !(ru.count = count_new())) {
+		if (!ru.count && !(ru.count = count_find(copy, ordinal))) {
 			free(ru.text);
 			free(ru.glob);
 			continue;
@@ -242,6 +376,10 @@ static void reload(const char *path, const struct stat *st)
 		}
 		rules[n++] = ru;
 	}
+	if (set.counts)
+		mark_absent(rules, n);
+	if (set.counts_fd >= 0)
+		flock(set.counts_fd, LOCK_UN);
 	free(text);
 	free_rules(set.rules, set.n);
 	set.rules = rules;
@@ -264,10 +402,11 @@ static void refresh(const struct vfr_root *r)
 	    st.st_mtim.tv_sec != set.st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != set.st.st_mtim.tv_nsec) {
 		if (strcmp(path, set.file) != 0) {
-			/* Another fixture: the counts were about the old one. */
+			/* Another fixture: its own host, its own counts. */
 			free_rules(set.rules, set.n);
 			set.rules = NULL;
 			set.n = 0;
+			counts_map(path);
 		}
 		reload(path, &st);
 		snprintf(set.file, sizeof(set.file), "%s", path);
@@ -384,12 +523,14 @@ void faults_access(const struct vfr_root *r, const char *named, const char *cano
 	for (size_t i = 0; i < set.n; i++) {
 		struct rule *ru = &set.rules[i];
 
-		if (!ru->vanish || ru->count->fired ||
+		if (!ru->vanish || __atomic_load_n(&ru->count->fired, __ATOMIC_SEQ_CST) ||
 		    !(names_device(named, ru->addr) || names_device(canon, ru->addr)))
 			continue;
 		if (__atomic_fetch_add(&ru->count->seen, 1, __ATOMIC_SEQ_CST) < ru->after)
 			continue;
-		ru->count->fired = 1;
+		/* One process of the host removes it, once. */
+		if (__atomic_exchange_n(&ru->count->fired, 1, __ATOMIC_SEQ_CST))
+			continue;
 		if (n < sizeof(gone) / sizeof(gone[0]))
 			snprintf(gone[n++], sizeof(gone[0]), "%s", ru->addr);
 	}
