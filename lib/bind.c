@@ -558,9 +558,10 @@ static void roll_back(struct bind_op *op, guint upto)
 }
 
 /*
- * Every function where it was asked to go, read afresh once all moves are
- * done: a function hot-unplugged after its probe, or taken by something
- * else meanwhile, is a failure, never an "ok" with no driver.
+ * Every function where it was asked to go, read afresh once all moves and
+ * checks are done; this read is the one the result reports. A function
+ * hot-unplugged after its probe, or taken by something else meanwhile, is
+ * a failure, never an "ok" with no driver.
  */
 static int check_final(struct bind_op *op, struct vfr_error **reterr)
 {
@@ -576,6 +577,8 @@ static int check_final(struct bind_op *op, struct vfr_error **reterr)
 		if (r < 0)
 			return bind_item_fail(it, reterr, r, "its driver cannot be read afterwards: %s",
 					      g_strerror(-r));
+		g_free(it->after);
+		it->after = g_strdup(now.driver);
 		if (!it->any_driver && g_strcmp0(now.driver, it->want.driver) != 0)
 			return bind_item_fail(it, reterr, -EIO, "it ended bound to %s instead of %s",
 					      now.driver ? now.driver : "no driver",
@@ -704,10 +707,11 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 			break;
 		it->status = 0;
 	}
-	if (r == 0)
-		r = check_final(&op, reterr);
 	if (r == 0 && kind == BIND_BIND)
 		r = bind_check_groups(&op, b->flags & VFR_BINDING_GROUP, reterr);
+	/* The last read of every function: what it says is the outcome and driver_after. */
+	if (r == 0)
+		r = check_final(&op, reterr);
 	if (r < 0) {
 		roll_back(&op, MIN(i, b->items->len - 1));
 		goto out;
@@ -718,6 +722,9 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 		if (kind == BIND_RESTORE)
 			bind_record_remove(b->state_fd, it->dev->name);
 	}
+	g_free(op.driver);
+	unlock_all(b);
+	return 0;
 out:
 	g_free(op.driver);
 	fill_after(b);

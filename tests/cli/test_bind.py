@@ -92,7 +92,13 @@ class Bind(unittest.TestCase):
     def test_bad_usage(self):
         for args in (["bind"], ["bind", "0000:02:00.9"], ["bind", "0000:99:00.0"],
                      ["bind", "--driver", "x", "--variant", "0000:02:00.0"],
-                     ["bind", "--driver", "a/b", "0000:02:00.0"], ["unbind", "--variant", "02:00.0"]):
+                     ["bind", "--driver", "a/b", "0000:02:00.0"],
+                     ["bind", "--driver", "..", "0000:02:00.0"],
+                     ["unbind", "--variant", "02:00.0"],
+                     # A write given no time can only end as "state unknown".
+                     ["bind", "--timeout", "0", "0000:02:00.0"],
+                     ["bind", "--timeout", "-7", "0000:02:00.0"],
+                     ["restore", "--lock-timeout", "-2", "0000:02:00.0"]):
             p = self.run_cli(*args)
             self.assertEqual(p.returncode, 2, (args, p.stderr))
         self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
@@ -107,6 +113,82 @@ class Bind(unittest.TestCase):
                          (False, 16, True, "e1000e"))
         self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
         self.assertFalse(os.path.exists(os.path.join(self.root, "run/vfioreset/0000:02:00.0.state")))
+
+    def test_vanished_after_the_probe_is_a_failure(self):
+        # The function is surprise-removed after N path operations, for every N that falls
+        # inside the command: never "ok" with no driver after it.
+        seen_ok = seen_failed = False
+        for n in range(0, 300):
+            subprocess.run([MKFIXTURE, "--force", os.path.join(FIXTURES, "qemu-q35.ini"),
+                            self.root], check=True)
+            self.fault(f"vanish 0000:02:00.0 after={n}")
+            p = self.run_cli("--json", "bind", "--timeout", "2000", "0000:02:00.0")
+            if "vanish 0000:02:00.0" not in self.journal():
+                break
+            res = json.loads(p.stdout)["results"] if p.stdout else []
+            for r in res:
+                with self.subTest(after=n):
+                    self.assertFalse(r["ok"] and r["driver_after"] is None, r)
+                    if r["ok"]:
+                        self.assertEqual(r["driver_after"], "vfio-pci")
+            self.assertEqual(p.returncode, 0 if res and all(r["ok"] for r in res) else 1)
+            seen_ok |= p.returncode == 0
+            seen_failed |= p.returncode == 1
+        else:
+            self.fail("the function still vanished within the command after 300 operations")
+        self.assertTrue(seen_failed)
+
+    def test_longest_override_is_recorded_and_read_back(self):
+        # An unbound function with the longest driver_override the kernel takes.
+        fn = "0000:03:00.0"
+        p = subprocess.run([MOCK, self.root, "--", "sh", "-c",
+                            f"echo {fn} > /sys/bus/pci/drivers/virtio-pci/unbind"], check=False)
+        self.assertEqual(p.returncode, 0)
+        override = "x" * 4050
+        with open(os.path.join(self.root, "sys/bus/pci/devices", fn, "driver_override"), "w",
+                  encoding="ascii") as f:
+            f.write(override + "\n")
+        res, _ = self.json_op("bind", fn)
+        self.assertEqual(res[0]["driver_after"], "vfio-pci")
+        res, _ = self.json_op("restore", fn)
+        self.assertEqual(res[0]["driver_after"], None)
+        with open(os.path.join(self.root, "sys/bus/pci/devices", fn, "driver_override"),
+                  encoding="ascii") as f:
+            self.assertEqual(f.read(), override + "\n")
+
+    def test_a_probe_failing_once_is_rolled_back(self):
+        # Counted for the host: the deadline child's failed probe is the one failure, the
+        # rollback's probe (another child) works.
+        self.fault("write /sys/bus/pci/drivers_probe errno=EIO times=1")
+        res, _ = self.json_op("bind", "0000:02:00.0", status=1)
+        self.assertEqual((res[0]["errno"], res[0]["rolled_back"], res[0]["driver_after"]),
+                         (5, True, "e1000e"))
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
+
+    def test_lock_wait_has_an_end(self):
+        # Without --lock-timeout a held lock is waited for 30 s, then named, never for ever.
+        state = os.path.join(self.root, "run/vfioreset")
+        os.makedirs(state, mode=0o700)
+        script = ("import fcntl, os, sys\n"
+                  "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)\n"
+                  "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                  "print('locked', flush=True)\n"
+                  "sys.stdin.read()\n")
+        holder = subprocess.Popen([sys.executable, "-c", script,
+                                   os.path.join(state, "0000:02:00.0.lock")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            self.assertEqual(holder.stdout.readline().strip(), "locked")
+            p = subprocess.run([MOCK, self.root, "--"] + WRAPPER + [VFIORESET, "bind",
+                                                                    "0000:02:00.0"],
+                               capture_output=True, text=True, check=False, timeout=90)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn(f"(pid {holder.pid})", p.stderr)
+            self.assertIn("after 30000 ms", p.stderr)
+        finally:
+            holder.stdin.close()
+            holder.wait()
+        self.assertEqual(self.driver("0000:02:00.0"), "e1000e")
 
     def test_missing_driver(self):
         res, err = self.json_op("bind", "--driver", "no-such-driver", "0000:02:00.0", status=1)
