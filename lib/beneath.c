@@ -83,7 +83,13 @@ static int walk(int dirfd, const char *relpath, int flags, mode_t mode)
 {
 	char comp[NAME_MAX + 1];
 	const char *p = relpath;
+	size_t len = strlen(relpath);
 	int cur = dirfd, fd;
+
+	/* "a/" and "a/." name a directory, as they do for the kernel. */
+	if ((len > 0 && relpath[len - 1] == '/') ||
+	    (len > 1 && relpath[len - 1] == '.' && relpath[len - 2] == '/'))
+		flags |= O_DIRECTORY;
 
 	for (;;) {
 		size_t n;
