@@ -100,6 +100,17 @@ int device_load(struct vfr_device *dev, enum device_attr attr);
  */
 void device_invalidate(struct vfr_device *dev);
 
+/*
+ * Pure parsers of what sysfs says, for the loaders and the fuzzers: an id
+ * as the kernel prints it ("0x8086", up to @max), a decimal int, a
+ * reset_method list (g_strfreev; empty: no method), and the uevent
+ * attribute's keys into @dev (@text is modified).
+ */
+int device_parse_hex(const char *text, uint32_t max, uint32_t *ret);
+int device_parse_int(const char *text, int *ret);
+char **device_parse_reset_methods(const char *text);
+void device_parse_uevent(struct vfr_device *dev, char *text);
+
 /* host.c */
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);
 /* The same directory in a descriptor of the caller's own (close it); -ENODEV when gone. */

@@ -124,10 +124,49 @@ static void note_failure(struct vfr_device *dev, const char *name, int r, bool e
 }
 
 /* "0x8086" -> 0x8086, exactly as the kernel prints ids: "0x" and hex digits. */
+int device_parse_hex(const char *text, uint32_t max, uint32_t *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 16);
+	if (strncmp(text, "0x", 2) != 0 || end == text + 2 || *end != '\0' || errno || v > max)
+		return -EIO;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+int device_parse_int(const char *text, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (end == text || *end != '\0' || errno || v < INT32_MIN || v > INT32_MAX)
+		return -EIO;
+	*ret = (int)v;
+	return 0;
+}
+
+char **device_parse_reset_methods(const char *text)
+{
+	g_autofree char *copy = g_strdup(text);
+	char **methods;
+
+	/* Space-separated in priority order; empty when every method is disabled. */
+	methods = g_strsplit_set(g_strstrip(copy), " ", -1);
+	if (methods[0] && !*methods[0]) {
+		g_strfreev(methods);
+		methods = g_new0(char *, 1);
+	}
+	return methods;
+}
+
 static int load_hex(struct vfr_device *dev, const char *name, uint32_t max, uint32_t *ret)
 {
-	char buf[64], *end;
-	unsigned long v;
+	char buf[64];
 	int r;
 
 	r = read_attr(dev, name, buf, sizeof(buf));
@@ -135,14 +174,11 @@ static int load_hex(struct vfr_device *dev, const char *name, uint32_t max, uint
 		note_failure(dev, name, r, true);
 		return r;
 	}
-	errno = 0;
-	v = strtoul(buf, &end, 16);
-	if (strncmp(buf, "0x", 2) != 0 || end == buf + 2 || *end != '\0' || errno || v > max) {
+	if (device_parse_hex(buf, max, ret) < 0) {
 		device_add_problem(dev, "its %s attribute reads '%s', not a hex number up to 0x%x",
 				   name, buf, max);
 		return -EIO;
 	}
-	*ret = (uint32_t)v;
 	return 0;
 }
 
@@ -167,7 +203,7 @@ static bool parse_id_pair(const char *value, uint16_t *a, uint16_t *b)
 	(1u << ATTR_VENDOR | 1u << ATTR_DEVICE | 1u << ATTR_SUBSYSTEM_VENDOR |            \
 	 1u << ATTR_SUBSYSTEM_DEVICE | 1u << ATTR_CLASS | 1u << ATTR_MODALIAS)
 
-static void parse_uevent(struct vfr_device *dev, char *text)
+void device_parse_uevent(struct vfr_device *dev, char *text)
 {
 	char *save = NULL;
 
@@ -191,6 +227,8 @@ static void parse_uevent(struct vfr_device *dev, char *text)
 				dev->from_uevent |= 1u << ATTR_CLASS;
 			}
 		} else if (strcmp(line, "MODALIAS") == 0 && *value) {
+			/* A key given twice: the last one counts (found by fuzzing). */
+			g_free(dev->modalias);
 			dev->modalias = g_strdup(value);
 			dev->from_uevent |= 1u << ATTR_MODALIAS;
 		}
@@ -204,7 +242,7 @@ static int load_uevent(struct vfr_device *dev)
 
 	if (r < 0)
 		return r;
-	parse_uevent(dev, buf);
+	device_parse_uevent(dev, buf);
 	return 0;
 }
 
@@ -233,21 +271,17 @@ static int load_string(struct vfr_device *dev, const char *name, char **ret, boo
 
 static int load_int(struct vfr_device *dev, const char *name, int *ret)
 {
-	char buf[64], *end;
-	long v;
+	char buf[64];
 	int r = read_attr(dev, name, buf, sizeof(buf));
 
 	if (r < 0) {
 		note_failure(dev, name, r, false);
 		return r;
 	}
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (end == buf || *end != '\0' || errno || v < INT32_MIN || v > INT32_MAX) {
+	if (device_parse_int(buf, ret) < 0) {
 		device_add_problem(dev, "its %s attribute reads '%s', not a number", name, buf);
 		return -EIO;
 	}
-	*ret = (int)v;
 	return 0;
 }
 
@@ -415,12 +449,7 @@ static int load_reset_method(struct vfr_device *dev)
 
 	if (r < 0)
 		return r;
-	/* Space-separated in priority order; empty when every method is disabled. */
-	dev->reset_methods = g_strsplit_set(g_strstrip(text), " ", -1);
-	if (dev->reset_methods[0] && !*dev->reset_methods[0]) {
-		g_strfreev(dev->reset_methods);
-		dev->reset_methods = g_new0(char *, 1);
-	}
+	dev->reset_methods = device_parse_reset_methods(text);
 	return 0;
 }
 
