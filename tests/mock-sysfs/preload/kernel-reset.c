@@ -190,6 +190,43 @@ int k_reset_method(struct kctx *k, const struct kdev *d, const char *buf, size_t
 	return k_attr_put(k, d, "reset_method", text);
 }
 
+/*
+ * A PF's reset, by any method, clears VF Enable; the kernel restores its
+ * SR-IOV state afterwards (pci_restore_iov_state), so the VFs come back -
+ * reset, whoever was using them: their Command register reads cleared
+ * (the "lost bus master" of a VF held by a VM). The kernel checks no VF
+ * user and takes no VF lock.
+ */
+static void reset_virtfns(struct kctx *k, const struct kdev *pf)
+{
+	size_t n = 0;
+	char **names = k_names(k, pf->path, &n);
+
+	for (size_t i = 0; names && i < n; i++) {
+		char rel[PATH_MAX], target[PATH_MAX], vf[PATH_MAX], config[PATH_MAX + 8];
+		unsigned char cmd[2];
+		const char *slash;
+		int fd;
+
+		if (strncmp(names[i], "virtfn", 6) != 0 || !path_join(pf->path, names[i], rel) ||
+		    k_readlink(k, rel, target, sizeof(target)) < 0 ||
+		    !k_resolve(pf->path, target, vf))
+			continue;
+		snprintf(config, sizeof(config), "%s/config", vf);
+		fd = openat(k->root, config, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pread(fd, cmd, 2, 4) == 2) {
+			cmd[0] &= (unsigned char)~0x07; /* I/O, memory, bus master */
+			if (pwrite(fd, cmd, 2, 4) == 2)
+				journal(k->r, "vf_reset %s %s", pf->addr,
+					(slash = strrchr(vf, '/')) ? slash + 1 : vf);
+		}
+		close(fd);
+	}
+	k_names_free(names);
+}
+
 int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 {
 	char list[512], value[64], *save = NULL;
@@ -236,6 +273,8 @@ int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 			journal(k->r, "reset %s %s ok", d->addr, m);
 		if (res != ENOTTY) {
 			ret = -res;
+			if (res == 0)
+				reset_virtfns(k, d);
 			break;
 		}
 	}
