@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "pciconf.h"
+#include "pending.h"
 #include "reset-exec.h"
 #include "sysfs.h"
 
@@ -137,8 +138,42 @@ static void restore_methods(struct reset_job *job, const char *original)
 		     job->res->name, original, g_strerror(-r));
 }
 
-static int reset_sysfs(struct reset_job *job, const char *method)
+/*
+ * A call left blocked in the kernel at the deadline keeps the locks of what
+ * it resets: the record tells every process to keep away while the stuck
+ * process lives (pending.h), and carries the reset_method list to put back
+ * once it returned.
+ */
+static void record_pending(struct reset_job *job, const struct reset_candidate *c, pid_t stuck,
+			   const char *original_methods)
 {
+	struct vfr_reset_result *res = job->res;
+	struct vfr_pending_call call = {
+		.address = res->name,
+		.operation = (char *)"reset",
+		.method = c->method,
+		.affected = c->affected,
+		.reset_method = (char *)original_methods,
+	};
+	int r;
+
+	res->pending_pid = (int)stuck;
+	if (stuck <= 0 || job->pending_fd < 0) {
+		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
+		     "processes%s", res->name, c->method,
+		     job->pending_fd < 0 ? " (no state directory)" : "");
+		return;
+	}
+	r = pending_record(job->pending_fd, &call, stuck);
+	if (r < 0)
+		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
+		     "processes: %s", res->name, c->method, g_strerror(-r));
+}
+
+static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
+{
+	const char *method = c->method;
+	pid_t stuck = 0;
 	char original[256];
 	int r, left;
 
@@ -160,7 +195,17 @@ static int reset_sysfs(struct reset_job *job, const char *method)
 	if (r < 0)
 		return r;
 	left = remaining_ms(job->deadline);
-	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left);
+	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+	if (r == -ETIMEDOUT) {
+		/*
+		 * The pinned method cannot be put back now: the store probes its
+		 * methods with config reads, which sleep until the reset returns.
+		 * Whoever finds the call returned puts the list back (pending.c).
+		 */
+		if (stuck > 0)
+			record_pending(job, c, stuck, original);
+		return r;
+	}
 	if (r == -ENOTTY) {
 		g_autofree char *why = g_strdup_printf("%s returned ENOTTY", method);
 
@@ -172,9 +217,14 @@ static int reset_sysfs(struct reset_job *job, const char *method)
 	return r;
 }
 
-static int reset_vfio(struct reset_job *job)
+static int reset_vfio(struct reset_job *job, const struct reset_candidate *c)
 {
-	return reset_vfio_device(job->device_fd, remaining_ms(job->deadline));
+	pid_t stuck = 0;
+	int r = reset_vfio_device(job->device_fd, remaining_ms(job->deadline), &stuck);
+
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
+	return r;
 }
 
 /*
@@ -188,6 +238,7 @@ static int reset_vfio(struct reset_job *job)
  */
 static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 {
+	pid_t stuck = 0;
 	int r;
 
 	if (!c->cdev && job->group_fds_error < 0) {
@@ -196,7 +247,9 @@ static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 		return job->group_fds_error;
 	}
 	r = reset_vfio_hot(job->device_fd, c->cdev ? NULL : job->group_fds,
-			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline));
+			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline), &stuck);
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
 	if (r == -ENOTTY)
 		note(job->res, LOG_INFO, "%s: the hot reset returned ENOTTY; on a root port whose "
 		     "link never reports active the bus may have been reset all the same",
@@ -258,6 +311,7 @@ void reset_job_run(struct reset_job *job)
 		int r;
 
 		if (remaining_ms(job->deadline) == 0) {
+			/* Nothing is pending, but the function was not reset: a failure. */
 			res->timed_out = true;
 			fail(res, -ETIMEDOUT, "%s: the deadline passed before %s could be tried",
 			     res->name, c->method);
@@ -265,10 +319,10 @@ void reset_job_run(struct reset_job *job)
 		}
 		switch (c->mechanism) {
 		case VFR_RESET_MECH_SYSFS:
-			r = reset_sysfs(job, c->method);
+			r = reset_sysfs(job, c);
 			break;
 		case VFR_RESET_MECH_VFIO_DEVICE:
-			r = reset_vfio(job);
+			r = reset_vfio(job, c);
 			break;
 		case VFR_RESET_MECH_VFIO_HOT:
 			r = reset_hot(job, c);
@@ -279,16 +333,21 @@ void reset_job_run(struct reset_job *job)
 		attempt(res, c->method, r, start);
 		if (r == -ETIMEDOUT) {
 			/* The kernel holds the function's lock until the store returns: stop here. */
-			res->timed_out = true;
-			fail(res, r, "%s: %s did not return within the deadline; the write is still "
-			     "pending in the kernel and the function's state is unknown",
-			     res->name, c->method);
+			res->timed_out = res->unknown = true;
+			if (res->pending_pid > 0)
+				fail(res, r, "%s: %s did not return within the deadline; it is still "
+				     "pending in the kernel (pid %d) and the function's state is "
+				     "unknown", res->name, c->method, res->pending_pid);
+			else
+				fail(res, r, "%s: %s did not return within the deadline; the function's "
+				     "state is unknown", res->name, c->method);
 			return;
 		}
 		if (r < 0)
 			continue;
 		r = wait_ready(job);
 		if (r < 0) {
+			res->unknown = true;
 			fail(res, r == -ETIMEDOUT ? -EIO : r,
 			     "%s: reset with %s, but it did not become readable again%s%s", res->name,
 			     c->method, r == -ETIMEDOUT ? "" : ": ", r == -ETIMEDOUT ? "" : g_strerror(-r));

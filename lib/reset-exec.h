@@ -28,7 +28,11 @@ struct vfr_reset_result {
 	char *name;
 	struct vfr_reset_plan *plan;
 	bool ok, timed_out, ignored, skipped;
-	bool refused; /* not started for hand-over safety (holders, a binding lock): no policy hides it */
+	/* not started, to protect someone (owners, host drivers, holders, locks, stuck calls) */
+	bool refused;
+	/* a kernel call did not return, or the function did not come back: no policy hides it */
+	bool unknown;
+	int pending_pid; /* the process left blocked in the kernel call, or 0 */
 	char *locked; /* the function whose binding lock was still held at the deadline */
 	char *method; /* the one that worked */
 	int error;
@@ -40,6 +44,8 @@ struct vfr_reset_result {
 
 struct reset_job {
 	struct vfr_reset_result *res;
+	struct vfr_device *dev; /* for the calling thread only (the check at the write) */
+	int pending_fd; /* ROOT/run/vfioreset/pending (borrowed), -1: calls left behind go unrecorded */
 	int dirfd;      /* the function's sysfs directory, O_PATH, owned */
 	int device_fd;  /* the caller's vfio device fd, or -1 */
 	/* `hot` in group mode: the affected groups' fds (borrowed from the holding). */
@@ -53,16 +59,22 @@ struct reset_job {
 /*
  * reset-vfio.c: VFIO_DEVICE_RESET and VFIO_DEVICE_PCI_HOT_RESET within
  * @timeout_ms (< 0: without limit): the ioctl's 0 or -errno, -ETIMEDOUT
- * when it is still running at the deadline (its outcome is then unknown).
+ * when it is still running at the deadline (its outcome is then unknown, and
+ * *@ret_stuck the pid of the process blocked in it).
  */
-int reset_vfio_device(int device_fd, int timeout_ms);
-int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms);
+int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck);
+int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms,
+		   pid_t *ret_stuck);
 
 /* Runs one job to its end (any thread). */
 void reset_job_run(struct reset_job *job);
 
 /*
  * reset-parallel.c: runs @jobs, those whose plans' footprints share a
- * function one after the other, the others at the same time.
+ * function one after the other, the others at the same time. Right before
+ * a job writes anything, @check(job, @data) runs in the calling thread
+ * (the one that called this): the job runs only when it returns true, and
+ * it may change the job (its plan, descriptors) meanwhile.
  */
-void reset_jobs_run(struct reset_job **jobs, size_t n);
+void reset_jobs_run(struct reset_job **jobs, size_t n,
+		    bool (*check)(struct reset_job *job, void *data), void *data);

@@ -4,9 +4,11 @@
  * topology index, the ownership registry and the caller's vfio device fd.
  * Reads only; the decision is reset-plan.c's.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "device-private.h"
+#include "holders.h"
 #include "hotreset.h"
 #include "pciconf.h"
 #include "reset-plan.h"
@@ -34,8 +36,53 @@ static bool reads_all_ones(struct vfr_device *dev)
 	return pciconf_cfg_read16(fd, 0x04, &command) == 0 && command == 0xffff;
 }
 
+static const char *keep(struct reset_facts *f, char *text);
+
+static void fill_peer(struct vfr_device *dev, struct vfr_device *p,
+		      const struct vfr_reset_options *opts, enum reset_peer_relation relation,
+		      struct reset_peer *peer)
+{
+	int r;
+
+	peer->name = p->name;
+	peer->relation = relation;
+	r = vfr_device_get_driver(p, &peer->driver);
+	if (r == -ENODEV) {
+		peer->gone = true;
+		peer->driver = NULL;
+	} else if (r < 0) {
+		peer->driver = NULL;
+	}
+	if (vfr_device_get_driver_type(p, &peer->driver_type) < 0)
+		/* Unreadable: assume the worst, a host driver. */
+		peer->driver_type = peer->gone ? VFR_DRIVER_NONE : VFR_DRIVER_HOST;
+	if (peer->driver_type == VFR_DRIVER_HOST && !peer->driver)
+		peer->driver = "an unknown driver";
+	peer->owner = opts ? owners_lookup_name(opts->owners, p->name) : NULL;
+}
+
+/* The target's VFs, as the index knows them (stale_host says when sysfs disagrees). */
+static void gather_vfs(struct vfr_device *dev, const struct vfr_reset_options *opts,
+		       struct reset_facts *f, GPtrArray *reach)
+{
+	size_t n = vfr_device_get_n_virtfns(dev);
+	struct reset_peer *vfs;
+
+	if (n == 0)
+		return;
+	vfs = g_new0(struct reset_peer, n);
+	for (size_t i = 0; i < n; i++) {
+		struct vfr_device *vf = vfr_device_get_virtfn(dev, i);
+
+		fill_peer(dev, vf, opts, PEER_VF, &vfs[i]);
+		g_ptr_array_add(reach, vf);
+	}
+	f->vfs = vfs;
+	f->n_vfs = n;
+}
+
 static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options *opts,
-			 struct reset_facts *f)
+			 struct reset_facts *f, GPtrArray *reach)
 {
 	g_autofree struct vfr_device **devs = NULL;
 	struct reset_peer *peers;
@@ -46,24 +93,181 @@ static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options 
 	peers = g_new0(struct reset_peer, n ? n : 1);
 	for (size_t i = 0; i < n; i++) {
 		struct vfr_device *p = devs[i];
-		struct reset_peer *peer = &peers[k];
 
 		if (p == dev)
 			continue;
-		peer->name = p->name;
-		if (vfr_device_get_driver(p, &peer->driver) < 0)
-			peer->driver = NULL;
-		if (vfr_device_get_driver_type(p, &peer->driver_type) < 0)
-			/* Unreadable: assume the worst, a host driver. */
-			peer->driver_type = VFR_DRIVER_HOST;
-		if (peer->driver_type == VFR_DRIVER_HOST && !peer->driver)
-			peer->driver = "an unknown driver";
-		peer->owner = opts ? owners_lookup_name(opts->owners, p->name) : NULL;
-		peer->same_bus = p->parent == dev->parent;
-		k++;
+		fill_peer(dev, p, opts,
+			  p->physfn == dev ? PEER_VF : p->parent == dev->parent ? PEER_SAME_BUS
+										: PEER_BELOW,
+			  &peers[k++]);
+		g_ptr_array_add(reach, p);
 	}
 	f->bus_peers = peers;
 	f->n_bus_peers = k;
+}
+
+/* The pids of @pids (a GArray of pid_t) as ints, kept in @f. */
+static const int *keep_pids(struct reset_facts *f, GArray *pids, size_t *ret_n)
+{
+	int *out = g_new0(int, pids->len + 1);
+
+	for (guint i = 0; i < pids->len; i++)
+		out[i] = (int)g_array_index(pids, pid_t, i);
+	*ret_n = pids->len;
+	keep(f, (char *)out);
+	return out;
+}
+
+/* The peers of @f named @name: a VF below the bridge is in both lists. */
+static void for_each_peer(struct reset_facts *f, const char *name,
+			  void (*fn)(struct reset_facts *f, struct reset_peer *p, void *data),
+			  void *data)
+{
+	for (size_t k = 0; k < f->n_vfs + f->n_bus_peers; k++) {
+		struct reset_peer *p = (struct reset_peer *)(k < f->n_vfs
+			? &f->vfs[k] : &f->bus_peers[k - f->n_vfs]);
+
+		if (strcmp(p->name, name) == 0)
+			fn(f, p, data);
+	}
+}
+
+static void set_pending(struct reset_facts *f, struct reset_peer *p, void *data)
+{
+	p->pending = data;
+}
+
+static void set_holders(struct reset_facts *f, struct reset_peer *p, void *data)
+{
+	p->holders = keep_pids(f, data, &p->n_holders);
+}
+
+/*
+ * Whether a stuck kernel call holds the target or a function its methods
+ * reach (the records were read afresh by the caller), and who holds their
+ * vfio nodes, in one pass over /proc. reach->pdata[0] is the target.
+ */
+static void gather_holders(struct vfr_device *dev, struct reset_facts *f, GPtrArray *reach)
+{
+	struct vfr_device **devs = (struct vfr_device **)reach->pdata;
+	g_autofree GArray **pids = g_new0(GArray *, reach->len + 1);
+	const struct vfr_pending_call *call;
+	struct vfr_error *err = NULL;
+	int r;
+
+	for (guint i = 0; i < reach->len; i++) {
+		const char *what;
+
+		if (vfr_device_get_pending_call(devs[i], &call) < 0)
+			continue;
+		what = keep(f, g_strdup(vfr_pending_call_get_message(call)));
+		if (i == 0)
+			f->pending = what;
+		else
+			for_each_peer(f, devs[i]->name, set_pending, (void *)what);
+	}
+	r = holders_find_many(devs, reach->len, pids, NULL, &err);
+	if (r < 0) {
+		f->holders_unknown = keep(f, g_strdup_printf(
+			"cannot tell who holds the vfio nodes of the functions a reset of %s "
+			"reaches: %s", dev->name, vfr_error_get_message(err)));
+		vfr_error_free(err);
+		return;
+	}
+	f->holders = keep_pids(f, pids[0], &f->n_holders);
+	for (guint i = 1; i < reach->len; i++)
+		for_each_peer(f, devs[i]->name, set_holders, pids[i]);
+	for (guint i = 0; i < reach->len; i++)
+		g_array_unref(pids[i]);
+}
+
+/* The addresses in directory @rel below /sys that name functions, sorted; NULL when unreadable. */
+static char **live_functions(struct vfr_device *dev, const char *rel)
+{
+	g_auto(GStrv) names = NULL;
+	GPtrArray *out;
+	size_t n = 0;
+
+	if (sysfs_list(dev->host->ctx->sys_fd, rel, &names, &n) < 0)
+		return NULL;
+	out = g_ptr_array_new();
+	for (size_t i = 0; i < n; i++) {
+		struct vfr_address addr;
+
+		if (vfr_address_parse(names[i], &addr, NULL) == 0)
+			g_ptr_array_add(out, g_strdup(names[i]));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static char *index_names(GPtrArray *devs)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; devs && i < devs->len; i++)
+		g_string_append_printf(s, "%s%s", i ? " " : "", ((struct vfr_device *)devs->pdata[i])->name);
+	return g_string_free(s, FALSE);
+}
+
+/*
+ * The index is made once, at the scan; a reset reaches what sysfs shows
+ * now. VFs enabled since the scan, or functions that appeared below the
+ * bridge, would be reset without being looked at: the plan then refuses
+ * and says to scan again. The live listings become facts of the plan too,
+ * so a change between the plan and the write is seen.
+ */
+static void check_layout(struct vfr_device *dev, struct reset_facts *f, GPtrArray *extra)
+{
+	g_autofree char *vf_names = index_names(dev->virtfns);
+	g_autofree char *vf_text = NULL;
+	char numvfs[32];
+	unsigned long live_vfs = 0;
+	int fd = host_device_dirfd(dev->host, dev);
+
+	if (fd >= 0 && sysfs_read(fd, "sriov_numvfs", numvfs, sizeof(numvfs)) >= 0)
+		live_vfs = strtoul(numvfs, NULL, 10);
+	vf_text = g_strdup_printf("%lu enabled%s%s", live_vfs, *vf_names ? ": " : "", vf_names);
+	g_ptr_array_add(extra, g_strdup_printf("%s VFs: %s", dev->name, vf_text));
+	if (live_vfs != (dev->virtfns ? dev->virtfns->len : 0)) {
+		f->stale_host = keep(f, g_strdup_printf(
+			"%s has %lu VFs enabled now, %u when the host was scanned: the functions a "
+			"reset of it reaches are not known (scan the host again)", dev->name,
+			live_vfs, dev->virtfns ? dev->virtfns->len : 0));
+		return;
+	}
+	/* The bridge's bus and every bus below it, as listed now. */
+	for (struct vfr_device *bridge = dev->parent; bridge;) {
+		g_autofree struct vfr_device **below = NULL;
+		size_t n = 0;
+
+		if (scope_bus_affected(dev, &below, &n) < 0)
+			break;
+		for (size_t i = 0; i <= n; i++) {
+			struct vfr_device *b = i == 0 ? bridge : below[i - 1];
+			g_auto(GStrv) live = NULL;
+			g_autofree char *now = NULL, *known = NULL;
+
+			enum vfr_header_type type = VFR_HEADER_UNKNOWN;
+
+			if (i > 0 && !b->children &&
+			    (vfr_device_get_header_type(b, &type) < 0 || type != VFR_HEADER_BRIDGE))
+				continue;
+			live = live_functions(dev, b->syspath ? b->syspath : "");
+			if (!live)
+				continue;
+			now = g_strjoinv(" ", live);
+			known = index_names(b->children);
+			g_ptr_array_add(extra, g_strdup_printf("%s functions below: %s", b->name, now));
+			if (strcmp(now, known) != 0 && !f->stale_host)
+				f->stale_host = keep(f, g_strdup_printf(
+					"the functions below %s are %s now, %s when the host was "
+					"scanned: a bus reset would reach functions not looked at "
+					"(scan the host again)", b->name, *now ? now : "none",
+					*known ? known : "none"));
+		}
+		break;
+	}
 }
 
 static const char *keep(struct reset_facts *f, char *text)
@@ -172,11 +376,18 @@ static void gather_vfio(struct vfr_device *dev, const struct vfr_reset_options *
 	vfr_hot_reset_check_free(check);
 }
 
-/* Fills @ret from @dev's getters, the topology and @opts; reset_facts_clear() frees. */
+/*
+ * Fills @ret from @dev's getters, the topology, the pending records, the
+ * holders and @opts; reset_facts_clear() frees. The getters answer from
+ * what was read before: a caller that wants the facts as they are now
+ * invalidates the functions first (reset-batch.c does, at the write).
+ */
 static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
 			      struct reset_facts *ret)
 {
 	struct reset_facts f = { 0 };
+	g_autoptr(GPtrArray) reach = g_ptr_array_new();
+	g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
 	const char *const *methods = NULL;
 	int r;
 
@@ -197,10 +408,19 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 		f.driver = "an unreadable driver";
 	}
 
-	r = vfr_device_get_capabilities(dev, &f.caps, NULL);
-	f.caps_known = r == 0;
-	if (r == -ENODEV || (r == -EIO && reads_all_ones(dev)))
-		f.gone = true;
+	/* Before any config read: a stuck reset holding the function would make it sleep. */
+	(void)host_pending_for(dev->host, dev->name, true);
+	g_ptr_array_add(reach, dev);
+	gather_vfs(dev, opts, &f, reach);
+	gather_peers(dev, opts, &f, reach);
+	gather_holders(dev, &f, reach);
+
+	if (!f.pending) {
+		r = vfr_device_get_capabilities(dev, &f.caps, NULL);
+		f.caps_known = r == 0;
+		if (r == -ENODEV || (r == -EIO && reads_all_ones(dev)))
+			f.gone = true;
+	}
 	if (vfr_device_get_header_type(dev, &f.header) < 0)
 		f.header = VFR_HEADER_UNKNOWN;
 
@@ -211,8 +431,18 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 
 	f.on_root_bus = !dev->parent;
 	f.bus_probe_ok = scope_bus_method_probe(dev, &f.bus_sibling);
-	gather_peers(dev, opts, &f);
-	gather_vfio(dev, opts, &f);
+	if (!f.gone)
+		check_layout(dev, &f, extra);
+	if (extra->len) {
+		char **lines = g_new0(char *, extra->len + 1);
+
+		for (guint i = 0; i < extra->len; i++)
+			lines[i] = (char *)keep(&f, g_strdup(extra->pdata[i]));
+		keep(&f, (char *)lines);
+		f.extra_seen = (const char *const *)lines;
+	}
+	if (!f.pending)
+		gather_vfio(dev, opts, &f);
 	*ret = f;
 	return 0;
 }
@@ -220,6 +450,7 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 static void reset_facts_clear(struct reset_facts *f)
 {
 	g_free((void *)f->bus_peers);
+	g_free((void *)f->vfs);
 	if (f->storage)
 		g_ptr_array_free(f->storage, TRUE);
 	memset(f, 0, sizeof(*f));

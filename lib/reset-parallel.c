@@ -7,6 +7,12 @@
  * through vfio's trylock). So jobs are joined into components by shared
  * functions (union-find over their plans' footprints); a component runs
  * sequentially, components run on threads of their own.
+ *
+ * Before a job writes anything, the calling thread checks it (the facts
+ * that protect someone, read again at that moment): a worker hands the job
+ * over and waits for the answer. The check touches the host index and the
+ * log callback, which belong to the calling thread; the workers only make
+ * system calls on their jobs' own descriptors.
  */
 #include "reset-exec.h"
 
@@ -20,21 +26,80 @@ static size_t find(size_t *parent, size_t i)
 	return i;
 }
 
+/* The calling thread answers the workers' questions here. */
+struct checker {
+	GMutex lock;
+	GCond cond;
+	GQueue asked;     /* struct question *, oldest first */
+	size_t running;   /* workers not finished */
+	bool (*check)(struct reset_job *job, void *data);
+	void *data;
+};
+
+struct question {
+	struct reset_job *job;
+	bool answered, go;
+};
+
 struct worker {
 	GPtrArray *jobs; /* struct reset_job *, in the order given */
+	struct checker *checker;
 };
+
+static bool ask(struct checker *c, struct reset_job *job)
+{
+	struct question q = { .job = job };
+
+	g_mutex_lock(&c->lock);
+	g_queue_push_tail(&c->asked, &q);
+	g_cond_broadcast(&c->cond);
+	while (!q.answered)
+		g_cond_wait(&c->cond, &c->lock);
+	g_mutex_unlock(&c->lock);
+	return q.go;
+}
 
 static gpointer worker_main(gpointer data)
 {
 	struct worker *w = data;
+	struct checker *c = w->checker;
 
 	for (guint i = 0; i < w->jobs->len; i++)
-		reset_job_run(w->jobs->pdata[i]);
+		if (ask(c, w->jobs->pdata[i]))
+			reset_job_run(w->jobs->pdata[i]);
+	g_mutex_lock(&c->lock);
+	c->running--;
+	g_cond_broadcast(&c->cond);
+	g_mutex_unlock(&c->lock);
 	return NULL;
 }
 
-void reset_jobs_run(struct reset_job **jobs, size_t n)
+/* The calling thread's loop: answer until every worker is done. */
+static void answer_all(struct checker *c)
 {
+	g_mutex_lock(&c->lock);
+	for (;;) {
+		struct question *q = g_queue_pop_head(&c->asked);
+
+		if (!q) {
+			if (c->running == 0)
+				break;
+			g_cond_wait(&c->cond, &c->lock);
+			continue;
+		}
+		g_mutex_unlock(&c->lock);
+		q->go = c->check(q->job, c->data);
+		g_mutex_lock(&c->lock);
+		q->answered = true;
+		g_cond_broadcast(&c->cond);
+	}
+	g_mutex_unlock(&c->lock);
+}
+
+void reset_jobs_run(struct reset_job **jobs, size_t n,
+		    bool (*check)(struct reset_job *job, void *data), void *data)
+{
+	struct checker checker = { .check = check, .data = data };
 	g_autoptr(GHashTable) owner_of = g_hash_table_new(g_str_hash, g_str_equal);
 	g_autofree size_t *parent = g_new(size_t, n ? n : 1);
 	g_autofree size_t *component = g_new(size_t, n ? n : 1);
@@ -71,25 +136,44 @@ void reset_jobs_run(struct reset_job **jobs, size_t n)
 	}
 	if (n_components <= 1) {
 		for (size_t i = 0; i < n; i++)
-			reset_job_run(jobs[i]);
+			if (check(jobs[i], data))
+				reset_job_run(jobs[i]);
 		return;
 	}
 
 	n_workers = MIN(n_components, (size_t)MAX_WORKERS);
 	workers = g_new0(struct worker, n_workers);
 	threads = g_new0(GThread *, n_workers);
-	for (size_t w = 0; w < n_workers; w++)
+	g_mutex_init(&checker.lock);
+	g_cond_init(&checker.cond);
+	g_queue_init(&checker.asked);
+	for (size_t w = 0; w < n_workers; w++) {
 		workers[w].jobs = g_ptr_array_new();
+		workers[w].checker = &checker;
+	}
 	for (size_t i = 0; i < n; i++)
 		g_ptr_array_add(workers[component[find(parent, i)] % n_workers].jobs, jobs[i]);
-	for (size_t w = 0; w < n_workers; w++)
-		threads[w] = g_thread_try_new("vfr-reset", worker_main, &workers[w], NULL);
+	checker.running = n_workers;
 	for (size_t w = 0; w < n_workers; w++) {
-		/* No thread to spare: this one does the work, still correct, only slower. */
+		threads[w] = g_thread_try_new("vfr-reset", worker_main, &workers[w], NULL);
+		if (!threads[w]) {
+			g_mutex_lock(&checker.lock);
+			checker.running--;
+			g_mutex_unlock(&checker.lock);
+		}
+	}
+	answer_all(&checker);
+	for (size_t w = 0; w < n_workers; w++)
 		if (threads[w])
 			g_thread_join(threads[w]);
-		else
-			worker_main(&workers[w]);
+	/* Workers without a thread to spare: this one does their work, still correct, only slower. */
+	for (size_t w = 0; w < n_workers; w++) {
+		if (!threads[w])
+			for (guint i = 0; i < workers[w].jobs->len; i++)
+				if (check(workers[w].jobs->pdata[i], data))
+					reset_job_run(workers[w].jobs->pdata[i]);
 		g_ptr_array_free(workers[w].jobs, TRUE);
 	}
+	g_mutex_clear(&checker.lock);
+	g_cond_clear(&checker.cond);
 }

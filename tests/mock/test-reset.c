@@ -242,7 +242,7 @@ static void test_host_driver_needs_permission(void **state)
 	struct vfr_device *dev = dev_of(e, "0000:02:00.0");
 	struct vfr_error *err = NULL;
 
-	assert_int_equal(vfr_device_reset(dev, NULL, &err), -ENOTTY);
+	assert_int_equal(vfr_device_reset(dev, NULL, &err), -EPERM);
 	assert_non_null(strstr(vfr_error_get_message(err), "bound to e1000e, a host driver"));
 	vfr_error_free(err);
 	assert_false(journal_has(e->m, "reset 0000:02:00.0 pm ok"));
