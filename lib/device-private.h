@@ -122,7 +122,8 @@ struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_addre
 void host_index_virtfns(struct vfr_host *host);
 bool host_has_vfio_dev_mechanism(struct vfr_host *host);
 /*
- * The live pending call that holds function @name, or NULL. @fresh looks at
+ * The live pending call that holds function @name, or keeps its config
+ * space locked (pending_call_locks_config()), or NULL. @fresh looks at
  * the records now (before a write); otherwise a look less than
  * PENDING_RECHECK_MS old is trusted (config reads of a whole host).
  */

@@ -448,7 +448,7 @@ static int load_config(struct vfr_device *dev)
 	if (!dev->syspath)
 		return -EIO;
 	/* A reset stuck in the kernel holds the config access lock: a read would sleep with it. */
-	if (device_load(dev, ATTR_PENDING) == 0 && pending_call_blocks_config(dev->pending)) {
+	if (device_load(dev, ATTR_PENDING) == 0 && pending_call_locks_config(dev->pending, dev->name)) {
 		g_autofree char *what = pending_call_describe(dev->pending);
 
 		device_add_problem(dev, "%s; config space not read", what);

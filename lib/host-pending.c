@@ -69,7 +69,7 @@ const struct vfr_pending_call *host_pending_for(struct vfr_host *host, const cha
 	for (guint i = 0; host->pending && i < host->pending->len; i++) {
 		const struct vfr_pending_call *call = host->pending->pdata[i];
 
-		if (pending_call_holds(call, name))
+		if (pending_call_holds(call, name) || pending_call_locks_config(call, name))
 			return call;
 	}
 	return NULL;

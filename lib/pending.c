@@ -39,6 +39,7 @@ void pending_call_free(struct vfr_pending_call *call)
 	g_free(call->operation);
 	g_free(call->method);
 	g_strfreev(call->affected);
+	g_strfreev(call->config_locked);
 	g_free(call->reset_method);
 	g_free(call->message);
 	g_free(call);
@@ -53,14 +54,16 @@ struct vfr_pending_call *pending_call_dup(const struct vfr_pending_call *call)
 	copy->operation = g_strdup(call->operation);
 	copy->method = g_strdup(call->method);
 	copy->affected = g_strdupv(call->affected);
+	copy->config_locked = g_strdupv(call->config_locked);
 	copy->reset_method = g_strdup(call->reset_method);
 	copy->message = NULL;
 	return copy;
 }
 
-bool pending_call_blocks_config(const struct vfr_pending_call *call)
+bool pending_call_locks_config(const struct vfr_pending_call *call, const char *name)
 {
-	return call->operation && strcmp(call->operation, "reset") == 0;
+	return call->config_locked &&
+	       g_strv_contains((const char *const *)call->config_locked, name);
 }
 
 bool pending_call_holds(const struct vfr_pending_call *call, const char *name)
@@ -154,6 +157,10 @@ int pending_record(int pending_fd, struct vfr_pending_call *call, pid_t pid)
 		g_key_file_set_string(kf, GROUP, "method", call->method);
 	g_key_file_set_string_list(kf, GROUP, "affected", (const char *const *)call->affected,
 				   g_strv_length(call->affected));
+	if (call->config_locked)
+		g_key_file_set_string_list(kf, GROUP, "config_locked",
+					   (const char *const *)call->config_locked,
+					   g_strv_length(call->config_locked));
 	g_key_file_set_int64(kf, GROUP, "pid", call->pid);
 	g_key_file_set_uint64(kf, GROUP, "pid_start", call->pid_start);
 	g_key_file_set_int64(kf, GROUP, "since", call->since);
@@ -230,6 +237,7 @@ static int parse_record(int dirfd, const char *name, struct vfr_pending_call **r
 	call->operation = g_key_file_get_string(kf, GROUP, "operation", NULL);
 	call->method = g_key_file_get_string(kf, GROUP, "method", NULL);
 	call->affected = g_key_file_get_string_list(kf, GROUP, "affected", NULL, NULL);
+	call->config_locked = g_key_file_get_string_list(kf, GROUP, "config_locked", NULL, NULL);
 	call->pid = (pid_t)g_key_file_get_int64(kf, GROUP, "pid", NULL);
 	call->pid_start = g_key_file_get_uint64(kf, GROUP, "pid_start", NULL);
 	call->since = g_key_file_get_int64(kf, GROUP, "since", NULL);
@@ -241,6 +249,11 @@ static int parse_record(int dirfd, const char *name, struct vfr_pending_call **r
 		return -EIO;
 	}
 	for (char **a = call->affected; *a; a++)
+		if (vfr_address_parse(*a, &addr, NULL) < 0) {
+			snprintf(why, why_size, "'%s' is not a PCI address", *a);
+			return -EIO;
+		}
+	for (char **a = call->config_locked; a && *a; a++)
 		if (vfr_address_parse(*a, &addr, NULL) < 0) {
 			snprintf(why, why_size, "'%s' is not a PCI address", *a);
 			return -EIO;

@@ -6,7 +6,10 @@
  * the kernel's locks of the functions it resets: the device lock, and the
  * config access lock, under which every later reader of the function's
  * config space (lspci, this library, any process) sleeps uninterruptibly
- * for as long as the call is stuck - for ever with a broken driver. A
+ * for as long as the call is stuck - for ever with a broken driver. The
+ * readers of the bridges above it can sleep too (seen on 6.12: the root
+ * port above the PF of a VF whose reset was stuck), so a reset's record
+ * marks its upstream bridges' config space as locked as well. A
  * process that gives up at its deadline therefore leaves a record,
  * ROOT/run/vfioreset/pending/ADDR, naming the stuck process, and every
  * process honours it while that process lives: no config read of the
@@ -34,6 +37,7 @@ struct vfr_pending_call {
 	char *operation;    /* "reset", "unbind", "bind", "drivers_probe", "driver_override" */
 	char *method;       /* reset: the method ("flr", "vfio", "hot"...); else NULL */
 	char **affected;    /* every function the stuck call holds (NULL-terminated, non-empty) */
+	char **config_locked; /* whose config reads would sleep behind it (NULL-terminated), or NULL */
 	pid_t pid;          /* the process blocked in the call */
 	uint64_t pid_start; /* its start time (/proc/PID/stat field 22): a reused pid is not it */
 	int64_t since;      /* when the call was made, seconds since the epoch */
@@ -46,8 +50,8 @@ struct vfr_pending_call *pending_call_dup(const struct vfr_pending_call *call);
 typedef struct vfr_pending_call pending_call_t;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(pending_call_t, pending_call_free)
 
-/* Does the stuck call keep config space locked (a reset), or only the device lock? */
-bool pending_call_blocks_config(const struct vfr_pending_call *call);
+/* Would a read of @name's config space sleep behind the stuck call? */
+bool pending_call_locks_config(const struct vfr_pending_call *call, const char *name);
 
 /* Does @call hold function @name? */
 bool pending_call_holds(const struct vfr_pending_call *call, const char *name);

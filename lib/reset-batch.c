@@ -50,6 +50,7 @@ static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_pl
 	res->attempts = g_array_new(FALSE, TRUE, sizeof(struct reset_attempt));
 	res->holders = g_array_new(FALSE, TRUE, sizeof(int));
 	res->notes = g_array_new(FALSE, TRUE, sizeof(struct reset_note));
+	res->affected = g_ptr_array_new_with_free_func(g_free);
 	return res;
 }
 
@@ -64,6 +65,7 @@ static void result_free(gpointer p)
 	g_array_free(res->attempts, TRUE);
 	g_array_free(res->holders, TRUE);
 	g_array_free(res->notes, TRUE);
+	g_ptr_array_free(res->affected, TRUE);
 	vfr_reset_plan_unref(res->plan);
 	g_free(res->name);
 	g_free(res->method);
@@ -183,6 +185,17 @@ static void job_fit(struct reset_job *job, const struct vfr_reset_options *opts)
 	job->quiesce = type != VFR_DRIVER_HOST;
 }
 
+/* The bridges above @dev, nearest first. */
+static char **upstream_of(struct vfr_device *dev)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (struct vfr_device *b = dev->parent; b && names->len < 64; b = b->parent)
+		g_ptr_array_add(names, g_strdup(b->name));
+	g_ptr_array_add(names, NULL);
+	return (char **)g_ptr_array_free(names, FALSE);
+}
+
 static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result *res,
 				 const struct run *run)
 {
@@ -200,6 +213,7 @@ static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result
 	job->dev = dev;
 	job->dirfd = fd;
 	job->pending_fd = run->pending_fd;
+	job->upstream = upstream_of(dev);
 	job->deadline = run->deadline;
 	job_fit(job, run->opts);
 	return job;
@@ -211,6 +225,7 @@ static void job_free(struct reset_job *job)
 		return;
 	close(job->dirfd);
 	g_free(job->group_fds);
+	g_strfreev(job->upstream);
 	g_free(job);
 }
 
@@ -316,11 +331,22 @@ static bool check_at_write(struct reset_job *job, void *data)
 	}
 }
 
+static int by_address(gconstpointer a, gconstpointer b)
+{
+	struct vfr_address x, y;
+	const char *s = *(const char *const *)a, *t = *(const char *const *)b;
+
+	if (vfr_address_parse(s, &x, NULL) == 0 && vfr_address_parse(t, &y, NULL) == 0)
+		return vfr_address_compare(&x, &y);
+	return strcmp(s, t);
+}
+
 static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 		   enum vfr_reset_policy policy)
 {
 	struct vfr_ctx *ctx = dev->host->ctx;
 
+	g_ptr_array_sort(res->affected, by_address);
 	for (guint i = 0; i < res->notes->len; i++) {
 		const struct reset_note *n = &g_array_index(res->notes, struct reset_note, i);
 
@@ -575,6 +601,19 @@ VFR_EXPORT enum vfr_reset_outcome vfr_reset_result_get_outcome(const struct vfr_
 	if (res->ignored)
 		return VFR_RESET_OUTCOME_IGNORED;
 	return res->ok ? VFR_RESET_OUTCOME_RESET : VFR_RESET_OUTCOME_FAILED;
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_affected(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->affected->len;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_affected(const struct vfr_reset_result *res,
+						     size_t index)
+{
+	assert_return(res && index < res->affected->len, NULL);
+	return res->affected->pdata[index];
 }
 
 VFR_EXPORT int vfr_reset_result_get_pending_pid(const struct vfr_reset_result *res)

@@ -148,6 +148,7 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 			   const char *original_methods)
 {
 	struct vfr_reset_result *res = job->res;
+	g_autoptr(GPtrArray) locked = g_ptr_array_new();
 	struct vfr_pending_call call = {
 		.address = res->name,
 		.operation = (char *)"reset",
@@ -157,6 +158,13 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 	};
 	int r;
 
+	/* Its own config space, what it resets, and the bridges above (pending.h says why). */
+	for (size_t i = 0; i < c->n_affected; i++)
+		g_ptr_array_add(locked, c->affected[i]);
+	for (char **u = job->upstream; u && *u; u++)
+		g_ptr_array_add(locked, *u);
+	g_ptr_array_add(locked, NULL);
+	call.config_locked = (char **)locked->pdata;
 	res->pending_pid = (int)stuck;
 	if (stuck <= 0 || job->pending_fd < 0) {
 		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
@@ -287,15 +295,26 @@ static int wait_ready(struct reset_job *job)
 	}
 }
 
-static void attempt(struct vfr_reset_result *res, const char *method, int error, gint64 start)
+/*
+ * An attempt, and what it may have reset: a method that failed may have
+ * reset some of its affected set before it failed (a bus reset that
+ * returned ENOTTY after the link stayed down did), so every attempt's set
+ * counts.
+ */
+static void attempt(struct vfr_reset_result *res, const struct reset_candidate *c, int error,
+		    gint64 start)
 {
 	struct reset_attempt a = {
-		.method = g_strdup(method),
+		.method = g_strdup(c->method),
 		.error = error,
 		.ms = (double)(g_get_monotonic_time() - start) / 1000.0,
 	};
 
 	g_array_append_val(res->attempts, a);
+	for (size_t i = 0; i < c->n_affected; i++)
+		if (!g_ptr_array_find_with_equal_func(res->affected, c->affected[i], g_str_equal,
+						      NULL))
+			g_ptr_array_add(res->affected, g_strdup(c->affected[i]));
 }
 
 void reset_job_run(struct reset_job *job)
@@ -330,7 +349,7 @@ void reset_job_run(struct reset_job *job)
 		default:
 			r = -EOPNOTSUPP;
 		}
-		attempt(res, c->method, r, start);
+		attempt(res, c, r, start);
 		if (r == -ETIMEDOUT) {
 			/* The kernel holds the function's lock until the store returns: stop here. */
 			res->timed_out = res->unknown = true;

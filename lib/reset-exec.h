@@ -38,6 +38,7 @@ struct vfr_reset_result {
 	int error;
 	char *message;
 	GArray *attempts; /* struct reset_attempt */
+	GPtrArray *affected; /* char *: what the attempted methods may have reset, address order */
 	GArray *holders;  /* int */
 	GArray *notes;    /* struct reset_note, for the calling thread to log */
 };
@@ -46,6 +47,7 @@ struct reset_job {
 	struct vfr_reset_result *res;
 	struct vfr_device *dev; /* for the calling thread only (the check at the write) */
 	int pending_fd; /* ROOT/run/vfioreset/pending (borrowed), -1: calls left behind go unrecorded */
+	char **upstream; /* the bridges above the target, nearest first (for a stuck call's record) */
 	int dirfd;      /* the function's sysfs directory, O_PATH, owned */
 	int device_fd;  /* the caller's vfio device fd, or -1 */
 	/* `hot` in group mode: the affected groups' fds (borrowed from the holding). */

@@ -406,6 +406,11 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 		json_builder_add_string_value(b, vfr_reset_result_get_locked(res));
 	else
 		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "affected");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_affected(res); i++)
+		json_builder_add_string_value(b, vfr_reset_result_get_affected(res, i));
+	json_builder_end_array(b);
 	json_builder_set_member_name(b, "pending_pid");
 	if (vfr_reset_result_get_pending_pid(res) > 0)
 		json_builder_add_int_value(b, vfr_reset_result_get_pending_pid(res));

@@ -312,6 +312,18 @@ bool vfr_reset_result_is_ok(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_outcome: what became of the reset (enum vfr_reset_outcome). Since: 0.1 */
 enum vfr_reset_outcome vfr_reset_result_get_outcome(const struct vfr_reset_result *res);
 /**
+ * vfr_reset_result_get_n_affected / vfr_reset_result_get_affected:
+ *
+ * Every function the attempted methods may have reset, in address order:
+ * the target, a PF's VFs, the functions below the bridge for a bus-wide
+ * method. A method that failed counts too (a bus reset can fail after the
+ * bus was reset). Empty when no method was attempted.
+ * Since: 0.1
+ */
+size_t vfr_reset_result_get_n_affected(const struct vfr_reset_result *res);
+const char *vfr_reset_result_get_affected(const struct vfr_reset_result *res, size_t index);
+
+/**
  * vfr_reset_result_get_pending_pid:
  * Returns: for VFR_RESET_OUTCOME_UNKNOWN after a call that did not return,
  *          the pid of the process still blocked in it (recorded in

@@ -186,6 +186,8 @@ class Reset(unittest.TestCase):
             self.assertEqual(dev["pending"]["method"], "flr")
             self.assertIsNone(dev["capabilities"])
             self.assertIn("has been pending in the kernel since", dev["pending"]["message"])
+            port, = [d for d in json.loads(r.stdout)["devices"] if d["address"] == "0000:00:1c.0"]
+            self.assertEqual(port["pending"]["address"], "0000:01:00.0")
             r = self.run_mock(root, "show", "01:00.0")
             self.assertIn(f"(pid {pid})", r.stdout)
             r = self.run_mock(root, "--json", "plan", "01:00.0")
@@ -197,6 +199,7 @@ class Reset(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("pending in the kernel", r.stderr)
             self.assertNotIn("wait config 0000:01:00.0", self.journal(root))
+            self.assertNotIn("wait config 0000:00:1c.0", self.journal(root))
         finally:
             fd = os.pidfd_open(pid)
             os.kill(pid, 9)

@@ -270,6 +270,7 @@ static void test_pf_reset_reaches_vfs(void **state)
 		    vfr_reset_plan_get_excluded_protects(plan, 1));
 	assert_false(journal_has(e->m, "reset 0000:01:00.0 flr ok"));
 	assert_int_equal(command_of("0000:01:10.0") & 0x7, 0x6);
+	assert_int_equal(vfr_reset_result_get_n_affected(res), 0);
 	vfr_reset_batch_free(batch);
 
 	release_holder(e);
@@ -281,6 +282,10 @@ static void test_pf_reset_reaches_vfs(void **state)
 	assert_true(affected_has(plan, 0, "0000:01:00.0"));
 	assert_true(affected_has(plan, 0, "0000:01:10.0"));
 	assert_true(affected_has(plan, 0, "0000:01:10.2"));
+	assert_int_equal(vfr_reset_result_get_n_affected(res), 3);
+	assert_string_equal(vfr_reset_result_get_affected(res, 0), "0000:01:00.0");
+	assert_string_equal(vfr_reset_result_get_affected(res, 1), "0000:01:10.0");
+	assert_string_equal(vfr_reset_result_get_affected(res, 2), "0000:01:10.2");
 	assert_true(journal_has(e->m, "reset 0000:01:00.0 flr ok"));
 	assert_true(journal_has(e->m, "vf_reset 0000:01:00.0 0000:01:10.0"));
 	assert_int_equal(command_of("0000:01:10.0") & 0x7, 0);
@@ -479,6 +484,12 @@ static void test_pending_honoured(void **state)
 	assert_int_equal(vfr_device_get_capabilities(dev_of(e, "0000:03:00.0"), &caps, NULL),
 			 -EBUSY);
 	assert_false(journal_has(e->m, "wait config 0000:03:00.0"));
+	/* The bridge above it too: a stuck reset can lock its upstream port's config (6.12). */
+	assert_int_equal(vfr_device_get_capabilities(dev_of(e, "0000:00:1e.0"), &caps, NULL),
+			 -EBUSY);
+	assert_int_equal(vfr_device_get_pending_call(dev_of(e, "0000:00:1e.0"), &call), 0);
+	assert_string_equal(vfr_pending_call_get_address(call), "0000:03:00.0");
+	assert_false(journal_has(e->m, "wait config 0000:00:1e.0"));
 	/* Another function is read as always. */
 	assert_int_equal(vfr_device_get_capabilities(dev_of(e, "0000:02:00.0"), &caps, NULL), 0);
 
