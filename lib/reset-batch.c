@@ -266,68 +266,94 @@ static void note(struct vfr_reset_result *res, int priority, char *text)
 	g_array_append_val(res->notes, n);
 }
 
-/* Backoff while other processes still hold what the reset reaches (VFR_RESET_WAIT_HOLDERS). */
-static bool wait_holders(const struct run *run, gulong *delay_us)
+/* Would a backoff of @delay_us run past the deadline? */
+static bool deadline_near(const struct run *run, gulong delay_us)
 {
-	if (!(run->opts && (run->opts->flags & VFR_RESET_WAIT_HOLDERS)))
-		return false;
-	if (run->deadline && g_get_monotonic_time() + (gint64)*delay_us >= run->deadline)
-		return false;
-	g_usleep(*delay_us);
-	*delay_us = MIN(*delay_us * 2, 200000ul);
-	return true;
+	return run->deadline && g_get_monotonic_time() + (gint64)delay_us >= run->deadline;
 }
 
 /*
  * The check at the write (reset-parallel.c calls it in this thread, right
- * before the job's first write, with every lock of its plan held): the
- * facts are read again, and the plan made again from them. Unchanged, the
- * job runs as planned; changed, it runs with the new plan when that one
- * can (its new locks taken without waiting, so no cycle can form), or is
- * refused, saying what changed.
+ * before the jobs' first write, with every lock of their plans held): the
+ * facts are read again, and the plans made again from them (one pass over
+ * /proc for all of @jobs). Unchanged, a job runs as planned; changed, it
+ * runs with the new plan when that one can (its new locks taken without
+ * waiting, so no cycle can form), or is refused, saying what changed.
  */
-static bool check_at_write(struct reset_job *job, void *data)
+static void check_at_write(struct reset_job **jobs, size_t n, bool *go, void *data)
 {
 	const struct run *run = data;
-	struct vfr_reset_result *res = job->res;
+	g_autofree struct vfr_device **devs = g_new(struct vfr_device *, n);
+	g_autofree struct vfr_reset_plan **plans = g_new0(struct vfr_reset_plan *, n);
+	g_autofree bool *waiting = g_new0(bool, n);
 	gulong delay_us = 1000;
+	size_t left = n;
 
-	for (;;) {
-		struct vfr_reset_plan *plan = NULL;
-		struct vfr_error *err = NULL;
-		g_autofree char *changed = NULL;
-		const char *name = NULL;
-		int r;
+	for (size_t k = 0; k < n; k++) {
+		devs[k] = jobs[k]->dev;
+		waiting[k] = true;
+		go[k] = false;
+	}
+	while (left > 0) {
+		size_t n_wait = 0;
 
-		invalidate_reach(job->dev);
-		r = vfr_reset_plan_new(job->dev, run->opts, &plan, &err);
-		if (r < 0) {
-			res->refused = true;
-			set_message(res, r, g_strdup_printf("%s: not reset: its facts cannot be read "
-							    "again before the write: %s", res->name,
-							    vfr_error_get_message(err)));
-			vfr_error_free(err);
-			return false;
+		for (size_t k = 0; k < n; k++)
+			if (waiting[k])
+				invalidate_reach(devs[k]);
+		/* Only the jobs still waiting are planned again: compact them to the front. */
+		{
+			g_autofree struct vfr_device **some = g_new(struct vfr_device *, left);
+			g_autofree struct vfr_reset_plan **made = g_new0(struct vfr_reset_plan *, left);
+			size_t m = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (waiting[k])
+					some[m++] = devs[k];
+			reset_plans_make(some, m, run->opts, made);
+			m = 0;
+			for (size_t k = 0; k < n; k++)
+				if (waiting[k])
+					plans[k] = made[m++];
 		}
-		changed = reset_facts_diff((const char *const *)res->plan->seen,
-					   (const char *const *)plan->seen);
-		vfr_reset_plan_unref(res->plan);
-		res->plan = plan;
-		if (reset_plan_is_held_only(plan) && wait_holders(run, &delay_us))
-			continue;
-		if (no_method(res, changed))
-			return false;
-		if (!changed)
-			return true;
-		r = reset_locks_extend(run->locks, plan, &name);
-		if (r < 0) {
-			locked(res, name, r, run->start);
-			return false;
+		for (size_t k = 0; k < n; k++) {
+			struct vfr_reset_result *res;
+			g_autofree char *changed = NULL;
+			const char *name = NULL;
+			int r;
+
+			if (!waiting[k])
+				continue;
+			res = jobs[k]->res;
+			changed = reset_facts_diff((const char *const *)res->plan->seen,
+						   (const char *const *)plans[k]->seen);
+			vfr_reset_plan_unref(res->plan);
+			res->plan = g_steal_pointer(&plans[k]);
+			if (reset_plan_is_held_only(res->plan) && run->opts &&
+			    (run->opts->flags & VFR_RESET_WAIT_HOLDERS) && !deadline_near(run, delay_us)) {
+				n_wait++;
+				continue; /* asked again after the backoff */
+			}
+			waiting[k] = false;
+			left--;
+			if (no_method(res, changed))
+				continue;
+			if (changed) {
+				r = reset_locks_extend(run->locks, res->plan, &name);
+				if (r < 0) {
+					locked(res, name, r, run->start);
+					continue;
+				}
+				note(res, LOG_INFO, g_strdup_printf("%s: planned again before the write: "
+								    "%s", res->name, changed));
+				job_fit(jobs[k], run->opts);
+			}
+			go[k] = true;
 		}
-		note(res, LOG_INFO, g_strdup_printf("%s: planned again before the write: %s",
-						    res->name, changed));
-		job_fit(job, run->opts);
-		return true;
+		if (n_wait) {
+			/* Other processes still hold what they reach: there is no event to wait on. */
+			g_usleep(delay_us);
+			delay_us = MIN(delay_us * 2, 200000ul);
+		}
 	}
 }
 
@@ -407,6 +433,7 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 {
 	g_autofree struct reset_job **jobs = NULL;
 	g_autofree struct vfr_reset_plan **plans = NULL;
+	g_autofree struct vfr_reset_plan **job_plans = NULL;
 	struct run run = { .opts = opts, .pending_fd = -1 };
 	struct vfr_reset_batch *batch;
 	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
@@ -428,21 +455,13 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	if (n_devs && policy != VFR_RESET_SKIP)
 		run.pending_fd = open_pending(devs[0]->host->ctx);
 
+	/* Every plan in one go: one pass over /proc for the holders of all they reach. */
+	reset_plans_make(devs, n_devs, opts, plans);
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_device *dev = devs[i];
-		struct vfr_reset_plan *plan = NULL;
 		struct vfr_reset_result *res;
-		int r = vfr_reset_plan_new(dev, opts, &plan, reterr);
 
-		if (r < 0) {
-			for (size_t k = 0; k < n_jobs; k++)
-				job_free(jobs[k]);
-			vfr_reset_batch_free(batch);
-			if (run.pending_fd >= 0)
-				close(run.pending_fd);
-			return r;
-		}
-		res = result_new(dev->name, plan);
+		res = result_new(dev->name, g_steal_pointer(&plans[i]));
 		g_ptr_array_add(batch->results, res);
 		if (policy == VFR_RESET_SKIP) {
 			res->ok = res->skipped = true;
@@ -453,7 +472,8 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 			continue;
 		}
 		/* Held by someone else: refused now, unless told to wait (the check waits). */
-		if (!(reset_plan_is_held_only(plan) && opts && (opts->flags & VFR_RESET_WAIT_HOLDERS)) &&
+		if (!(reset_plan_is_held_only(res->plan) && opts &&
+		      (opts->flags & VFR_RESET_WAIT_HOLDERS)) &&
 		    no_method(res, NULL))
 			continue;
 		jobs[n_jobs] = job_new(dev, res, &run);
@@ -462,9 +482,11 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	}
 
 	if (n_jobs) {
+		job_plans = g_new(struct vfr_reset_plan *, n_jobs);
 		for (size_t k = 0; k < n_jobs; k++)
-			plans[k] = jobs[k]->res->plan;
-		run.locks = reset_locks_take(jobs[0]->dev->host->ctx, plans, n_jobs, run.deadline);
+			job_plans[k] = jobs[k]->res->plan;
+		run.locks = reset_locks_take(jobs[0]->dev->host->ctx, job_plans, n_jobs,
+					     run.deadline);
 	}
 	for (size_t k = 0; k < n_jobs; k++) {
 		struct reset_job *job = jobs[k];

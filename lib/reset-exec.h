@@ -72,11 +72,17 @@ int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms
 void reset_job_run(struct reset_job *job);
 
 /*
- * reset-parallel.c: runs @jobs, those whose plans' footprints share a
- * function one after the other, the others at the same time. Right before
- * a job writes anything, @check(job, @data) runs in the calling thread
- * (the one that called this): the job runs only when it returns true, and
- * it may change the job (its plan, descriptors) meanwhile.
+ * Right before jobs write anything, the calling thread checks them: sets
+ * go[k] for each of @jobs that may run; it may change them (plans,
+ * descriptors) meanwhile.
  */
-void reset_jobs_run(struct reset_job **jobs, size_t n,
-		    bool (*check)(struct reset_job *job, void *data), void *data);
+typedef void (*reset_check_fn)(struct reset_job **jobs, size_t n, bool *go, void *data);
+
+/*
+ * reset-parallel.c: runs @jobs, those whose plans' footprints share a
+ * function one after the other, the others at the same time. @check runs
+ * in the calling thread (the one that called this) right before each job:
+ * the first job of every thread in one call, each later one when its
+ * thread gets to it.
+ */
+void reset_jobs_run(struct reset_job **jobs, size_t n, reset_check_fn check, void *data);

@@ -37,6 +37,7 @@ static bool reads_all_ones(struct vfr_device *dev)
 }
 
 static const char *keep(struct reset_facts *f, char *text);
+static void reset_facts_clear(struct reset_facts *f);
 
 static void fill_peer(struct vfr_device *dev, struct vfr_device *p,
 		      const struct vfr_reset_options *opts, enum reset_peer_relation relation,
@@ -109,11 +110,12 @@ static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options 
 /* The pids of @pids (a GArray of pid_t) as ints, kept in @f. */
 static const int *keep_pids(struct reset_facts *f, GArray *pids, size_t *ret_n)
 {
-	int *out = g_new0(int, pids->len + 1);
+	guint n = pids ? pids->len : 0;
+	int *out = g_new0(int, n + 1);
 
-	for (guint i = 0; i < pids->len; i++)
+	for (guint i = 0; i < n; i++)
 		out[i] = (int)g_array_index(pids, pid_t, i);
-	*ret_n = pids->len;
+	*ret_n = n;
 	keep(f, (char *)out);
 	return out;
 }
@@ -145,15 +147,15 @@ static void set_holders(struct reset_facts *f, struct reset_peer *p, void *data)
 /*
  * Whether a stuck kernel call holds the target or a function its methods
  * reach (the records were read afresh by the caller), and who holds their
- * vfio nodes, in one pass over /proc. reach->pdata[0] is the target.
+ * vfio nodes: @holders maps every name of @reach to its GArray of pids (one
+ * pass over /proc made them), or is NULL when that pass failed (@why).
+ * reach->pdata[0] is the target.
  */
-static void gather_holders(struct vfr_device *dev, struct reset_facts *f, GPtrArray *reach)
+static void gather_holders(struct vfr_device *dev, struct reset_facts *f, GPtrArray *reach,
+			   GHashTable *holders, const char *why)
 {
 	struct vfr_device **devs = (struct vfr_device **)reach->pdata;
-	g_autofree GArray **pids = g_new0(GArray *, reach->len + 1);
 	const struct vfr_pending_call *call;
-	struct vfr_error *err = NULL;
-	int r;
 
 	for (guint i = 0; i < reach->len; i++) {
 		const char *what;
@@ -166,19 +168,16 @@ static void gather_holders(struct vfr_device *dev, struct reset_facts *f, GPtrAr
 		else
 			for_each_peer(f, devs[i]->name, set_pending, (void *)what);
 	}
-	r = holders_find_many(devs, reach->len, pids, NULL, &err);
-	if (r < 0) {
+	if (!holders) {
 		f->holders_unknown = keep(f, g_strdup_printf(
 			"cannot tell who holds the vfio nodes of the functions a reset of %s "
-			"reaches: %s", dev->name, vfr_error_get_message(err)));
-		vfr_error_free(err);
+			"reaches: %s", dev->name, why));
 		return;
 	}
-	f->holders = keep_pids(f, pids[0], &f->n_holders);
+	f->holders = keep_pids(f, g_hash_table_lookup(holders, dev->name), &f->n_holders);
 	for (guint i = 1; i < reach->len; i++)
-		for_each_peer(f, devs[i]->name, set_holders, pids[i]);
-	for (guint i = 0; i < reach->len; i++)
-		g_array_unref(pids[i]);
+		for_each_peer(f, devs[i]->name, set_holders,
+			      g_hash_table_lookup(holders, devs[i]->name));
 }
 
 /* The addresses in directory @rel below /sys that name functions, sorted; NULL when unreadable. */
@@ -378,12 +377,14 @@ static void gather_vfio(struct vfr_device *dev, const struct vfr_reset_options *
 
 /*
  * Fills @ret from @dev's getters, the topology, the pending records, the
- * holders and @opts; reset_facts_clear() frees. The getters answer from
- * what was read before: a caller that wants the facts as they are now
- * invalidates the functions first (reset-batch.c does, at the write).
+ * holders (@holders, see gather_holders()) and @opts; reset_facts_clear()
+ * frees. The getters answer from what was read before: a caller that wants
+ * the facts as they are now invalidates the functions first (reset-batch.c
+ * does, at the write).
  */
-static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
-			      struct reset_facts *ret)
+static void reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_options *opts,
+			       GHashTable *holders, const char *holders_why,
+			       struct reset_facts *ret)
 {
 	struct reset_facts f = { 0 };
 	g_autoptr(GPtrArray) reach = g_ptr_array_new();
@@ -391,7 +392,6 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 	const char *const *methods = NULL;
 	int r;
 
-	assert_return(dev && ret, -EINVAL);
 	f.name = dev->name;
 	f.policy = opts ? opts->policy : VFR_RESET_STRICT;
 	f.flags = opts ? opts->flags : 0;
@@ -408,13 +408,12 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 		f.driver = "an unreadable driver";
 	}
 
-	/* Before any config read: a stuck reset holding the function would make it sleep. */
-	(void)host_pending_for(dev->host, dev->name, true);
 	g_ptr_array_add(reach, dev);
 	gather_vfs(dev, opts, &f, reach);
 	gather_peers(dev, opts, &f, reach);
-	gather_holders(dev, &f, reach);
+	gather_holders(dev, &f, reach, holders, holders_why);
 
+	/* A stuck reset holding the function would make a config read sleep. */
 	if (!f.pending) {
 		r = vfr_device_get_capabilities(dev, &f.caps, NULL);
 		f.caps_known = r == 0;
@@ -431,7 +430,7 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 
 	f.on_root_bus = !dev->parent;
 	f.bus_probe_ok = scope_bus_method_probe(dev, &f.bus_sibling);
-	if (!f.gone)
+	if (!f.gone && !f.pending)
 		check_layout(dev, &f, extra);
 	if (extra->len) {
 		char **lines = g_new0(char *, extra->len + 1);
@@ -444,6 +443,66 @@ static int reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_opt
 	if (!f.pending)
 		gather_vfio(dev, opts, &f);
 	*ret = f;
+}
+
+/* @dev, its VFs and every function below its bridge: what a plan of it may reach. */
+static void add_reach(struct vfr_device *dev, GPtrArray *all, GHashTable *seen)
+{
+	g_autofree struct vfr_device **below = NULL;
+	size_t n = 0;
+
+	if (g_hash_table_add(seen, dev))
+		g_ptr_array_add(all, dev);
+	for (size_t i = 0; i < vfr_device_get_n_virtfns(dev); i++) {
+		struct vfr_device *vf = vfr_device_get_virtfn(dev, i);
+
+		if (g_hash_table_add(seen, vf))
+			g_ptr_array_add(all, vf);
+	}
+	if (scope_bus_affected(dev, &below, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			if (g_hash_table_add(seen, below[i]))
+				g_ptr_array_add(all, below[i]);
+}
+
+static void free_pids(gpointer p)
+{
+	g_array_unref(p);
+}
+
+int reset_plans_make(struct vfr_device *const *devs, size_t n,
+		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans)
+{
+	g_autoptr(GPtrArray) all = g_ptr_array_new();
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_autoptr(GHashTable) holders = NULL;
+	g_autofree GArray **pids = NULL;
+	struct vfr_error *err = NULL;
+
+	if (n == 0)
+		return 0;
+	/* The records first: a stuck reset's functions must not be read meanwhile. */
+	(void)host_pending_for(devs[0]->host, devs[0]->name, true);
+	for (size_t i = 0; i < n; i++)
+		add_reach(devs[i], all, seen);
+	/* One pass over /proc for every function of every plan. */
+	pids = g_new0(GArray *, all->len + 1);
+	if (holders_find_many((struct vfr_device *const *)all->pdata, all->len, pids, NULL,
+			      &err) == 0) {
+		holders = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, free_pids);
+		for (guint i = 0; i < all->len; i++)
+			g_hash_table_insert(holders, ((struct vfr_device *)all->pdata[i])->name,
+					    pids[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct reset_facts f;
+
+		reset_facts_gather(devs[i], opts, holders, err ? vfr_error_get_message(err) : NULL,
+				   &f);
+		ret_plans[i] = reset_plan_build(&f);
+		reset_facts_clear(&f);
+	}
+	vfr_error_free(err);
 	return 0;
 }
 
@@ -459,15 +518,6 @@ static void reset_facts_clear(struct reset_facts *f)
 VFR_EXPORT int vfr_reset_plan_new(struct vfr_device *dev, const struct vfr_reset_options *opts,
 				  struct vfr_reset_plan **ret_plan, struct vfr_error **reterr)
 {
-	struct reset_facts f;
-	int r;
-
 	assert_return(dev && ret_plan, -EINVAL);
-	r = reset_facts_gather(dev, opts, &f);
-	if (r < 0)
-		return error_set(reterr, r, dev->name, "%s: cannot gather its reset facts: %s",
-				 dev->name, g_strerror(-r));
-	*ret_plan = reset_plan_build(&f);
-	reset_facts_clear(&f);
-	return 0;
+	return reset_plans_make(&dev, 1, opts, ret_plan);
 }

@@ -32,7 +32,7 @@ struct checker {
 	GCond cond;
 	GQueue asked;     /* struct question *, oldest first */
 	size_t running;   /* workers not finished */
-	bool (*check)(struct reset_job *job, void *data);
+	reset_check_fn check;
 	void *data;
 };
 
@@ -44,6 +44,7 @@ struct question {
 struct worker {
 	GPtrArray *jobs; /* struct reset_job *, in the order given */
 	struct checker *checker;
+	bool first_go;   /* the check's answer for jobs[0] */
 };
 
 static bool ask(struct checker *c, struct reset_job *job)
@@ -64,7 +65,10 @@ static gpointer worker_main(gpointer data)
 	struct worker *w = data;
 	struct checker *c = w->checker;
 
-	for (guint i = 0; i < w->jobs->len; i++)
+	/* The first job was checked before the thread started. */
+	if (w->jobs->len && w->first_go)
+		reset_job_run(w->jobs->pdata[0]);
+	for (guint i = 1; i < w->jobs->len; i++)
 		if (ask(c, w->jobs->pdata[i]))
 			reset_job_run(w->jobs->pdata[i]);
 	g_mutex_lock(&c->lock);
@@ -88,7 +92,7 @@ static void answer_all(struct checker *c)
 			continue;
 		}
 		g_mutex_unlock(&c->lock);
-		q->go = c->check(q->job, c->data);
+		c->check(&q->job, 1, &q->go, c->data);
 		g_mutex_lock(&c->lock);
 		q->answered = true;
 		g_cond_broadcast(&c->cond);
@@ -96,8 +100,19 @@ static void answer_all(struct checker *c)
 	g_mutex_unlock(&c->lock);
 }
 
-void reset_jobs_run(struct reset_job **jobs, size_t n,
-		    bool (*check)(struct reset_job *job, void *data), void *data)
+/* Checks @jobs[i] now and, if it may, runs it: without threads. */
+static void check_and_run(struct reset_job **jobs, size_t n, reset_check_fn check, void *data)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool go = false;
+
+		check(&jobs[i], 1, &go, data);
+		if (go)
+			reset_job_run(jobs[i]);
+	}
+}
+
+void reset_jobs_run(struct reset_job **jobs, size_t n, reset_check_fn check, void *data)
 {
 	struct checker checker = { .check = check, .data = data };
 	g_autoptr(GHashTable) owner_of = g_hash_table_new(g_str_hash, g_str_equal);
@@ -135,9 +150,7 @@ void reset_jobs_run(struct reset_job **jobs, size_t n,
 			component[root] = n_components++;
 	}
 	if (n_components <= 1) {
-		for (size_t i = 0; i < n; i++)
-			if (check(jobs[i], data))
-				reset_job_run(jobs[i]);
+		check_and_run(jobs, n, check, data);
 		return;
 	}
 
@@ -153,6 +166,17 @@ void reset_jobs_run(struct reset_job **jobs, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)
 		g_ptr_array_add(workers[component[find(parent, i)] % n_workers].jobs, jobs[i]);
+	/* The first job of every worker in one check: one pass over what they share to read. */
+	{
+		g_autofree struct reset_job **first = g_new(struct reset_job *, n_workers);
+		g_autofree bool *go = g_new0(bool, n_workers);
+
+		for (size_t w = 0; w < n_workers; w++)
+			first[w] = workers[w].jobs->pdata[0];
+		check(first, n_workers, go, data);
+		for (size_t w = 0; w < n_workers; w++)
+			workers[w].first_go = go[w];
+	}
 	checker.running = n_workers;
 	for (size_t w = 0; w < n_workers; w++) {
 		threads[w] = g_thread_try_new("vfr-reset", worker_main, &workers[w], NULL);
@@ -168,11 +192,15 @@ void reset_jobs_run(struct reset_job **jobs, size_t n,
 			g_thread_join(threads[w]);
 	/* Workers without a thread to spare: this one does their work, still correct, only slower. */
 	for (size_t w = 0; w < n_workers; w++) {
-		if (!threads[w])
-			for (guint i = 0; i < workers[w].jobs->len; i++)
-				if (check(workers[w].jobs->pdata[i], data))
-					reset_job_run(workers[w].jobs->pdata[i]);
-		g_ptr_array_free(workers[w].jobs, TRUE);
+		GPtrArray *j = workers[w].jobs;
+
+		if (!threads[w]) {
+			if (j->len && workers[w].first_go)
+				reset_job_run(j->pdata[0]);
+			if (j->len > 1)
+				check_and_run((struct reset_job **)j->pdata + 1, j->len - 1, check, data);
+		}
+		g_ptr_array_free(j, TRUE);
 	}
 	g_mutex_clear(&checker.lock);
 	g_cond_clear(&checker.cond);

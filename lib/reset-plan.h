@@ -128,6 +128,14 @@ struct vfr_reset_plan {
 /* Pure: the plan for @facts (never NULL). */
 struct vfr_reset_plan *reset_plan_build(const struct reset_facts *facts);
 
+/*
+ * reset-facts.c: the plans of @n functions of one host (into @ret_plans),
+ * the holders of everything they reach found in one pass over /proc.
+ * Returns 0 (a failure to read a fact is one in the plan).
+ */
+int reset_plans_make(struct vfr_device *const *devs, size_t n,
+		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans);
+
 /* Every function any candidate of @plan touches: a hash set of names (g_hash_table_unref). */
 GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan);
 
