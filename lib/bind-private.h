@@ -37,6 +37,7 @@ struct vfr_binding {
 	unsigned int flags;
 	int write_ms, lock_ms;
 	int state_fd; /* ROOT/run/vfioreset, opened on first use */
+	int pending_fd; /* ROOT/run/vfioreset/pending, with state_fd */
 };
 
 enum bind_kind {

@@ -16,6 +16,7 @@
 #include "beneath.h"
 #include "bind-private.h"
 #include "holders.h"
+#include "pending.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "bind"
@@ -55,6 +56,7 @@ VFR_EXPORT int vfr_binding_new(struct vfr_host *host, struct vfr_binding **ret)
 	b->write_ms = DEFAULT_WRITE_MS;
 	b->lock_ms = DEFAULT_LOCK_MS;
 	b->state_fd = -1;
+	b->pending_fd = -1;
 	*ret = b;
 	return 0;
 }
@@ -74,6 +76,8 @@ VFR_EXPORT struct vfr_binding *vfr_binding_unref(struct vfr_binding *b)
 	g_ptr_array_free(b->requested, TRUE);
 	if (b->state_fd >= 0)
 		close(b->state_fd);
+	if (b->pending_fd >= 0)
+		close(b->pending_fd);
 	g_free(b->driver);
 	vfr_host_unref(b->host);
 	g_free(b);
@@ -272,21 +276,72 @@ static int check_can_unbind(struct bind_op *op, struct bind_item *it, struct vfr
 	return 0;
 }
 
+/*
+ * A kernel call another process left pending holds the function (or, for a
+ * PF, one of the VFs its unbind would remove): any write now would block
+ * behind it, or change a function whose state nobody knows.
+ */
+static int check_not_pending(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+{
+	struct vfr_device *dev = it->dev;
+	size_t n_vf = vfr_device_get_n_virtfns(dev);
+
+	for (size_t i = 0; i <= n_vf; i++) {
+		struct vfr_device *d = i == 0 ? dev : vfr_device_get_virtfn(dev, i - 1);
+		const struct vfr_pending_call *call = host_pending_for(op->b->host, d->name, true);
+		g_autofree char *what = NULL;
+
+		if (!call)
+			continue;
+		what = pending_call_describe(call);
+		return bind_item_fail(it, reterr, -EBUSY, "%s; nothing was changed", what);
+	}
+	return 0;
+}
+
 /* ---- writes to the kernel ---- */
+
+/*
+ * A store still blocked at the deadline holds the function's device lock:
+ * other processes must know, until the stuck process is gone (pending.h).
+ * Unbinding a PF's driver removes its VFs, so the record holds them too.
+ */
+static void record_pending(struct bind_op *op, struct bind_item *it, const char *name, pid_t stuck)
+{
+	g_autoptr(GPtrArray) affected = g_ptr_array_new();
+	struct vfr_pending_call call = {
+		.address = it->dev->name,
+		.operation = (char *)sysfs_basename(name),
+	};
+	int r;
+
+	g_ptr_array_add(affected, it->dev->name);
+	for (size_t i = 0; i < vfr_device_get_n_virtfns(it->dev); i++)
+		g_ptr_array_add(affected, (gpointer)vfr_device_get_name(vfr_device_get_virtfn(it->dev, i)));
+	g_ptr_array_add(affected, NULL);
+	call.affected = (char **)affected->pdata;
+	r = op->b->pending_fd >= 0 ? pending_record(op->b->pending_fd, &call, stuck) : -EBADF;
+	if (r < 0)
+		vfr_warn(op->ctx, "%s: the stuck write to %s could not be recorded for other "
+			 "processes: %s", it->dev->name, call.operation, g_strerror(-r));
+}
 
 /* One store with the deadline; -ETIMEDOUT marks the item's state unknown. */
 static int kernel_write(struct bind_op *op, struct bind_item *it, int dirfd, const char *name,
 			const char *text, const char *what, struct vfr_error **reterr)
 {
-	int r = sysfs_write_deadline(dirfd, name, text, op->b->write_ms);
+	pid_t stuck = 0;
+	int r = sysfs_write_deadline(dirfd, name, text, op->b->write_ms, &stuck);
 
 	device_invalidate(it->dev);
 	if (r == -ETIMEDOUT) {
 		it->unknown = true;
+		if (stuck > 0)
+			record_pending(op, it, name, stuck);
 		return bind_item_fail(it, reterr, r,
-				 "%s did not return within %d ms; state unknown (the write may "
-				 "still complete), not rolled back",
-				 what, op->b->write_ms);
+				 "%s did not return within %d ms; state unknown (the write is "
+				 "still pending in the kernel%s), not rolled back",
+				 what, op->b->write_ms, stuck > 0 ? ", recorded" : "");
 	}
 	if (r < 0)
 		return bind_item_fail(it, reterr, r, "%s failed: %s", what, g_strerror(-r));
@@ -620,6 +675,8 @@ static int lock_all(struct bind_op *op, struct vfr_error **reterr)
 		if (r < 0)
 			return r;
 	}
+	if (b->pending_fd < 0 && pending_dir_open(op->ctx, true, &b->pending_fd) < 0)
+		b->pending_fd = -1; /* stuck stores then go unrecorded, with a warning */
 	for (guint i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 		pid_t holder = 0;
@@ -657,10 +714,15 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 	if (r < 0)
 		return r;
 
+	if (b->pending_fd >= 0)
+		pending_reap(op.ctx, b->pending_fd);
 	/* What each function has and what it should get, before anything changes. */
 	for (i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 
+		r = check_not_pending(&op, it, reterr);
+		if (r < 0)
+			goto out;
 		r = bind_read_state(it->dev, &it->orig);
 		if (r < 0) {
 			r = bind_item_fail(it, reterr, r, "its driver cannot be read: %s",

@@ -93,7 +93,7 @@ static int64_t now_ms(void)
 }
 
 int deadline_call(int (*fn)(void *arg), void *arg, const int *keep, size_t n_keep,
-		  int timeout_ms)
+		  int timeout_ms, pid_t *ret_stuck)
 {
 	int64_t end = now_ms() + timeout_ms;
 	int pipefd[2], r = -ETIMEDOUT;
@@ -133,6 +133,8 @@ int deadline_call(int (*fn)(void *arg), void *arg, const int *keep, size_t n_kee
 			continue;
 		if (n <= 0) {
 			abandon(pid);
+			if (ret_stuck)
+				*ret_stuck = pid;
 			break;
 		}
 		/* EOF: the child died (killed) before it could say how the call went. */

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Runs @fn(@arg) in a child process holding only the descriptors in @keep
@@ -23,6 +24,8 @@
  * answers, so once the caller has the answer it is the only holder of its
  * descriptors again. @fn runs after fork() in a process that may have had
  * threads: system calls only (and what glibc keeps usable after fork).
+ * On -ETIMEDOUT, *@ret_stuck (optional) is the pid of the process still
+ * blocked in the call, for the record other processes honour (pending.h).
  */
 int deadline_call(int (*fn)(void *arg), void *arg, const int *keep, size_t n_keep,
-		  int timeout_ms);
+		  int timeout_ms, pid_t *ret_stuck);

@@ -7,6 +7,8 @@
 #include "internal.h"
 #include "pciconf.h"
 
+struct vfr_pending_call;
+
 /* Attributes read lazily, once each; device.c has one loader per entry. */
 enum device_attr {
 	ATTR_UEVENT, /* ids, class and modalias in one read, when the kernel gives them */
@@ -26,6 +28,7 @@ enum device_attr {
 	ATTR_CONFIG,
 	ATTR_PHYSFN,
 	ATTR_NAMES,
+	ATTR_PENDING, /* a stuck kernel call holding it (pending.h) */
 	_ATTR_MAX,
 };
 
@@ -49,6 +52,7 @@ struct vfr_device {
 	 * them (getters lend, they do not copy), so they live until device_free().
 	 */
 	GPtrArray *retired;
+	GPtrArray *retired_pending; /* struct vfr_pending_call *, the same for ATTR_PENDING */
 
 	uint32_t loaded;        /* bit per enum device_attr */
 	uint32_t from_uevent;   /* bit per enum device_attr that uevent answered */
@@ -70,6 +74,7 @@ struct vfr_device {
 	char **reset_methods;
 	struct pciconf_facts config;
 	struct vfr_address physfn_addr;
+	struct vfr_pending_call *pending; /* ATTR_PENDING: a copy, retired on invalidation */
 };
 
 struct vfr_host {
@@ -83,6 +88,15 @@ struct vfr_host {
 	int cached_fd;
 
 	GHashTable *groups; /* int group -> GPtrArray of devices; built on first use */
+	/*
+	 * Kernel calls other processes abandoned at their deadline (pending.h):
+	 * read at the scan, and again when ROOT/run/vfioreset/pending changed,
+	 * looked at no more often than every PENDING_RECHECK_MS.
+	 */
+	GPtrArray *pending; /* struct vfr_pending_call * */
+	struct timespec pending_mtime;
+	ino_t pending_ino;
+	gint64 pending_checked; /* g_get_monotonic_time() of the last look */
 	bool virtfns_indexed;
 	int vfio_dev_mechanism; /* /sys/class/vfio-dev exists: 1, 0, or -1 not yet looked */
 };
@@ -118,6 +132,13 @@ int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev);
 struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);
 void host_index_virtfns(struct vfr_host *host);
 bool host_has_vfio_dev_mechanism(struct vfr_host *host);
+/*
+ * The live pending call that holds function @name, or keeps its config
+ * space locked (pending_call_locks_config()), or NULL. @fresh looks at
+ * the records now (before a write); otherwise a look less than
+ * PENDING_RECHECK_MS old is trusted (config reads of a whole host).
+ */
+const struct vfr_pending_call *host_pending_for(struct vfr_host *host, const char *name, bool fresh);
 
 /* driver.c (pure) */
 struct driver_evidence {

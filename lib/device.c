@@ -10,6 +10,7 @@
 
 #include "device-private.h"
 #include "modindex.h"
+#include "pending.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "device"
@@ -42,8 +43,11 @@ void device_free(struct vfr_device *dev)
 	g_free(dev->vendor_name);
 	g_free(dev->device_name);
 	g_strfreev(dev->reset_methods);
+	pending_call_free(dev->pending);
 	if (dev->retired)
 		g_ptr_array_free(dev->retired, TRUE);
+	if (dev->retired_pending)
+		g_ptr_array_free(dev->retired_pending, TRUE);
 	g_free(dev);
 }
 
@@ -66,6 +70,13 @@ void device_invalidate(struct vfr_device *dev)
 	for (char **m = dev->reset_methods; m && *m; m++)
 		retire(dev, *m);
 	retire(dev, dev->reset_methods);
+	if (dev->pending) {
+		if (!dev->retired_pending)
+			dev->retired_pending = g_ptr_array_new_with_free_func(
+				(GDestroyNotify)pending_call_free);
+		g_ptr_array_add(dev->retired_pending, dev->pending);
+		dev->pending = NULL;
+	}
 	dev->driver = dev->driver_override = dev->modalias = dev->power_state = NULL;
 	dev->reset_methods = NULL;
 	dev->has_vfio_dev = false;
@@ -453,6 +464,16 @@ static int load_reset_method(struct vfr_device *dev)
 	return 0;
 }
 
+static int load_pending(struct vfr_device *dev)
+{
+	const struct vfr_pending_call *call = host_pending_for(dev->host, dev->name, false);
+
+	if (!call)
+		return -ENOENT;
+	dev->pending = pending_call_dup(call);
+	return 0;
+}
+
 static int load_config(struct vfr_device *dev)
 {
 	struct pciconf *pc;
@@ -461,6 +482,13 @@ static int load_config(struct vfr_device *dev)
 
 	if (!dev->syspath)
 		return -EIO;
+	/* A reset stuck in the kernel holds the config access lock: a read would sleep with it. */
+	if (device_load(dev, ATTR_PENDING) == 0 && pending_call_locks_config(dev->pending, dev->name)) {
+		g_autofree char *what = pending_call_describe(dev->pending);
+
+		device_add_problem(dev, "%s; config space not read", what);
+		return -EBUSY;
+	}
 	r = ctx_get_pciconf(dev->host->ctx, &pc);
 	if (r < 0) {
 		device_add_problem(dev, "libpci could not be set up: %s", g_strerror(-r));
@@ -596,6 +624,9 @@ int device_load(struct vfr_device *dev, enum device_attr attr)
 		break;
 	case ATTR_NAMES:
 		r = load_names(dev);
+		break;
+	case ATTR_PENDING:
+		r = load_pending(dev);
 		break;
 	default:
 		r = -EINVAL;
@@ -881,6 +912,18 @@ VFR_EXPORT struct vfr_device *vfr_device_get_virtfn(const struct vfr_device *dev
 	if (!dev->virtfns || index >= dev->virtfns->len)
 		return NULL;
 	return dev->virtfns->pdata[index];
+}
+
+VFR_EXPORT int vfr_device_get_pending_call(struct vfr_device *dev,
+					   const struct vfr_pending_call **ret)
+{
+	int r;
+
+	assert_return(dev && ret, -EINVAL);
+	r = device_load(dev, ATTR_PENDING);
+	if (r == 0)
+		*ret = dev->pending;
+	return r;
 }
 
 VFR_EXPORT size_t vfr_device_get_n_problems(const struct vfr_device *dev)

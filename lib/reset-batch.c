@@ -1,26 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The reset API: a batch plans every function, refuses what must not be
- * reset (no method left, another process still holding the function's vfio
- * nodes), takes the binding locks of every function the resets touch, runs
- * the rest (reset-parallel.c), then applies the policy and logs, all from
- * the calling thread.
+ * The reset API. A batch plans every function, refuses what must not be
+ * reset, takes the binding locks of every function the resets touch and
+ * runs the rest (reset-parallel.c); then applies the policy and logs, all
+ * from the calling thread.
+ *
+ * The safety of a reset rests on facts that other processes can change at
+ * any time: the drivers of the functions it reaches, who holds their vfio
+ * nodes, VF Enable, reset_method, stuck calls. A plan records the facts it
+ * was made from (plan->seen), and right before a job writes anything, the
+ * check below reads them all again, under the locks: the same facts, the
+ * job goes on; others, the plan is made again, and the reset goes on with
+ * it, or is refused naming what changed. That one check, at that one
+ * place, is what makes a stale host object (scanned long ago by a manager)
+ * safe to reset from.
  */
 #include <string.h>
 #include <unistd.h>
 
 #include "bind-state.h"
 #include "device-private.h"
-#include "holders.h"
 #include "hotreset.h"
+#include "pending.h"
 #include "reset-exec.h"
 #include "reset-lock.h"
+#include "scope.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "reset"
 
 struct vfr_reset_batch {
 	GPtrArray *results; /* struct vfr_reset_result * */
+};
+
+/* One run of a batch: what the check at the write needs. */
+struct run {
+	const struct vfr_reset_options *opts;
+	struct reset_locks *locks;
+	int pending_fd; /* ROOT/run/vfioreset/pending, -1 when it cannot be had */
+	gint64 start, deadline;
 };
 
 static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_plan *plan)
@@ -33,6 +51,7 @@ static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_pl
 	res->holders = g_array_new(FALSE, TRUE, sizeof(int));
 	res->uncertain_holders = g_array_new(FALSE, TRUE, sizeof(int));
 	res->notes = g_array_new(FALSE, TRUE, sizeof(struct reset_note));
+	res->affected = g_ptr_array_new_with_free_func(g_free);
 	return res;
 }
 
@@ -48,6 +67,7 @@ static void result_free(gpointer p)
 	g_array_free(res->holders, TRUE);
 	g_array_free(res->uncertain_holders, TRUE);
 	g_array_free(res->notes, TRUE);
+	g_ptr_array_free(res->affected, TRUE);
 	vfr_reset_plan_unref(res->plan);
 	g_free(res->name);
 	g_free(res->method);
@@ -64,14 +84,16 @@ static void set_message(struct vfr_reset_result *res, int error, char *message)
 }
 
 /* "pm: NoSoftRst set; bus: stale, ..." */
-static char *exclusions_text(const struct vfr_reset_plan *plan)
+static char *exclusions_text(const struct vfr_reset_plan *plan, bool safety_only)
 {
 	GString *s = g_string_new(NULL);
 
 	for (guint i = 0; i < plan->excluded->len; i++) {
 		const struct reset_exclusion *e = plan->excluded->pdata[i];
 
-		g_string_append_printf(s, "%s%s: %s", i ? "; " : "", e->method, e->reason);
+		if (safety_only && !e->safety)
+			continue;
+		g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "", e->method, e->reason);
 	}
 	return g_string_free(s, FALSE);
 }
@@ -89,94 +111,39 @@ static char *attempts_text(const struct vfr_reset_result *res)
 	return g_string_free(s, FALSE);
 }
 
-static void prescan_free(struct holders *prescan, size_t n)
-{
-	for (size_t i = 0; prescan && i < n; i++)
-		holders_clear(&prescan[i]);
-}
-
-static void set_holders(GArray *into, const GArray *from)
-{
-	g_array_set_size(into, 0);
-	for (guint i = 0; i < from->len; i++) {
-		int pid = (int)g_array_index(from, struct holder, i).pid;
-
-		g_array_append_val(into, pid);
-	}
-}
-
 /*
- * Hand-over safety: while another process holds the function (its group,
- * its cdev, a device file, a mapping of its BARs), the previous owner's
- * mappings and interrupts are still attached; a reset now would be undone
- * by it or would pull the device from under it. A process that may hold it
- * where the kernel does not say (an unnamed device file) counts too:
- * unknown is not "nobody". The caller's own holding is its own business.
- * Refused, or waited for with backoff up to the deadline. Returns true
- * when the reset may go on.
+ * No method left in the plan: refused when a method was excluded to protect
+ * someone (no policy hides that), else failed. @changed: what made the plan
+ * change at the write, or NULL. Returns true when nothing can run.
  */
-static bool no_holders(struct vfr_device *dev, struct vfr_reset_result *res,
-			  struct holders *first, bool wait, gint64 deadline)
+static bool no_method(struct vfr_reset_result *res, const char *changed)
 {
-	gulong delay_us = 1000;
-	gint64 start = g_get_monotonic_time();
+	const struct vfr_reset_plan *plan = res->plan;
+	g_autofree char *why = NULL, *since = NULL;
 
-	for (;;) {
-		struct holders now = { 0 }, *h = &now;
-		g_autofree char *who = NULL;
-		struct vfr_error *err = NULL;
-		int r = 0;
-
-		if (first) {
-			/* The batch's one pass over /proc answered the first time. */
-			h = first;
-			first = NULL;
-		} else {
-			r = holders_find_many(&dev, 1, &now, NULL, &err);
-		}
-
-		if (r < 0) {
-			set_message(res, r, g_strdup_printf("%s: not reset: cannot tell who holds it: %s",
-							    res->name, vfr_error_get_message(err)));
-			vfr_error_free(err);
-			return false;
-		}
-		if (h->certain->len == 0 && h->uncertain->len == 0) {
-			holders_clear(&now);
-			return true;
-		}
-		if (wait && (!deadline || g_get_monotonic_time() + (gint64)delay_us < deadline)) {
-			holders_clear(&now);
-			g_usleep(delay_us);
-			delay_us = MIN(delay_us * 2, 200000ul);
-			continue;
-		}
-		set_holders(res->holders, h->certain);
-		set_holders(res->uncertain_holders, h->uncertain);
-		if (h->certain->len) {
-			who = holders_describe((const struct holder *)h->certain->data, h->certain->len,
-					       0);
-			set_message(res, -EBUSY,
-				    wait ? g_strdup_printf("%s: not reset: still held by %s after "
-							   "waiting %lld ms", res->name, who,
-							   (long long)((g_get_monotonic_time() - start) /
-								       1000))
-					 : g_strdup_printf("%s: not reset: it is still held by %s (the "
-							   "previous owner's state is attached)",
-							   res->name, who));
-		} else {
-			who = holders_describe((const struct holder *)h->uncertain->data,
-					       h->uncertain->len, 0);
-			set_message(res, -EBUSY,
-				    g_strdup_printf("%s: not reset: it may still be held: %s %s, and "
-						    "this kernel does not say which function (before "
-						    "Linux 6.18)", res->name,
-						    h->uncertain->len == 1 ? "process" : "processes",
-						    who));
-		}
-		holders_clear(&now);
+	if (vfr_reset_plan_is_ready(plan))
 		return false;
+	since = changed ? g_strdup_printf(" (changed since the plan: %s)", changed) : g_strdup("");
+	g_array_set_size(res->holders, 0);
+	if (plan->n_holders)
+		g_array_append_vals(res->holders, plan->holders, plan->n_holders);
+	g_array_set_size(res->uncertain_holders, 0);
+	if (plan->n_uncertain_holders)
+		g_array_append_vals(res->uncertain_holders, plan->uncertain_holders,
+				    plan->n_uncertain_holders);
+	if (reset_plan_is_refused(plan)) {
+		why = exclusions_text(plan, true);
+		res->refused = true;
+		/* Busy while others hold it (it may pass); not permitted for the rest. */
+		set_message(res, reset_plan_is_held_only(plan) ? -EBUSY : -EPERM, g_strdup_printf("%s: not reset, to protect what it would "
+							 "reach: %s%s", res->name, why, since));
+		return true;
 	}
+	why = exclusions_text(plan, false);
+	/* ENODEV for a function that is gone, as a store to it would answer. */
+	set_message(res, plan->gone ? -ENODEV : -ENOTTY,
+		    g_strdup_printf("%s: no reset method can be used: %s%s", res->name, why, since));
+	return true;
 }
 
 /* `hot` in group mode: the fds of the groups its check named, from the caller's holding. */
@@ -184,6 +151,9 @@ static void job_group_fds(struct reset_job *job, const struct vfr_reset_options 
 {
 	const struct vfr_reset_plan *plan = job->res->plan;
 
+	g_clear_pointer(&job->group_fds, g_free);
+	job->n_group_fds = 0;
+	job->group_fds_error = 0;
 	for (guint i = 0; i < plan->methods->len; i++) {
 		const struct reset_candidate *c = plan->methods->pdata[i];
 
@@ -205,11 +175,37 @@ static void job_group_fds(struct reset_job *job, const struct vfr_reset_options 
 	}
 }
 
+/* Sets what the job needs from its plan (again, after the check made a new one). */
+static void job_fit(struct reset_job *job, const struct vfr_reset_options *opts)
+{
+	enum vfr_driver_type type = VFR_DRIVER_HOST;
+
+	job->device_fd = reset_options_vfio_fd(opts, job->dev);
+	job_group_fds(job, opts);
+	/*
+	 * A host driver quiesces its device itself (reset_prepare); clearing
+	 * its Command register behind its back would be saved and restored by
+	 * the kernel's reset as cleared, leaving the driver without DMA.
+	 */
+	vfr_device_get_driver_type(job->dev, &type);
+	job->quiesce = type != VFR_DRIVER_HOST;
+}
+
+/* The bridges above @dev, nearest first. */
+static char **upstream_of(struct vfr_device *dev)
+{
+	GPtrArray *names = g_ptr_array_new();
+
+	for (struct vfr_device *b = dev->parent; b && names->len < 64; b = b->parent)
+		g_ptr_array_add(names, g_strdup(b->name));
+	g_ptr_array_add(names, NULL);
+	return (char **)g_ptr_array_free(names, FALSE);
+}
+
 static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result *res,
-				 const struct vfr_reset_options *opts, gint64 deadline)
+				 const struct run *run)
 {
 	struct reset_job *job;
-	enum vfr_driver_type type = VFR_DRIVER_HOST;
 	/* A descriptor of the job's own: jobs run on threads, the host's cached one is not theirs. */
 	int fd = host_device_open_dir(dev->host, dev);
 
@@ -220,17 +216,12 @@ static struct reset_job *job_new(struct vfr_device *dev, struct vfr_reset_result
 	}
 	job = g_new0(struct reset_job, 1);
 	job->res = res;
+	job->dev = dev;
 	job->dirfd = fd;
-	job->device_fd = reset_options_vfio_fd(opts, dev);
-	job->deadline = deadline;
-	job_group_fds(job, opts);
-	/*
-	 * A host driver quiesces its device itself (reset_prepare); clearing
-	 * its Command register behind its back would be saved and restored by
-	 * the kernel's reset as cleared, leaving the driver without DMA.
-	 */
-	vfr_device_get_driver_type(dev, &type);
-	job->quiesce = type != VFR_DRIVER_HOST;
+	job->pending_fd = run->pending_fd;
+	job->upstream = upstream_of(dev);
+	job->deadline = run->deadline;
+	job_fit(job, run->opts);
 	return job;
 }
 
@@ -240,25 +231,151 @@ static void job_free(struct reset_job *job)
 		return;
 	close(job->dirfd);
 	g_free(job->group_fds);
+	g_strfreev(job->upstream);
 	g_free(job);
 }
 
-static void invalidate_footprint(struct vfr_device *dev, const struct vfr_reset_plan *plan)
+/* Forgets what was read of @dev and of everything a reset of it may reach. */
+static void invalidate_reach(struct vfr_device *dev)
 {
-	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
-	GHashTableIter it;
-	gpointer name;
+	g_autofree struct vfr_device **below = NULL;
+	size_t n = 0;
 
 	device_invalidate(dev);
-	g_hash_table_iter_init(&it, fp);
-	while (g_hash_table_iter_next(&it, &name, NULL)) {
-		struct vfr_address addr;
-		struct vfr_device *d;
+	for (size_t i = 0; i < vfr_device_get_n_virtfns(dev); i++)
+		device_invalidate(vfr_device_get_virtfn(dev, i));
+	if (scope_bus_affected(dev, &below, &n) == 0)
+		for (size_t i = 0; i < n; i++)
+			device_invalidate(below[i]);
+}
 
-		if (vfr_address_parse(name, &addr, NULL) == 0 && (d = host_find(dev->host, &addr)) &&
-		    d != dev)
-			device_invalidate(d);
+static void locked(struct vfr_reset_result *res, const char *name, int error, pid_t holder,
+		   gint64 start)
+{
+	g_autofree char *who = holder > 0 ? g_strdup_printf(" (pid %ld)", (long)holder)
+					  : g_strdup("");
+
+	res->refused = true;
+	g_free(res->locked);
+	res->locked = g_strdup(name);
+	if (error == -EBUSY)
+		set_message(res, -EBUSY, g_strdup_printf(
+			"%s: not reset: %s is locked by another process%s changing its binding "
+			"(waited %lld ms)", res->name, name, who,
+			(long long)((g_get_monotonic_time() - start) / 1000)));
+	else
+		set_message(res, error, g_strdup_printf("%s: not reset: the binding lock of %s "
+							"cannot be taken: %s", res->name, name,
+							g_strerror(-error)));
+}
+
+static void note(struct vfr_reset_result *res, int priority, char *text)
+{
+	struct reset_note n = { .priority = priority, .text = text };
+
+	g_array_append_val(res->notes, n);
+}
+
+/* Would a backoff of @delay_us run past the deadline? */
+static bool deadline_near(const struct run *run, gulong delay_us)
+{
+	return run->deadline && g_get_monotonic_time() + (gint64)delay_us >= run->deadline;
+}
+
+/*
+ * The check at the write (reset-parallel.c calls it in this thread, right
+ * before the jobs' first write, with every lock of their plans held): the
+ * facts are read again, and the plans made again from them (one pass over
+ * /proc for all of @jobs). Unchanged, a job runs as planned; changed, it
+ * runs with the new plan when that one can (its new locks taken without
+ * waiting, so no cycle can form), or is refused, saying what changed.
+ */
+static void check_at_write(struct reset_job **jobs, size_t n, bool *go, void *data)
+{
+	const struct run *run = data;
+	g_autofree struct vfr_device **devs = g_new(struct vfr_device *, n);
+	g_autofree struct vfr_reset_plan **plans = g_new0(struct vfr_reset_plan *, n);
+	g_autofree bool *waiting = g_new0(bool, n);
+	gulong delay_us = 1000;
+	size_t left = n;
+
+	for (size_t k = 0; k < n; k++) {
+		devs[k] = jobs[k]->dev;
+		waiting[k] = true;
+		go[k] = false;
 	}
+	while (left > 0) {
+		size_t n_wait = 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (waiting[k])
+				invalidate_reach(devs[k]);
+		/* Only the jobs still waiting are planned again: compact them to the front. */
+		{
+			g_autofree struct vfr_device **some = g_new(struct vfr_device *, left);
+			g_autofree struct vfr_reset_plan **made = g_new0(struct vfr_reset_plan *, left);
+			size_t m = 0;
+
+			for (size_t k = 0; k < n; k++)
+				if (waiting[k])
+					some[m++] = devs[k];
+			reset_plans_make(some, m, run->opts, made);
+			m = 0;
+			for (size_t k = 0; k < n; k++)
+				if (waiting[k])
+					plans[k] = made[m++];
+		}
+		for (size_t k = 0; k < n; k++) {
+			struct vfr_reset_result *res;
+			g_autofree char *changed = NULL;
+			const char *name = NULL;
+			int r;
+
+			if (!waiting[k])
+				continue;
+			res = jobs[k]->res;
+			changed = reset_facts_diff((const char *const *)res->plan->seen,
+						   (const char *const *)plans[k]->seen);
+			vfr_reset_plan_unref(res->plan);
+			res->plan = g_steal_pointer(&plans[k]);
+			if (reset_plan_is_held_only(res->plan) && run->opts &&
+			    (run->opts->flags & VFR_RESET_WAIT_HOLDERS) && !deadline_near(run, delay_us)) {
+				n_wait++;
+				continue; /* asked again after the backoff */
+			}
+			waiting[k] = false;
+			left--;
+			if (no_method(res, changed))
+				continue;
+			if (changed) {
+				r = reset_locks_extend(run->locks, res->plan, &name);
+				if (r < 0) {
+					locked(res, name, r,
+					       reset_locks_holder(run->locks, name), run->start);
+					continue;
+				}
+				note(res, LOG_INFO, g_strdup_printf("%s: planned again before the write: "
+								    "%s", res->name, changed));
+				job_fit(jobs[k], run->opts);
+			}
+			go[k] = true;
+		}
+		if (n_wait) {
+			/* Other processes still hold what they reach: there is no event to wait on. */
+			g_usleep(delay_us);
+			delay_us = MIN(delay_us * 2, 200000ul);
+		}
+	}
+}
+
+static int by_address(gconstpointer a, gconstpointer b)
+{
+	struct vfr_address x, y;
+	const char *s = *(const char *const *)a, *t = *(const char *const *)b;
+
+	if (vfr_address_parse(s, &x, NULL) == 0 && vfr_address_parse(t, &y, NULL) == 0)
+		return vfr_address_compare(&x, &y);
+	return strcmp(s, t);
 }
 
 static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
@@ -266,6 +383,7 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 {
 	struct vfr_ctx *ctx = dev->host->ctx;
 
+	g_ptr_array_sort(res->affected, by_address);
 	for (guint i = 0; i < res->notes->len; i++) {
 		const struct reset_note *n = &g_array_index(res->notes, struct reset_note, i);
 
@@ -287,82 +405,37 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 					 : -ENOTTY,
 			    g_strdup_printf("%s: every reset method failed (%s)", res->name, tried));
 	}
-	/* A reset refused for hand-over safety is not a failed method: no policy hides it. */
-	if (policy == VFR_RESET_NO_STRICT && !res->refused) {
+	/*
+	 * no-strict ignores failures the kernel answered. A reset refused to
+	 * protect someone, a call that did not return and a deadline that ran
+	 * out are never made a success: the function's state is not a failed
+	 * reset's, and the next owner must not get it.
+	 */
+	if (policy == VFR_RESET_NO_STRICT && !res->refused && !res->unknown && !res->timed_out) {
 		res->ok = true;
 		res->ignored = true;
 		vfr_warn(ctx, "reset of %s failed, ignored because of the no-strict policy",
 			 res->name);
 		return;
 	}
-	vfr_info(ctx, "%s", res->message);
-}
-
-static bool no_method(struct vfr_reset_result *res)
-{
-	g_autofree char *why = NULL;
-
-	if (vfr_reset_plan_is_ready(res->plan))
-		return false;
-	why = exclusions_text(res->plan);
-	/* ENODEV for a function that is gone, as a store to it would answer. */
-	set_message(res, res->plan->gone ? -ENODEV : -ENOTTY,
-		    g_strdup_printf("%s: no reset method can be used: %s", res->name, why));
-	return true;
-}
-
-static void locked(struct vfr_reset_result *res, const char *name, int error, pid_t holder,
-		   gint64 start)
-{
-	g_autofree char *who = holder > 0 ? g_strdup_printf(" (pid %ld)", (long)holder)
-					  : g_strdup("");
-
-	res->refused = true;
-	res->locked = g_strdup(name);
-	if (error == -EBUSY)
-		set_message(res, -EBUSY, g_strdup_printf(
-			"%s: not reset: %s is locked by another process%s changing its binding "
-			"(waited %lld ms)", res->name, name, who,
-			(long long)((g_get_monotonic_time() - start) / 1000)));
+	if (res->unknown || res->refused)
+		vfr_warn(ctx, "%s", res->message);
 	else
-		set_message(res, error, g_strdup_printf("%s: not reset: the binding lock of %s "
-							"cannot be taken: %s", res->name, name,
-							g_strerror(-error)));
+		vfr_info(ctx, "%s", res->message);
 }
 
-/*
- * A lock that had to be waited for was held by a change of binding: the
- * facts of the plan may be stale, so it is made again, under the locks.
- * Returns the job to run (@job itself when nothing had to change), or NULL.
- */
-static struct reset_job *replan(struct vfr_device *dev, struct reset_job *job,
-				struct reset_locks *locks, const struct vfr_reset_options *opts,
-				gint64 deadline, gint64 start)
+/* Where a call left blocked at its deadline is recorded; stale records are cleaned up first. */
+static int open_pending(struct vfr_ctx *ctx)
 {
-	struct vfr_reset_result *res = job->res;
-	struct vfr_reset_plan *plan = NULL;
-	struct vfr_error *err = NULL;
-	const char *name = NULL;
-	int r;
+	int fd;
 
-	invalidate_footprint(dev, res->plan);
-	r = vfr_reset_plan_new(dev, opts, &plan, &err);
-	job_free(job);
-	if (r < 0) {
-		set_message(res, r, g_strdup(vfr_error_get_message(err)));
-		vfr_error_free(err);
-		return NULL;
+	if (pending_dir_open(ctx, true, &fd) < 0) {
+		vfr_dbg(ctx, "no pending records: %s/run/vfioreset/pending cannot be opened",
+			ctx->root);
+		return -1;
 	}
-	vfr_reset_plan_unref(res->plan);
-	res->plan = plan;
-	if (no_method(res))
-		return NULL;
-	r = reset_locks_extend(locks, plan, &name);
-	if (r < 0) {
-		locked(res, name, r, reset_locks_holder(locks, name), start);
-		return NULL;
-	}
-	return job_new(dev, res, opts, deadline);
+	pending_reap(ctx, fd);
+	return fd;
 }
 
 VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs,
@@ -370,14 +443,12 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 				   struct vfr_reset_batch **ret_batch, struct vfr_error **reterr)
 {
 	g_autofree struct reset_job **jobs = NULL;
-	g_autofree struct vfr_device **job_devs = NULL;
 	g_autofree struct vfr_reset_plan **plans = NULL;
-	g_autofree struct holders *prescan = NULL;
-	struct reset_locks *locks = NULL;
+	g_autofree struct vfr_reset_plan **job_plans = NULL;
+	struct run run = { .opts = opts, .pending_fd = -1 };
 	struct vfr_reset_batch *batch;
 	enum vfr_reset_policy policy = opts ? opts->policy : VFR_RESET_STRICT;
 	int timeout_ms = opts ? opts->timeout_ms : 60000;
-	gint64 deadline = 0, start;
 	size_t n_jobs = 0, n_run = 0;
 
 	assert_return((devs || n_devs == 0) && ret_batch, -EINVAL);
@@ -385,35 +456,23 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		assert_return(devs[i], -EINVAL);
 
 	/* Every function's deadline counts from here: waiting for holders and locks uses it up too. */
-	start = g_get_monotonic_time();
+	run.start = g_get_monotonic_time();
 	if (timeout_ms >= 0)
-		deadline = start + (gint64)timeout_ms * 1000 + 1;
+		run.deadline = run.start + (gint64)timeout_ms * 1000 + 1;
 	batch = g_new0(struct vfr_reset_batch, 1);
 	batch->results = g_ptr_array_new_with_free_func(result_free);
 	jobs = g_new0(struct reset_job *, n_devs ? n_devs : 1);
-	job_devs = g_new0(struct vfr_device *, n_devs ? n_devs : 1);
 	plans = g_new0(struct vfr_reset_plan *, n_devs ? n_devs : 1);
-	/* The holders of every function in one pass over /proc; a failure is found again per function. */
-	if (policy != VFR_RESET_SKIP) {
-		prescan = g_new0(struct holders, n_devs ? n_devs : 1);
-		if (holders_find_many(devs, n_devs, prescan, NULL, NULL) < 0)
-			g_clear_pointer(&prescan, g_free);
-	}
+	if (n_devs && policy != VFR_RESET_SKIP)
+		run.pending_fd = open_pending(devs[0]->host->ctx);
 
+	/* Every plan in one go: one pass over /proc for the holders of all they reach. */
+	reset_plans_make(devs, n_devs, opts, plans);
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_device *dev = devs[i];
-		struct vfr_reset_plan *plan = NULL;
 		struct vfr_reset_result *res;
-		int r = vfr_reset_plan_new(dev, opts, &plan, reterr);
 
-		if (r < 0) {
-			for (size_t k = 0; k < n_jobs; k++)
-				job_free(jobs[k]);
-			vfr_reset_batch_free(batch);
-			prescan_free(prescan, n_devs);
-			return r;
-		}
-		res = result_new(dev->name, plan);
+		res = result_new(dev->name, g_steal_pointer(&plans[i]));
 		g_ptr_array_add(batch->results, res);
 		if (policy == VFR_RESET_SKIP) {
 			res->ok = res->skipped = true;
@@ -423,53 +482,50 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 				 dev->name);
 			continue;
 		}
-		if (no_method(res))
+		/* Held by someone else: refused now, unless told to wait (the check waits). */
+		if (!(reset_plan_is_held_only(res->plan) && opts &&
+		      (opts->flags & VFR_RESET_WAIT_HOLDERS)) &&
+		    no_method(res, NULL))
 			continue;
-		if (!no_holders(dev, res, prescan ? &prescan[i] : NULL,
-				   opts && (opts->flags & VFR_RESET_WAIT_HOLDERS), deadline)) {
-			res->refused = true;
-			continue;
-		}
-		jobs[n_jobs] = job_new(dev, res, opts, deadline);
-		job_devs[n_jobs] = dev;
+		jobs[n_jobs] = job_new(dev, res, &run);
 		if (jobs[n_jobs])
 			n_jobs++;
 	}
 
 	if (n_jobs) {
+		job_plans = g_new(struct vfr_reset_plan *, n_jobs);
 		for (size_t k = 0; k < n_jobs; k++)
-			plans[k] = jobs[k]->res->plan;
-		locks = reset_locks_take(job_devs[0]->host->ctx, plans, n_jobs, deadline);
+			job_plans[k] = jobs[k]->res->plan;
+		run.locks = reset_locks_take(jobs[0]->dev->host->ctx, job_plans, n_jobs,
+					     run.deadline);
 	}
 	for (size_t k = 0; k < n_jobs; k++) {
 		struct reset_job *job = jobs[k];
 		const char *name = NULL;
-		int r = reset_locks_cover(locks, job->res->plan, &name);
+		int r = reset_locks_cover(run.locks, job->res->plan, &name);
 
 		if (r < 0) {
-			locked(job->res, name, r, reset_locks_holder(locks, name), start);
+			locked(job->res, name, r, reset_locks_holder(run.locks, name), run.start);
 			job_free(job);
 			continue;
 		}
-		if (reset_locks_waited(locks, job->res->plan))
-			job = replan(job_devs[k], job, locks, opts, deadline, start);
-		if (job)
-			jobs[n_run++] = job;
+		jobs[n_run++] = job;
 	}
 
-	reset_jobs_run(jobs, n_run);
+	reset_jobs_run(jobs, n_run, check_at_write, &run);
 	/* Bindings wait until the last reset is done: a reset under way is still a reset. */
-	reset_locks_release(locks);
+	reset_locks_release(run.locks);
 
 	for (size_t k = 0; k < n_run; k++)
 		job_free(jobs[k]);
+	if (run.pending_fd >= 0)
+		close(run.pending_fd);
 	for (size_t i = 0; i < n_devs; i++) {
 		struct vfr_reset_result *res = batch->results->pdata[i];
 
 		finish(devs[i], res, policy);
-		invalidate_footprint(devs[i], res->plan);
+		invalidate_reach(devs[i]);
 	}
-	prescan_free(prescan, n_devs);
 	*ret_batch = batch;
 	return 0;
 }
@@ -564,6 +620,39 @@ VFR_EXPORT bool vfr_reset_result_is_skipped(const struct vfr_reset_result *res)
 {
 	assert_return(res, false);
 	return res->skipped;
+}
+
+VFR_EXPORT enum vfr_reset_outcome vfr_reset_result_get_outcome(const struct vfr_reset_result *res)
+{
+	assert_return(res, VFR_RESET_OUTCOME_FAILED);
+	if (res->skipped)
+		return VFR_RESET_OUTCOME_SKIPPED;
+	if (res->refused)
+		return VFR_RESET_OUTCOME_REFUSED;
+	if (res->unknown)
+		return VFR_RESET_OUTCOME_UNKNOWN;
+	if (res->ignored)
+		return VFR_RESET_OUTCOME_IGNORED;
+	return res->ok ? VFR_RESET_OUTCOME_RESET : VFR_RESET_OUTCOME_FAILED;
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_affected(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->affected->len;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_affected(const struct vfr_reset_result *res,
+						     size_t index)
+{
+	assert_return(res && index < res->affected->len, NULL);
+	return res->affected->pdata[index];
+}
+
+VFR_EXPORT int vfr_reset_result_get_pending_pid(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->pending_pid;
 }
 
 VFR_EXPORT int vfr_reset_result_get_error(const struct vfr_reset_result *res)

@@ -28,6 +28,7 @@
 
 #include "deadline.h"
 #include "pciconf.h"
+#include "pending.h"
 #include "reset-exec.h"
 #include "sysfs.h"
 
@@ -216,10 +217,52 @@ static int reset_then_restore(void *arg)
 	return r;
 }
 
-static int reset_sysfs(struct reset_job *job, const char *method)
+/*
+ * A call left blocked in the kernel at the deadline keeps the locks of what
+ * it resets: the record tells every process to keep away while the stuck
+ * process lives (pending.h), and carries the reset_method list to put back
+ * once it returned.
+ */
+static void record_pending(struct reset_job *job, const struct reset_candidate *c, pid_t stuck,
+			   const char *original_methods)
 {
+	struct vfr_reset_result *res = job->res;
+	g_autoptr(GPtrArray) locked = g_ptr_array_new();
+	struct vfr_pending_call call = {
+		.address = res->name,
+		.operation = (char *)"reset",
+		.method = c->method,
+		.affected = c->affected,
+		.reset_method = (char *)original_methods,
+	};
+	int r;
+
+	/* Its own config space, what it resets, and the bridges above (pending.h says why). */
+	for (size_t i = 0; i < c->n_affected; i++)
+		g_ptr_array_add(locked, c->affected[i]);
+	for (char **u = job->upstream; u && *u; u++)
+		g_ptr_array_add(locked, *u);
+	g_ptr_array_add(locked, NULL);
+	call.config_locked = (char **)locked->pdata;
+	res->pending_pid = (int)stuck;
+	if (stuck <= 0 || job->pending_fd < 0) {
+		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
+		     "processes%s", res->name, c->method,
+		     job->pending_fd < 0 ? " (no state directory)" : "");
+		return;
+	}
+	r = pending_record(job->pending_fd, &call, stuck);
+	if (r < 0)
+		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
+		     "processes: %s", res->name, c->method, g_strerror(-r));
+}
+
+static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
+{
+	const char *method = c->method;
 	char original[RESET_METHOD_TEXT];
 	struct pinned_reset p = { .reset_fd = -1, .methods_fd = -1, .original = original };
+	pid_t stuck = 0;
 	int keep[2], r, left;
 
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
@@ -252,12 +295,24 @@ static int reset_sysfs(struct reset_job *job, const char *method)
 	}
 	keep[0] = p.reset_fd;
 	keep[1] = p.methods_fd;
-	r = deadline_call(reset_then_restore, &p, keep, 2, left);
-	if (r == -ETIMEDOUT && p.restore)
-		note(job->res, LOG_WARNING, "%s: reset_method stays pinned to '%s' while the reset is "
-		     "pending; the process left with it puts '%s' back when the kernel returns",
-		     job->res->name, method, original);
-	else if (p.restore)
+	r = deadline_call(reset_then_restore, &p, keep, 2, left, &stuck);
+	if (r == -ETIMEDOUT) {
+		/*
+		 * The pinned method cannot be put back now: the store probes its
+		 * methods with config reads, which sleep until the reset returns.
+		 * The process left with the call puts the list back when it
+		 * returns; the record tells the others meanwhile, and whoever finds
+		 * the call returned puts it back too if that process could not.
+		 */
+		if (p.restore)
+			note(job->res, LOG_WARNING, "%s: reset_method stays pinned to '%s' while the "
+			     "reset is pending; the process left with it puts '%s' back when the "
+			     "kernel returns", job->res->name, method, original);
+		if (stuck > 0)
+			record_pending(job, c, stuck, original);
+		goto out;
+	}
+	if (p.restore)
 		check_methods(job, original);
 	if (r == -ENOTTY)
 		note(job->res, LOG_INFO, "%s: %s returned ENOTTY", job->res->name, method);
@@ -268,9 +323,14 @@ out:
 	return r;
 }
 
-static int reset_vfio(struct reset_job *job)
+static int reset_vfio(struct reset_job *job, const struct reset_candidate *c)
 {
-	return reset_vfio_device(job->device_fd, remaining_ms(job->deadline));
+	pid_t stuck = 0;
+	int r = reset_vfio_device(job->device_fd, remaining_ms(job->deadline), &stuck);
+
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
+	return r;
 }
 
 /*
@@ -284,6 +344,7 @@ static int reset_vfio(struct reset_job *job)
  */
 static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 {
+	pid_t stuck = 0;
 	int r;
 
 	if (!c->cdev && job->group_fds_error < 0) {
@@ -292,7 +353,9 @@ static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 		return job->group_fds_error;
 	}
 	r = reset_vfio_hot(job->device_fd, c->cdev ? NULL : job->group_fds,
-			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline));
+			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline), &stuck);
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
 	if (r == -ENOTTY)
 		note(job->res, LOG_INFO, "%s: the hot reset returned ENOTTY; on a root port whose "
 		     "link never reports active the bus may have been reset all the same",
@@ -330,15 +393,26 @@ static int wait_ready(struct reset_job *job)
 	}
 }
 
-static void attempt(struct vfr_reset_result *res, const char *method, int error, gint64 start)
+/*
+ * An attempt, and what it may have reset: a method that failed may have
+ * reset some of its affected set before it failed (a bus reset that
+ * returned ENOTTY after the link stayed down did), so every attempt's set
+ * counts.
+ */
+static void attempt(struct vfr_reset_result *res, const struct reset_candidate *c, int error,
+		    gint64 start)
 {
 	struct reset_attempt a = {
-		.method = g_strdup(method),
+		.method = g_strdup(c->method),
 		.error = error,
 		.ms = (double)(g_get_monotonic_time() - start) / 1000.0,
 	};
 
 	g_array_append_val(res->attempts, a);
+	for (size_t i = 0; i < c->n_affected; i++)
+		if (!g_ptr_array_find_with_equal_func(res->affected, c->affected[i], g_str_equal,
+						      NULL))
+			g_ptr_array_add(res->affected, g_strdup(c->affected[i]));
 }
 
 void reset_job_run(struct reset_job *job)
@@ -354,6 +428,7 @@ void reset_job_run(struct reset_job *job)
 		int r;
 
 		if (remaining_ms(job->deadline) == 0) {
+			/* Nothing is pending, but the function was not reset: a failure. */
 			res->timed_out = true;
 			fail(res, -ETIMEDOUT, "%s: the deadline passed before %s could be tried",
 			     res->name, c->method);
@@ -361,10 +436,10 @@ void reset_job_run(struct reset_job *job)
 		}
 		switch (c->mechanism) {
 		case VFR_RESET_MECH_SYSFS:
-			r = reset_sysfs(job, c->method);
+			r = reset_sysfs(job, c);
 			break;
 		case VFR_RESET_MECH_VFIO_DEVICE:
-			r = reset_vfio(job);
+			r = reset_vfio(job, c);
 			break;
 		case VFR_RESET_MECH_VFIO_HOT:
 			r = reset_hot(job, c);
@@ -372,19 +447,24 @@ void reset_job_run(struct reset_job *job)
 		default:
 			r = -EOPNOTSUPP;
 		}
-		attempt(res, c->method, r, start);
+		attempt(res, c, r, start);
 		if (r == -ETIMEDOUT) {
 			/* The kernel holds the function's lock until the store returns: stop here. */
-			res->timed_out = true;
-			fail(res, r, "%s: %s did not return within the deadline; the write is still "
-			     "pending in the kernel and the function's state is unknown",
-			     res->name, c->method);
+			res->timed_out = res->unknown = true;
+			if (res->pending_pid > 0)
+				fail(res, r, "%s: %s did not return within the deadline; it is still "
+				     "pending in the kernel (pid %d) and the function's state is "
+				     "unknown", res->name, c->method, res->pending_pid);
+			else
+				fail(res, r, "%s: %s did not return within the deadline; the function's "
+				     "state is unknown", res->name, c->method);
 			return;
 		}
 		if (r < 0)
 			continue;
 		r = wait_ready(job);
 		if (r < 0) {
+			res->unknown = true;
 			fail(res, r == -ETIMEDOUT ? -EIO : r,
 			     "%s: reset with %s, but it did not become readable again%s%s", res->name,
 			     c->method, r == -ETIMEDOUT ? "" : ": ", r == -ETIMEDOUT ? "" : g_strerror(-r));

@@ -28,12 +28,17 @@ struct vfr_reset_result {
 	char *name;
 	struct vfr_reset_plan *plan;
 	bool ok, timed_out, ignored, skipped;
-	bool refused; /* not started for hand-over safety (holders, a binding lock): no policy hides it */
+	/* not started, to protect someone (owners, host drivers, holders, locks, stuck calls) */
+	bool refused;
+	/* a kernel call did not return, or the function did not come back: no policy hides it */
+	bool unknown;
+	int pending_pid; /* the process left blocked in the kernel call, or 0 */
 	char *locked; /* the function whose binding lock was still held at the deadline */
 	char *method; /* the one that worked */
 	int error;
 	char *message;
 	GArray *attempts; /* struct reset_attempt */
+	GPtrArray *affected; /* char *: what the attempted methods may have reset, address order */
 	GArray *holders;  /* int */
 	GArray *uncertain_holders; /* int: may hold it, the kernel does not say */
 	GArray *notes;    /* struct reset_note, for the calling thread to log */
@@ -41,6 +46,9 @@ struct vfr_reset_result {
 
 struct reset_job {
 	struct vfr_reset_result *res;
+	struct vfr_device *dev; /* for the calling thread only (the check at the write) */
+	int pending_fd; /* ROOT/run/vfioreset/pending (borrowed), -1: calls left behind go unrecorded */
+	char **upstream; /* the bridges above the target, nearest first (for a stuck call's record) */
 	int dirfd;      /* the function's sysfs directory, O_PATH, owned */
 	int device_fd;  /* the caller's vfio device fd, or -1 */
 	/* `hot` in group mode: the affected groups' fds (borrowed from the holding). */
@@ -54,10 +62,12 @@ struct reset_job {
 /*
  * reset-vfio.c: VFIO_DEVICE_RESET and VFIO_DEVICE_PCI_HOT_RESET within
  * @timeout_ms (< 0: without limit): the ioctl's 0 or -errno, -ETIMEDOUT
- * when it is still running at the deadline (its outcome is then unknown).
+ * when it is still running at the deadline (its outcome is then unknown, and
+ * *@ret_stuck the pid of the process blocked in it).
  */
-int reset_vfio_device(int device_fd, int timeout_ms);
-int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms);
+int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck);
+int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms,
+		   pid_t *ret_stuck);
 
 /* reset_method texts: what the kernel prints fits easily; methods in one list. */
 #define RESET_METHOD_TEXT 256
@@ -77,7 +87,17 @@ int reset_method_restore_fd(int fd, const char *original);
 void reset_job_run(struct reset_job *job);
 
 /*
- * reset-parallel.c: runs @jobs, those whose plans' footprints share a
- * function one after the other, the others at the same time.
+ * Right before jobs write anything, the calling thread checks them: sets
+ * go[k] for each of @jobs that may run; it may change them (plans,
+ * descriptors) meanwhile.
  */
-void reset_jobs_run(struct reset_job **jobs, size_t n);
+typedef void (*reset_check_fn)(struct reset_job **jobs, size_t n, bool *go, void *data);
+
+/*
+ * reset-parallel.c: runs @jobs, those whose plans' footprints share a
+ * function one after the other, the others at the same time. @check runs
+ * in the calling thread (the one that called this) right before each job:
+ * the first job of every thread in one call, each later one when its
+ * thread gets to it.
+ */
+void reset_jobs_run(struct reset_job **jobs, size_t n, reset_check_fn check, void *data);

@@ -16,15 +16,25 @@
 
 #include "reset-plan.h"
 
-static void exclude(struct vfr_reset_plan *plan, const char *method, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Why a method is excluded: it cannot work, or it would harm someone (and whom). */
+enum veto_kind {
+	VETO_CANNOT = 0,
+	VETO_PROTECT = 1, /* another owner, a host driver, a stuck call, a stale host */
+	VETO_HELD = 2,    /* other processes (or a stuck kernel call) hold what it would reach */
+};
 
-static void exclude(struct vfr_reset_plan *plan, const char *method, const char *fmt, ...)
+static void exclude(struct vfr_reset_plan *plan, const char *method, enum veto_kind kind,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void exclude(struct vfr_reset_plan *plan, const char *method, enum veto_kind kind,
+		    const char *fmt, ...)
 {
 	struct reset_exclusion *e = g_new0(struct reset_exclusion, 1);
 	va_list ap;
 
 	e->method = g_strdup(method);
+	e->safety = kind != VETO_CANNOT;
+	e->held = kind == VETO_HELD;
 	va_start(ap, fmt);
 	e->reason = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
@@ -61,29 +71,51 @@ static int by_name(gconstpointer a, gconstpointer b)
 	return strcmp(s, t);
 }
 
+/* Which functions a method resets along with the target. */
+enum reach {
+	REACH_FUNCTION = 0, /* the target and its VFs: a PF's reset clears VF Enable */
+	REACH_BUS = 1,      /* everything below the target's bridge (VFs included) */
+};
+
+/* The peers @reach takes along, each once: a VF below the bridge is also a bus peer. */
+static GPtrArray *reach_peers(const struct reset_facts *f, enum reach reach)
+{
+	GPtrArray *peers = g_ptr_array_new();
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+
+	for (size_t i = 0; i < f->n_vfs; i++)
+		if (g_hash_table_add(seen, (gpointer)f->vfs[i].name))
+			g_ptr_array_add(peers, (gpointer)&f->vfs[i]);
+	for (size_t i = 0; reach == REACH_BUS && i < f->n_bus_peers; i++)
+		if (g_hash_table_add(seen, (gpointer)f->bus_peers[i].name))
+			g_ptr_array_add(peers, (gpointer)&f->bus_peers[i]);
+	return peers;
+}
+
+static void add_name(GPtrArray *names, GHashTable *seen, const char *name)
+{
+	if (g_hash_table_add(seen, (gpointer)name))
+		g_ptr_array_add(names, g_strdup(name));
+}
+
 static void add_candidate(struct vfr_reset_plan *plan, const char *method,
-			  enum vfr_reset_mechanism mechanism, const struct reset_facts *f, bool bus)
+			  enum vfr_reset_mechanism mechanism, const struct reset_facts *f,
+			  enum reach reach)
 {
 	struct reset_candidate *c = g_new0(struct reset_candidate, 1);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) peers = reach_peers(f, reach);
 	GPtrArray *names = g_ptr_array_new();
 
 	c->method = g_strdup(method);
 	c->mechanism = mechanism;
-	if (mechanism == VFR_RESET_MECH_VFIO_HOT && f->hot_affected) {
-		/* The kernel's own list (its INFO answer) is the set it will reset. */
-		bool self = false;
-
-		for (const char *const *a = f->hot_affected; *a; a++) {
-			g_ptr_array_add(names, g_strdup(*a));
-			self |= strcmp(*a, f->name) == 0;
-		}
-		if (!self)
-			g_ptr_array_add(names, g_strdup(f->name));
-	} else {
-		g_ptr_array_add(names, g_strdup(f->name));
-		for (size_t i = 0; bus && i < f->n_bus_peers; i++)
-			g_ptr_array_add(names, g_strdup(f->bus_peers[i].name));
-	}
+	add_name(names, seen, f->name);
+	/* The kernel's own list (its INFO answer), when there is one, is the bus it resets. */
+	if (mechanism == VFR_RESET_MECH_VFIO_HOT && f->hot_affected)
+		for (const char *const *a = f->hot_affected; *a; a++)
+			add_name(names, seen, *a);
+	for (guint i = 0; i < peers->len; i++)
+		add_name(names, seen, ((const struct reset_peer *)peers->pdata[i])->name);
 	if (mechanism == VFR_RESET_MECH_VFIO_HOT) {
 		c->cdev = f->hot_cdev;
 		c->n_groups = f->hot_cdev ? 0 : f->n_hot_groups;
@@ -94,6 +126,17 @@ static void add_candidate(struct vfr_reset_plan *plan, const char *method,
 	g_ptr_array_add(names, NULL);
 	c->affected = (char **)g_ptr_array_free(names, FALSE);
 	g_ptr_array_add(plan->methods, c);
+}
+
+/* "1234", "1234 and 5678", "1234, 5678 and 9012" */
+static char *pids_text(const int *pids, size_t n)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < n; i++)
+		g_string_append_printf(s, "%s%d", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+				       pids[i]);
+	return g_string_free(s, FALSE);
 }
 
 static bool is_host_driver(enum vfr_driver_type type)
@@ -115,20 +158,50 @@ static bool foreign(const struct reset_facts *f, const char *owner)
 }
 
 /*
- * Why the target itself rules out every method, or NULL. A bridge is never
- * reset (a secondary bus reset of what is behind it is another request),
- * a function that reads all 0xFF has nothing to reset, and another owner's
- * function is not ours to touch.
+ * Why the target itself rules out every method, or NULL; *@kind says
+ * whether it is to protect someone. A bridge is never reset (a secondary
+ * bus reset of what is behind it is another request), a function that
+ * reads all 0xFF has nothing to reset; another owner's function, one still
+ * held by another process or by a stuck kernel call, and one whose host
+ * changed since it was scanned are not ours to touch.
  */
-static char *target_veto(const struct reset_facts *f)
+static char *target_veto(const struct reset_facts *f, enum veto_kind *kind)
 {
+	*kind = VETO_CANNOT;
 	if (f->header == VFR_HEADER_BRIDGE || f->header == VFR_HEADER_CARDBUS)
 		return g_strdup_printf("%s is a bridge: only endpoints are reset", f->name);
 	if (f->gone)
 		return g_strdup_printf("%s is gone: its config space reads all 0xFF "
 				       "(removed, or in D3cold)", f->name);
+	*kind = VETO_PROTECT;
 	if (f->caller && f->owner && strcmp(f->caller, f->owner) != 0)
 		return g_strdup_printf("%s belongs to %s, not to %s", f->name, f->owner, f->caller);
+	if (f->pending) {
+		*kind = VETO_HELD;
+		return g_strdup(f->pending);
+	}
+	if (f->n_holders) {
+		g_autofree char *who = pids_text(f->holders, f->n_holders);
+
+		*kind = VETO_HELD;
+		return g_strdup_printf("%s is still held open through VFIO by process%s %s (the "
+				       "previous owner's state is attached)", f->name,
+				       f->n_holders == 1 ? "" : "es", who);
+	}
+	/* Unknown is not nobody: a device file the kernel does not name may be this one's. */
+	if (f->n_uncertain) {
+		g_autofree char *who = pids_text(f->uncertain, f->n_uncertain);
+
+		*kind = VETO_HELD;
+		return g_strdup_printf("%s may be held through VFIO by process%s %s: a VFIO device "
+				       "file this kernel does not name (before Linux 6.18)", f->name,
+				       f->n_uncertain == 1 ? "" : "es", who);
+	}
+	if (f->holders_unknown)
+		return g_strdup(f->holders_unknown);
+	if (f->stale_host)
+		return g_strdup(f->stale_host);
+	*kind = VETO_CANNOT;
 	return NULL;
 }
 
@@ -141,21 +214,55 @@ static char *target_driver_veto(const struct reset_facts *f)
 	return NULL;
 }
 
-/* Why a bus-wide reset must not run: another function in its way, or NULL. */
-static char *peers_veto(const struct reset_facts *f)
+static char *where(const struct reset_facts *f, const struct reset_peer *p)
 {
-	for (size_t i = 0; i < f->n_bus_peers; i++) {
-		const struct reset_peer *p = &f->bus_peers[i];
-		const char *where = p->same_bus ? "on the same bus" : "below the same bus";
+	switch (p->relation) {
+	case PEER_VF:
+		return g_strdup_printf("(a VF of %s, reset with it)", f->name);
+	case PEER_SAME_BUS:
+		return g_strdup("on the same bus");
+	default:
+		return g_strdup("below the same bus");
+	}
+}
 
+/* Why a method that takes @reach along must not run: a function in its way, or NULL. */
+static char *reach_veto(const struct reset_facts *f, enum reach reach, enum veto_kind *kind)
+{
+	g_autoptr(GPtrArray) peers = reach_peers(f, reach);
+
+	for (guint i = 0; i < peers->len; i++) {
+		const struct reset_peer *p = peers->pdata[i];
+		g_autofree char *at = NULL;
+
+		if (p->gone)
+			continue; /* nothing left to disturb; a changed host is stale_host's */
+		at = where(f, p);
+		*kind = VETO_HELD;
+		if (p->pending)
+			return g_strdup_printf("%s %s: %s", p->name, at, p->pending);
+		if (p->n_holders) {
+			g_autofree char *who = pids_text(p->holders, p->n_holders);
+
+			return g_strdup_printf("%s %s is held open through VFIO by process%s %s",
+					       p->name, at, p->n_holders == 1 ? "" : "es", who);
+		}
+		if (p->n_uncertain) {
+			g_autofree char *who = pids_text(p->uncertain, p->n_uncertain);
+
+			return g_strdup_printf("%s %s may be held through VFIO by process%s %s (a "
+					       "device file this kernel does not name)", p->name, at,
+					       p->n_uncertain == 1 ? "" : "es", who);
+		}
+		*kind = VETO_PROTECT;
 		if (foreign(f, p->owner) && !(f->flags & VFR_RESET_ALLOW_OTHER_OWNERS))
-			return g_strdup_printf("%s %s belongs to %s", p->name, where, p->owner);
+			return g_strdup_printf("%s %s belongs to %s", p->name, at, p->owner);
 		if (is_host_driver(p->driver_type) && !(f->flags & VFR_RESET_ALLOW_HOST_DRIVERS)) {
 			if (p->owner)
 				return g_strdup_printf("%s %s is still bound to the host driver %s",
-						       p->name, where, p->driver);
+						       p->name, at, p->driver);
 			return g_strdup_printf("%s %s is bound to %s and not owned by you", p->name,
-					       where, p->driver);
+					       at, p->driver);
 		}
 	}
 	return NULL;
@@ -199,12 +306,12 @@ static char *not_vfio(const struct reset_facts *f)
 }
 
 static void plan_kernel(struct vfr_reset_plan *plan, const struct reset_facts *f,
-			const char *veto)
+			const char *veto, enum veto_kind veto_kind)
 {
 	g_autofree char *driver_veto = target_driver_veto(f);
 
 	if (!f->kernel_methods || !f->kernel_methods[0]) {
-		exclude(plan, "kernel", "%s",
+		exclude(plan, "kernel", veto ? veto_kind : VETO_CANNOT, "%s",
 			veto ? veto
 			: f->kernel_methods
 				? "every kernel method is disabled (reset_method is empty)"
@@ -212,27 +319,33 @@ static void plan_kernel(struct vfr_reset_plan *plan, const struct reset_facts *f
 		return;
 	}
 	for (const char *const *m = f->kernel_methods; *m; m++) {
-		bool bus = strcmp(*m, "cxl_bus") == 0;
+		/*
+		 * The per-function `bus` method only runs when the function is
+		 * alone on its bus (pci_parent_bus_reset), `cxl_bus` resets the
+		 * bus below the port; both reset the link, so everything behind
+		 * it. Every other method resets the function and, for a PF, its
+		 * VFs (VF Enable is cleared, and restored after).
+		 */
+		enum reach reach = strcmp(*m, "bus") == 0 || strcmp(*m, "cxl_bus") == 0
+					   ? REACH_BUS : REACH_FUNCTION;
 		g_autofree char *why = NULL;
+		enum veto_kind kind = VETO_CANNOT;
 
 		if (veto) {
-			exclude(plan, *m, "%s", veto);
+			exclude(plan, *m, veto_kind, "%s", veto);
 			continue;
 		}
 		why = method_veto(f, *m);
-		if (!why && driver_veto)
+		if (!why && driver_veto) {
 			why = g_strdup(driver_veto);
-		/*
-		 * The per-function `bus` method only runs when the function is
-		 * alone on its bus (pci_parent_bus_reset), so it resets just the
-		 * function; `cxl_bus` resets the bus below the port.
-		 */
-		if (!why && bus)
-			why = peers_veto(f);
+			kind = VETO_PROTECT;
+		}
+		if (!why)
+			why = reach_veto(f, reach, &kind);
 		if (why)
-			exclude(plan, *m, "%s", why);
+			exclude(plan, *m, kind, "%s", why);
 		else
-			add_candidate(plan, *m, VFR_RESET_MECH_SYSFS, f, bus);
+			add_candidate(plan, *m, VFR_RESET_MECH_SYSFS, f, reach);
 	}
 }
 
@@ -249,8 +362,9 @@ static char *vfio_veto(const struct reset_facts *f)
 	return NULL;
 }
 
-static char *hot_veto(const struct reset_facts *f)
+static char *hot_veto(const struct reset_facts *f, enum veto_kind *kind)
 {
+	*kind = VETO_CANNOT;
 	if (!vfio_bound(f))
 		return not_vfio(f);
 	if (f->on_root_bus)
@@ -264,7 +378,7 @@ static char *hot_veto(const struct reset_facts *f)
 					: "needs a VFIO holding of the functions it touches (none was "
 					  "passed): the kernel wants the fds of every affected IOMMU "
 					  "group, or an iommufd owning them");
-	return peers_veto(f);
+	return reach_veto(f, REACH_BUS, kind);
 }
 
 bool reset_method_known(const char *name)
@@ -304,7 +418,8 @@ static void restrict_methods(struct vfr_reset_plan *plan, const struct reset_fac
 			i++;
 			continue;
 		}
-		exclude(plan, c->method, "not requested (the methods were restricted to %s)", asked);
+		exclude(plan, c->method, VETO_CANNOT, "not requested (the methods were restricted to %s)",
+			asked);
 		g_ptr_array_remove_index(plan->methods, i);
 	}
 	for (const char *const *m = f->only_methods; *m; m++) {
@@ -315,7 +430,7 @@ static void restrict_methods(struct vfr_reset_plan *plan, const struct reset_fac
 		for (guint i = 0; i < plan->excluded->len && !seen; i++)
 			seen = strcmp(((struct reset_exclusion *)plan->excluded->pdata[i])->method, *m) == 0;
 		if (!seen)
-			exclude(plan, *m, "the kernel does not offer %s for %s (not in its "
+			exclude(plan, *m, VETO_CANNOT, "the kernel does not offer %s for %s (not in its "
 				"reset_method)", *m, f->name);
 	}
 }
@@ -323,7 +438,8 @@ static void restrict_methods(struct vfr_reset_plan *plan, const struct reset_fac
 struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
 {
 	struct vfr_reset_plan *plan = g_new0(struct vfr_reset_plan, 1);
-	g_autofree char *veto = target_veto(f);
+	enum veto_kind veto_kind = VETO_CANNOT, kind = VETO_CANNOT;
+	g_autofree char *veto = target_veto(f, &veto_kind);
 	g_autofree char *vfio = NULL, *hot = NULL;
 
 	plan->refcount = 1;
@@ -332,18 +448,31 @@ struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
 	plan->gone = f->gone;
 	plan->methods = g_ptr_array_new_with_free_func(free_candidate);
 	plan->excluded = g_ptr_array_new_with_free_func(free_exclusion);
+	plan->seen = reset_facts_seen(f);
+	if (f->n_holders && veto_kind == VETO_HELD) {
+		plan->holders = g_memdup2(f->holders, f->n_holders * sizeof(int));
+		plan->n_holders = f->n_holders;
+	}
+	if (f->n_uncertain && veto_kind == VETO_HELD) {
+		plan->uncertain_holders = g_memdup2(f->uncertain, f->n_uncertain * sizeof(int));
+		plan->n_uncertain_holders = f->n_uncertain;
+	}
 
+	/* VFIO_DEVICE_RESET resets what the kernel's own methods reset: the function and its VFs. */
 	vfio = veto ? g_strdup(veto) : vfio_veto(f);
+	if (!vfio)
+		vfio = reach_veto(f, REACH_FUNCTION, &kind);
 	if (vfio)
-		exclude(plan, "vfio", "%s", vfio);
+		exclude(plan, "vfio", veto ? veto_kind : kind, "%s", vfio);
 	else
-		add_candidate(plan, "vfio", VFR_RESET_MECH_VFIO_DEVICE, f, false);
-	plan_kernel(plan, f, veto);
-	hot = veto ? g_strdup(veto) : hot_veto(f);
+		add_candidate(plan, "vfio", VFR_RESET_MECH_VFIO_DEVICE, f, REACH_FUNCTION);
+	plan_kernel(plan, f, veto, veto_kind);
+	kind = VETO_CANNOT;
+	hot = veto ? g_strdup(veto) : hot_veto(f, &kind);
 	if (hot)
-		exclude(plan, "hot", "%s", hot);
+		exclude(plan, "hot", veto ? veto_kind : kind, "%s", hot);
 	else
-		add_candidate(plan, "hot", VFR_RESET_MECH_VFIO_HOT, f, true);
+		add_candidate(plan, "hot", VFR_RESET_MECH_VFIO_HOT, f, REACH_BUS);
 	restrict_methods(plan, f);
 	return plan;
 }
@@ -362,6 +491,153 @@ GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan)
 	return set;
 }
 
+bool reset_plan_is_refused(const struct vfr_reset_plan *plan)
+{
+	if (plan->methods->len > 0)
+		return false;
+	for (guint i = 0; i < plan->excluded->len; i++)
+		if (((const struct reset_exclusion *)plan->excluded->pdata[i])->safety)
+			return true;
+	return false;
+}
+
+bool reset_plan_is_held_only(const struct vfr_reset_plan *plan)
+{
+	bool held = false;
+
+	if (plan->methods->len > 0)
+		return false;
+	for (guint i = 0; i < plan->excluded->len; i++) {
+		const struct reset_exclusion *e = plan->excluded->pdata[i];
+
+		if (e->safety && !e->held)
+			return false;
+		held |= e->held;
+	}
+	return held;
+}
+
+VFR_EXPORT bool vfr_reset_plan_is_refused(const struct vfr_reset_plan *plan)
+{
+	assert_return(plan, false);
+	return reset_plan_is_refused(plan);
+}
+
+/* ---- the facts a plan rests on, and what changed ---- */
+
+static void seen_add(GPtrArray *lines, const char *name, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void seen_add(GPtrArray *lines, const char *name, const char *what, const char *fmt, ...)
+{
+	g_autofree char *value = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	value = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	g_ptr_array_add(lines, g_strdup_printf("%s %s: %s", name, what, value));
+}
+
+static char *driver_text(const char *driver, enum vfr_driver_type type)
+{
+	if (!driver)
+		return g_strdup("none");
+	return g_strdup_printf("%s (%s)", driver, vfr_driver_type_to_string(type));
+}
+
+static void seen_function(GPtrArray *lines, const char *name, const char *driver,
+			  enum vfr_driver_type type, bool gone, const int *holders,
+			  size_t n_holders, const int *uncertain, size_t n_uncertain,
+			  const char *pending)
+{
+	g_autofree char *drv = driver_text(driver, type);
+	g_autofree char *who = pids_text(holders, n_holders);
+	g_autofree char *maybe = pids_text(uncertain, n_uncertain);
+
+	seen_add(lines, name, "driver", "%s", gone ? "gone" : drv);
+	seen_add(lines, name, "holders", "%s", n_holders ? who : "none");
+	seen_add(lines, name, "uncertain holders", "%s", n_uncertain ? maybe : "none");
+	seen_add(lines, name, "pending call", "%s", pending ? pending : "none");
+}
+
+static int compare_lines(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char **reset_facts_seen(const struct reset_facts *f)
+{
+	GPtrArray *lines = g_ptr_array_new();
+	g_autoptr(GPtrArray) peers = reach_peers(f, REACH_BUS);
+	g_autofree char *methods = NULL;
+
+	seen_function(lines, f->name, f->driver, f->driver_type, f->gone, f->holders,
+		      f->n_holders, f->uncertain, f->n_uncertain, f->pending);
+	methods = f->kernel_methods ? g_strjoinv(" ", (char **)f->kernel_methods) : NULL;
+	seen_add(lines, f->name, "reset_method", "%s",
+		 methods ? *methods ? methods : "(empty)" : "(absent)");
+	seen_add(lines, f->name, "host", "%s", f->stale_host ? f->stale_host : "as scanned");
+	seen_add(lines, f->name, "vfio", "device %s, reset flag %s, hot reset %s",
+		 f->have_device_fd ? "held" : "not held", f->vfio_reset_flag ? "set" : "clear",
+		 f->hot_allowed > 0 ? "allowed" : f->hot_allowed == 0 ? "refused" : "unknown");
+	for (guint i = 0; i < peers->len; i++) {
+		const struct reset_peer *p = peers->pdata[i];
+
+		seen_function(lines, p->name, p->driver, p->driver_type, p->gone, p->holders,
+			      p->n_holders, p->uncertain, p->n_uncertain, p->pending);
+	}
+	for (const char *const *x = f->extra_seen; x && *x; x++)
+		g_ptr_array_add(lines, g_strdup(*x));
+	g_ptr_array_sort(lines, compare_lines);
+	g_ptr_array_add(lines, NULL);
+	return (char **)g_ptr_array_free(lines, FALSE);
+}
+
+/* "ADDR what" and the value of a line: the key ends at the first ": ". */
+static size_t key_len(const char *line)
+{
+	const char *sep = strstr(line, ": ");
+
+	return sep ? (size_t)(sep - line) : strlen(line);
+}
+
+static const char *value_of(const char *line)
+{
+	const char *sep = strstr(line, ": ");
+
+	return sep ? sep + 2 : "";
+}
+
+static const char *find_key(const char *const *lines, const char *line)
+{
+	size_t len = key_len(line);
+
+	for (; lines && *lines; lines++)
+		if (key_len(*lines) == len && strncmp(*lines, line, len) == 0)
+			return *lines;
+	return NULL;
+}
+
+char *reset_facts_diff(const char *const *before, const char *const *after)
+{
+	GString *s = g_string_new(NULL);
+
+	for (const char *const *l = before; l && *l; l++) {
+		const char *now = find_key(after, *l);
+
+		if (now && strcmp(now, *l) == 0)
+			continue;
+		g_string_append_printf(s, "%s%.*s: was %s, now %s", s->len ? "; " : "",
+				       (int)key_len(*l), *l, value_of(*l),
+				       now ? value_of(now) : "not known");
+	}
+	for (const char *const *l = after; l && *l; l++)
+		if (!find_key(before, *l))
+			g_string_append_printf(s, "%s%s (new)", s->len ? "; " : "", *l);
+	return s->len ? g_string_free(s, FALSE) : (g_string_free(s, TRUE), NULL);
+}
+
 /* ---- public getters ---- */
 
 VFR_EXPORT struct vfr_reset_plan *vfr_reset_plan_ref(struct vfr_reset_plan *plan)
@@ -376,6 +652,9 @@ VFR_EXPORT struct vfr_reset_plan *vfr_reset_plan_unref(struct vfr_reset_plan *pl
 	if (!plan || --plan->refcount > 0)
 		return NULL;
 	g_free(plan->name);
+	g_strfreev(plan->seen);
+	g_free(plan->holders);
+	g_free(plan->uncertain_holders);
 	g_ptr_array_free(plan->methods, TRUE);
 	g_ptr_array_free(plan->excluded, TRUE);
 	g_free(plan);
@@ -464,6 +743,14 @@ VFR_EXPORT const char *vfr_reset_plan_get_excluded_method(const struct vfr_reset
 	return e ? e->method : NULL;
 }
 
+VFR_EXPORT bool vfr_reset_plan_get_excluded_protects(const struct vfr_reset_plan *plan,
+						      size_t index)
+{
+	const struct reset_exclusion *e = exclusion(plan, index);
+
+	return e && e->safety;
+}
+
 VFR_EXPORT const char *vfr_reset_plan_get_excluded_reason(const struct vfr_reset_plan *plan,
 							  size_t index)
 {
@@ -509,6 +796,26 @@ VFR_EXPORT const char *vfr_reset_mechanism_to_string(enum vfr_reset_mechanism me
 		return "vfio-device-reset";
 	case VFR_RESET_MECH_VFIO_HOT:
 		return "vfio-hot-reset";
+	default:
+		return NULL;
+	}
+}
+
+VFR_EXPORT const char *vfr_reset_outcome_to_string(enum vfr_reset_outcome outcome)
+{
+	switch (outcome) {
+	case VFR_RESET_OUTCOME_RESET:
+		return "reset";
+	case VFR_RESET_OUTCOME_FAILED:
+		return "failed";
+	case VFR_RESET_OUTCOME_IGNORED:
+		return "ignored";
+	case VFR_RESET_OUTCOME_REFUSED:
+		return "refused";
+	case VFR_RESET_OUTCOME_UNKNOWN:
+		return "unknown";
+	case VFR_RESET_OUTCOME_SKIPPED:
+		return "skipped";
 	default:
 		return NULL;
 	}

@@ -14,15 +14,33 @@
 
 #include "internal.h"
 
-/* Another function a bus-wide reset (`bus`, `cxl_bus`, `hot`) would reset too. */
+/* How a function other than the target is reached. */
+enum reset_peer_relation {
+	PEER_BELOW = 0,    /* on a bus below the target's: a bus-wide reset resets it */
+	PEER_SAME_BUS = 1, /* on the target's bus: a bus-wide reset resets it */
+	PEER_VF = 2,       /* a VF of the target: every method of the target resets it */
+};
+
+/* Another function a method of the plan would reset too. */
 struct reset_peer {
 	const char *name;
 	const char *driver; /* NULL: unbound */
 	enum vfr_driver_type driver_type;
 	const char *owner;  /* NULL: declared for nobody */
-	bool same_bus;      /* on the target's bus (else on a bus below it) */
+	enum reset_peer_relation relation;
+	const int *holders; /* pids of other processes holding it through VFIO */
+	size_t n_holders;
+	/* pids of processes that may: a VFIO device file the kernel does not name (holders.h) */
+	const int *uncertain;
+	size_t n_uncertain;
+	const char *pending; /* a stuck kernel call holding it, in words; NULL: none */
+	bool gone;           /* vanished since the scan */
 };
 
+/*
+ * A function's facts, everything its plan is decided from. The pointers
+ * are borrowed (from the index, or from @storage).
+ */
 struct reset_facts {
 	const char *name;
 	const char *driver; /* NULL: unbound */
@@ -35,9 +53,21 @@ struct reset_facts {
 	unsigned int caps; /* enum vfr_capability */
 	/* The kernel's reset_method list; NULL when there is no such attribute. */
 	const char *const *kernel_methods;
+	/* Other processes holding the target through VFIO; the caller is never one. */
+	const int *holders;
+	size_t n_holders;
+	const int *uncertain; /* processes that may hold it, where the kernel does not say */
+	size_t n_uncertain;
+	const char *holders_unknown; /* why holders could not be looked for; NULL: they were */
+	const char *pending;     /* a stuck kernel call holding the target, in words */
+	const char *stale_host;  /* how sysfs no longer matches the scanned index; NULL: it does */
+	/* The target's VFs (VF Enable set): every method resets them with it. */
+	const struct reset_peer *vfs;
+	size_t n_vfs;
 	bool on_root_bus;
 	bool bus_probe_ok;       /* the kernel's `bus` probe would succeed now */
 	const char *bus_sibling; /* a function sharing the bus, why it would not */
+	/* Every other function below the target's bridge (its VFs among them). */
 	const struct reset_peer *bus_peers;
 	size_t n_bus_peers;
 	bool have_device_fd;  /* the caller holds it open through VFIO (a holding or its own fd) */
@@ -52,6 +82,8 @@ struct reset_facts {
 	size_t n_hot_groups;
 	/* NULL: every method; else only these, in the plan's own order. */
 	const char *const *only_methods;
+	/* Extra "ADDR what: value" lines the plan's decision rests on (live listings). */
+	const char *const *extra_seen;
 	GPtrArray *storage; /* reset-facts.c's allocations behind the pointers above */
 	unsigned int flags; /* enum vfr_reset_flags */
 	enum vfr_reset_policy policy;
@@ -71,6 +103,13 @@ struct reset_candidate {
 struct reset_exclusion {
 	char *method;
 	char *reason;
+	/*
+	 * Excluded to protect someone (another owner, a host driver, a holder,
+	 * a stuck call), not because the method cannot work: when nothing is
+	 * left, the reset is refused, which no policy turns into a success.
+	 */
+	bool safety;
+	bool held; /* safety: other processes hold what it would reach (waiting may help) */
 };
 
 struct vfr_reset_plan {
@@ -80,13 +119,47 @@ struct vfr_reset_plan {
 	GPtrArray *methods;  /* struct reset_candidate * */
 	GPtrArray *excluded; /* struct reset_exclusion * */
 	bool gone;           /* the function vanished or reads all 0xFF: nothing was planned */
+	/*
+	 * The facts the decision rests on, "ADDR what: value" lines in order
+	 * (reset_facts_seen()): read again at the write, a difference means
+	 * the plan is stale.
+	 */
+	char **seen;
+	/* The target's holders when they are what refused it (for the result). */
+	int *holders;
+	size_t n_holders;
+	int *uncertain_holders; /* likewise, those that may hold it */
+	size_t n_uncertain_holders;
 };
 
 /* Pure: the plan for @facts (never NULL). */
 struct vfr_reset_plan *reset_plan_build(const struct reset_facts *facts);
 
+/*
+ * reset-facts.c: the plans of @n functions of one host (into @ret_plans),
+ * the holders of everything they reach found in one pass over /proc.
+ * Returns 0 (a failure to read a fact is one in the plan).
+ */
+int reset_plans_make(struct vfr_device *const *devs, size_t n,
+		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans);
+
 /* Every function any candidate of @plan touches: a hash set of names (g_hash_table_unref). */
 GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan);
+
+/* Pure: no method is left and one was excluded to protect someone. */
+bool reset_plan_is_refused(const struct vfr_reset_plan *plan);
+/* Pure: refused only because other processes hold what it would reach. */
+bool reset_plan_is_held_only(const struct vfr_reset_plan *plan);
+
+/* Pure: the facts of @f as sorted "ADDR what: value" lines (g_strfreev). */
+char **reset_facts_seen(const struct reset_facts *f);
+
+/*
+ * Pure: what differs between two fact lists of reset_facts_seen(), in
+ * words ("0000:02:00.0 driver: was vfio-pci (vfio-pci), now e1000e
+ * (host)"; several joined by "; "), or NULL when nothing does.
+ */
+char *reset_facts_diff(const char *const *before, const char *const *after);
 
 /* The options behind the public struct vfr_reset_options. */
 struct vfr_reset_options {

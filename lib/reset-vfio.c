@@ -36,7 +36,7 @@ static int call_in_child(void *arg)
 	return call(arg);
 }
 
-static int call_deadline(const struct vfio_call *c, int timeout_ms)
+static int call_deadline(const struct vfio_call *c, int timeout_ms, pid_t *ret_stuck)
 {
 	g_autofree int *keep = g_new(int, c->n_group_fds + 1);
 	size_t n_keep = 0;
@@ -44,19 +44,20 @@ static int call_deadline(const struct vfio_call *c, int timeout_ms)
 	keep[n_keep++] = c->device_fd;
 	for (size_t i = 0; i < c->n_group_fds; i++)
 		keep[n_keep++] = c->group_fds[i];
-	return deadline_call(call_in_child, (void *)c, keep, n_keep, timeout_ms);
+	return deadline_call(call_in_child, (void *)c, keep, n_keep, timeout_ms, ret_stuck);
 }
 
-int reset_vfio_device(int device_fd, int timeout_ms)
+int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck)
 {
 	struct vfio_call c = { .hot = false, .device_fd = device_fd };
 
 	if (device_fd < 0)
 		return -EBADF;
-	return call_deadline(&c, timeout_ms);
+	return call_deadline(&c, timeout_ms, ret_stuck);
 }
 
-int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms)
+int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms,
+		   pid_t *ret_stuck)
 {
 	struct vfio_call c = {
 		.hot = true, .device_fd = device_fd, .group_fds = group_fds, .n_group_fds = n,
@@ -64,5 +65,5 @@ int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms
 
 	if (device_fd < 0)
 		return -EBADF;
-	return call_deadline(&c, timeout_ms);
+	return call_deadline(&c, timeout_ms, ret_stuck);
 }

@@ -52,12 +52,12 @@ static int make_dir(const struct vfr_ctx *ctx, const char *rel, mode_t mode)
 	return r;
 }
 
-static int open_dir(const struct vfr_ctx *ctx)
+static int open_dir(const struct vfr_ctx *ctx, bool create)
 {
 	int fd = ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
 	int r;
 
-	if (fd != -ENOENT)
+	if (fd != -ENOENT || !create)
 		return fd;
 	/* /run is 0755 root on a host; the directory itself is ours alone. */
 	r = make_dir(ctx, "run", 0755);
@@ -69,15 +69,41 @@ static int open_dir(const struct vfr_ctx *ctx)
 	return ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
 }
 
-int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+/* The checks of a directory of ours: -EPERM (with the sentence) or 0, tightened to 0700. */
+static int check_dir(int fd, const char *shown, struct vfr_error **reterr)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return error_set(reterr, -errno, NULL, "cannot stat the state directory %s: %s",
+				 shown, g_strerror(errno));
+	if (st.st_uid != geteuid())
+		return error_set(reterr, -EPERM, NULL,
+				 "the state directory %s belongs to uid %u, not to this user (uid "
+				 "%u): not used", shown, (unsigned int)st.st_uid,
+				 (unsigned int)geteuid());
+	if (st.st_mode & 022)
+		return error_set(reterr, -EPERM, NULL,
+				 "the state directory %s can be written by others (mode %04o): not "
+				 "used", shown, (unsigned int)(st.st_mode & 07777));
+	/* Readable by others: made by an older version. It is ours: close it. */
+	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		return error_set(reterr, -errno, NULL, "cannot make the state directory %s private: %s",
+				 shown, g_strerror(errno));
+	return 0;
+}
+
+static int state_dir_open_as(const struct vfr_ctx *ctx, bool create, int *ret_dirfd,
+			     struct vfr_error **reterr)
 {
 	g_autofree char *shown = NULL;
-	struct stat st;
-	int fd;
+	int fd, r;
 
 	assert_return(ctx && ret_dirfd, -EINVAL);
 	shown = shown_path(ctx);
-	fd = open_dir(ctx);
+	fd = open_dir(ctx, create);
+	if (fd == -ENOENT && !create)
+		return -ENOENT;
 	if (fd == -ELOOP || fd == -ENOTDIR)
 		return error_set(reterr, -ELOOP, NULL,
 				 "the state directory %s is a symbolic link or not a directory, or "
@@ -85,35 +111,55 @@ int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error *
 	if (fd < 0)
 		return error_set(reterr, fd, NULL, "cannot open the state directory %s: %s", shown,
 				 g_strerror(-fd));
-	if (fstat(fd, &st) < 0) {
-		int r = -errno;
-
+	r = check_dir(fd, shown, reterr);
+	if (r < 0) {
 		close(fd);
-		return error_set(reterr, r, NULL, "cannot stat the state directory %s: %s", shown,
-				 g_strerror(-r));
-	}
-	if (st.st_uid != geteuid()) {
-		close(fd);
-		return error_set(reterr, -EPERM, NULL,
-				 "the state directory %s belongs to uid %u, not to this user (uid "
-				 "%u): not used", shown, (unsigned int)st.st_uid,
-				 (unsigned int)geteuid());
-	}
-	if (st.st_mode & 022) {
-		close(fd);
-		return error_set(reterr, -EPERM, NULL,
-				 "the state directory %s can be written by others (mode %04o): not "
-				 "used", shown, (unsigned int)(st.st_mode & 07777));
-	}
-	/* Readable by others: made by an older version. It is ours: close it. */
-	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return error_set(reterr, r, NULL, "cannot make the state directory %s private: %s",
-				 shown, g_strerror(-r));
+		return r;
 	}
 	*ret_dirfd = fd;
+	return 0;
+}
+
+int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+{
+	return state_dir_open_as(ctx, true, ret_dirfd, reterr);
+}
+
+int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, int *ret_fd,
+		      struct vfr_error **reterr)
+{
+	g_autofree char *shown = NULL;
+	int dirfd, fd, r;
+
+	assert_return(ctx && ret_fd && state_name_valid(name), -EINVAL);
+	r = state_dir_open_as(ctx, create, &dirfd, reterr);
+	if (r < 0)
+		return r;
+	{
+		g_autofree char *top = shown_path(ctx);
+
+		shown = g_strconcat(top, "/", name, NULL);
+	}
+	fd = beneath_open(dirfd, name, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+	if (fd == -ENOENT && create) {
+		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
+			r = -errno;
+			close(dirfd);
+			return error_set(reterr, r, NULL, "cannot make %s: %s", shown, g_strerror(-r));
+		}
+		fd = beneath_open(dirfd, name, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+	}
+	close(dirfd);
+	if (fd == -ENOENT && !create)
+		return -ENOENT;
+	if (fd < 0)
+		return error_set(reterr, fd, NULL, "cannot open %s: %s", shown, g_strerror(-fd));
+	r = check_dir(fd, shown, reterr);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
 	return 0;
 }
 

@@ -39,6 +39,14 @@
  */
 int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
 
+/*
+ * Opens ROOT/run/vfioreset/@name, a directory of the state directory (the
+ * records of pending calls), under the same rules: made 0700 when @create
+ * (and the state directory with it), else -ENOENT when either is missing.
+ */
+int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, int *ret_fd,
+		      struct vfr_error **reterr);
+
 /* Pure: @name can be a file of the state directory: one component, not hidden (no '.' first). */
 bool state_name_valid(const char *name);
 

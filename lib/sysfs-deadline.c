@@ -19,7 +19,8 @@ static int store(void *arg)
 	return sysfs_write_fd(s->fd, s->text);
 }
 
-int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms)
+int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms,
+			 pid_t *ret_stuck)
 {
 	struct store s = { .text = text };
 	int r;
@@ -29,7 +30,7 @@ int sysfs_write_deadline(int dirfd, const char *name, const char *text, int time
 	s.fd = sysfs_open_attr_for_write(dirfd, name);
 	if (s.fd < 0)
 		return s.fd;
-	r = deadline_call(store, &s, &s.fd, 1, timeout_ms);
+	r = deadline_call(store, &s, &s.fd, 1, timeout_ms, ret_stuck);
 	close(s.fd);
 	return r;
 }

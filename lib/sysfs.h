@@ -8,6 +8,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Opens @root as the directory everything else is resolved from. */
 int sysfs_open_root(const char *root, int *ret_fd);
@@ -38,9 +39,11 @@ int sysfs_write(int dirfd, const char *name, const char *text);
  * brought its link up, an unbind while a user holds the device): then this
  * returns -ETIMEDOUT and the write goes on in a detached thread, its outcome
  * unknown. The attribute is opened before the wait starts, so ENOENT and
- * EACCES come back at once.
+ * EACCES come back at once. On -ETIMEDOUT, *@ret_stuck (optional) is the
+ * pid of the process still blocked in the store.
  */
-int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms);
+int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms,
+			 pid_t *ret_stuck);
 
 /* The two halves of sysfs_write(), for sysfs_write_deadline(): fd or -errno; 0 or -errno. */
 int sysfs_open_attr_for_write(int dirfd, const char *name);

@@ -41,12 +41,16 @@ struct facts {
 	unsigned int caps;
 	const char *vendor_name, *device_name;
 	struct vfr_device *parent, *physfn;
+	const struct vfr_pending_call *pending; /* NULL: none */
 };
 
 static void gather(struct vfr_device *dev, struct facts *f, bool names)
 {
 	memset(f, 0, sizeof(*f));
 	f->dev = dev;
+	/* First: a reset stuck in the kernel means its config space is not to be read. */
+	if (vfr_device_get_pending_call(dev, &f->pending) < 0)
+		f->pending = NULL;
 	f->r_vendor = vfr_device_get_vendor_id(dev, &f->vendor);
 	f->r_device = vfr_device_get_device_id(dev, &f->device);
 	f->r_subvendor = vfr_device_get_subsystem_vendor_id(dev, &f->subvendor);
@@ -169,6 +173,21 @@ static void build_device(JsonBuilder *b, const struct facts *f)
 	json_builder_end_array(b);
 	add_device_ref(b, "parent", f->parent);
 
+	json_builder_set_member_name(b, "pending");
+	if (!f->pending) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		add_string(b, "address", 0, vfr_pending_call_get_address(f->pending));
+		add_string(b, "operation", 0, vfr_pending_call_get_operation(f->pending));
+		add_string(b, "method", 0, vfr_pending_call_get_method(f->pending));
+		add_int(b, "pid", 0, vfr_pending_call_get_pid(f->pending));
+		json_builder_set_member_name(b, "since");
+		json_builder_add_int_value(b, vfr_pending_call_get_since(f->pending));
+		add_string(b, "message", 0, vfr_pending_call_get_message(f->pending));
+		json_builder_end_object(b);
+	}
+
 	json_builder_set_member_name(b, "problems");
 	json_builder_begin_array(b);
 	n = vfr_device_get_n_problems(dev);
@@ -273,7 +292,9 @@ static void print_table(struct vfr_device **devs, size_t n)
 		printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s%s\n", vfr_device_get_name(devs[i]),
 		       ids, class_text, f.r_driver < 0 ? "?" : f.driver ? f.driver : "-",
 		       f.r_driver < 0 ? "?" : vfr_driver_type_to_string(f.driver_type), group,
-		       methods, name, vfr_device_get_n_problems(devs[i]) ? "  (problems: see show)" : "");
+		       methods, name,
+		       f.pending ? "  (a reset is pending in the kernel: see show)"
+		       : vfr_device_get_n_problems(devs[i]) ? "  (problems: see show)" : "");
 	}
 }
 
@@ -340,6 +361,8 @@ static void print_report(struct vfr_device *dev)
 			    vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
 	if (f.r_modalias == 0)
 		print_field("modalias:", "%s", f.modalias);
+	if (f.pending)
+		print_field("pending:", "%s", vfr_pending_call_get_message(f.pending));
 	n = vfr_device_get_n_problems(dev);
 	for (size_t i = 0; i < n; i++)
 		print_field(i == 0 ? "problems:" : "", "%s", vfr_device_get_problem(dev, i));

@@ -187,6 +187,8 @@ static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan,
 				      vfr_reset_policy_to_string(vfr_reset_plan_get_policy(plan)));
 	json_builder_set_member_name(b, "ready");
 	json_builder_add_boolean_value(b, vfr_reset_plan_is_ready(plan));
+	json_builder_set_member_name(b, "refused");
+	json_builder_add_boolean_value(b, vfr_reset_plan_is_refused(plan));
 	json_builder_set_member_name(b, "methods");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < vfr_reset_plan_get_n_methods(plan); i++) {
@@ -212,6 +214,8 @@ static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan,
 		json_builder_add_string_value(b, vfr_reset_plan_get_excluded_method(plan, i));
 		json_builder_set_member_name(b, "reason");
 		json_builder_add_string_value(b, vfr_reset_plan_get_excluded_reason(plan, i));
+		json_builder_set_member_name(b, "protects");
+		json_builder_add_boolean_value(b, vfr_reset_plan_get_excluded_protects(plan, i));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -237,7 +241,8 @@ static void print_plan_text(const struct vfr_reset_plan *plan)
 	size_t n = vfr_reset_plan_get_n_methods(plan);
 
 	printf("%s: %s (policy %s)\n", vfr_reset_plan_get_address(plan),
-	       n ? "ready" : "no usable reset method",
+	       n ? "ready" : vfr_reset_plan_is_refused(plan) ? "refused, to protect what it would reach"
+							    : "no usable reset method",
 	       vfr_reset_policy_to_string(vfr_reset_plan_get_policy(plan)));
 	for (size_t i = 0; i < n; i++) {
 		printf("  %zu. %-8s %-18s affects", i + 1, vfr_reset_plan_get_method(plan, i),
@@ -247,7 +252,8 @@ static void print_plan_text(const struct vfr_reset_plan *plan)
 		putchar('\n');
 	}
 	for (size_t i = 0; i < vfr_reset_plan_get_n_excluded(plan); i++)
-		printf("  excluded %s: %s\n", vfr_reset_plan_get_excluded_method(plan, i),
+		printf("  excluded %s%s: %s\n", vfr_reset_plan_get_excluded_method(plan, i),
+		       vfr_reset_plan_get_excluded_protects(plan, i) ? " (protects)" : "",
 		       vfr_reset_plan_get_excluded_reason(plan, i));
 }
 
@@ -430,6 +436,8 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 	json_builder_add_string_value(b, vfr_reset_result_get_address(res));
 	json_builder_set_member_name(b, "ok");
 	json_builder_add_boolean_value(b, vfr_reset_result_is_ok(res));
+	json_builder_set_member_name(b, "outcome");
+	json_builder_add_string_value(b, vfr_reset_outcome_to_string(vfr_reset_result_get_outcome(res)));
 	json_builder_set_member_name(b, "method");
 	if (method)
 		json_builder_add_string_value(b, method);
@@ -451,6 +459,16 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 	json_builder_set_member_name(b, "locked");
 	if (vfr_reset_result_get_locked(res))
 		json_builder_add_string_value(b, vfr_reset_result_get_locked(res));
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "affected");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_affected(res); i++)
+		json_builder_add_string_value(b, vfr_reset_result_get_affected(res, i));
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "pending_pid");
+	if (vfr_reset_result_get_pending_pid(res) > 0)
+		json_builder_add_int_value(b, vfr_reset_result_get_pending_pid(res));
 	else
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "holders");
@@ -490,7 +508,14 @@ static void print_result_text(const struct vfr_reset_result *res)
 {
 	size_t n = vfr_reset_result_get_n_attempts(res);
 
-	printf("%s: %s\n", vfr_reset_result_is_ok(res) ? "ok" : "FAILED",
+	static const char *const word[] = {
+		[VFR_RESET_OUTCOME_RESET] = "ok", [VFR_RESET_OUTCOME_FAILED] = "FAILED",
+		[VFR_RESET_OUTCOME_IGNORED] = "ok", [VFR_RESET_OUTCOME_REFUSED] = "REFUSED",
+		[VFR_RESET_OUTCOME_UNKNOWN] = "UNKNOWN", [VFR_RESET_OUTCOME_SKIPPED] = "ok",
+	};
+	enum vfr_reset_outcome outcome = vfr_reset_result_get_outcome(res);
+
+	printf("%s: %s\n", outcome < G_N_ELEMENTS(word) && word[outcome] ? word[outcome] : "FAILED",
 	       vfr_reset_result_get_message(res));
 	if (vfr_reset_result_is_ignored_by_policy(res))
 		printf("  the failure is ignored because of the no-strict policy\n");

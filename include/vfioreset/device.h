@@ -193,7 +193,10 @@ bool vfr_device_is_multifunction(struct vfr_device *dev);
  *          space reads all 0xFF (the function is in D3cold or was removed)
  *          or is too short to hold a header; -EACCES when only the first 64
  *          bytes are readable (the kernel's limit for unprivileged readers);
- *          -ENODEV when the function is gone.
+ *          -ENODEV when the function is gone; -EBUSY when a reset stuck in
+ *          the kernel holds the function (vfr_device_get_pending_call()):
+ *          its config space is then not read at all, since every reader
+ *          sleeps until the reset returns, for ever if it never does.
  * Since: 0.1
  */
 int vfr_device_get_capabilities(struct vfr_device *dev, unsigned int *ret_caps,
@@ -218,6 +221,49 @@ struct vfr_device *vfr_device_get_physfn(const struct vfr_device *dev);
 size_t vfr_device_get_n_virtfns(const struct vfr_device *dev);
 /** vfr_device_get_virtfn: (transfer none) (nullable), in address order. Since: 0.1 */
 struct vfr_device *vfr_device_get_virtfn(const struct vfr_device *dev, size_t index);
+
+/**
+ * struct vfr_pending_call:
+ *
+ * A kernel call (a reset, or a store of a binding) that a process gave up
+ * on at its deadline and that has not returned: the process that made it
+ * is still blocked in the kernel, holding the locks of the functions it
+ * touches. While it lives, this library reads none of their config space
+ * (the reader would sleep with it) and refuses every reset, bind, unbind or
+ * restore that would reach them. Records live in ROOT/run/vfioreset/pending/
+ * and are honoured by every process; a record whose process is gone is
+ * removed by the next operation that changes something. Borrowed from the
+ * function it was found on, valid until the host is freed.
+ */
+struct vfr_pending_call;
+
+/**
+ * vfr_device_get_pending_call:
+ * @ret: (out) (transfer none): the call holding @dev; untouched on failure.
+ *
+ * Looks at the records when first asked after the scan or after @dev's
+ * facts were re-read.
+ * Returns: 0 when a call is pending, -ENOENT when none is (the usual case).
+ * Since: 0.1
+ */
+int vfr_device_get_pending_call(struct vfr_device *dev, const struct vfr_pending_call **ret);
+/** vfr_pending_call_get_address: (transfer none): the function the call was made on. Since: 0.1 */
+const char *vfr_pending_call_get_address(const struct vfr_pending_call *call);
+/** vfr_pending_call_get_operation: (transfer none): "reset", "unbind", "bind", "drivers_probe", "driver_override". Since: 0.1 */
+const char *vfr_pending_call_get_operation(const struct vfr_pending_call *call);
+/** vfr_pending_call_get_method: (transfer none) (nullable): the reset method ("flr", "vfio", "hot"...). Since: 0.1 */
+const char *vfr_pending_call_get_method(const struct vfr_pending_call *call);
+/** vfr_pending_call_get_pid: the process still blocked in the call. Since: 0.1 */
+int vfr_pending_call_get_pid(const struct vfr_pending_call *call);
+/** vfr_pending_call_get_since: when the call was made, in seconds since the epoch. Since: 0.1 */
+int64_t vfr_pending_call_get_since(const struct vfr_pending_call *call);
+/**
+ * vfr_pending_call_get_message:
+ * Returns: (transfer none): "a reset (flr) of 0000:01:10.0 has been pending
+ *          in the kernel since 2026-12-06 20:31:07 (pid 4242)".
+ * Since: 0.1
+ */
+const char *vfr_pending_call_get_message(const struct vfr_pending_call *call);
 
 /**
  * vfr_device_get_n_problems / vfr_device_get_problem:

@@ -19,9 +19,20 @@ struct vfr_device;
  * the sysfs device hierarchy, not from bus numbers), the functions below
  * each bridge, IOMMU group -> functions and PF <-> VFs.
  *
- * A host is a snapshot: functions that appear later are not in it, and one
- * that vanished is reported as such when its attributes are read. Reference
- * counted; the devices it hands out are borrowed and live as long as it does.
+ * How fresh its answers are. The index (which functions exist, their
+ * parents, PF <-> VFs) is made once, at the scan: functions that appear
+ * later (hotplug, VFs enabled through sriov_numvfs) are not in it, and one
+ * that vanished answers -ENODEV when its attributes are read. A function's
+ * attributes (driver, override, reset_method, config space...) are read
+ * when first asked for and then kept, so a host object held for long
+ * answers with what was true then - another process may have rebound the
+ * function since. Operations never act on such answers: a reset reads
+ * every fact it rests on again right before it writes (and refuses when
+ * the index itself no longer matches sysfs: scan again), and bind, unbind
+ * and restore read the binding afresh under their lock. Pending kernel
+ * calls (struct vfr_pending_call) are looked at again at least every
+ * 50 ms. To see the host as it is now, scan again. Reference counted; the
+ * devices it hands out are borrowed and live as long as it does.
  */
 struct vfr_host;
 

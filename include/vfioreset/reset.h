@@ -45,6 +45,34 @@ enum vfr_reset_mechanism {
 	_VFR_RESET_MECHANISM_FORCE_INT = INT32_MAX,
 };
 
+/*
+ * What became of one function's reset (vfr_reset_result_get_outcome()).
+ * Only RESET means the function was reset; IGNORED is the no-strict
+ * policy's success after failures the kernel answered; REFUSED and UNKNOWN
+ * are never turned into a success by any policy.
+ */
+enum vfr_reset_outcome {
+	VFR_RESET_OUTCOME_RESET = 0,   /* a method worked */
+	VFR_RESET_OUTCOME_FAILED = 1,  /* no method worked, or none could be used */
+	VFR_RESET_OUTCOME_IGNORED = 2, /* failed, and no-strict made the result a success */
+	/*
+	 * Not started, to protect someone: the reset would reach a function of
+	 * another owner, one under a host driver (not allowed), one held open
+	 * by another process, one held by a stuck kernel call, one whose
+	 * binding lock another process holds, or the host changed under the
+	 * plan in a way that refuses it.
+	 */
+	VFR_RESET_OUTCOME_REFUSED = 3,
+	/*
+	 * A kernel call did not return within the deadline (it is still
+	 * pending, recorded for every process: see struct vfr_pending_call), or
+	 * the function did not answer after its reset: its state is unknown.
+	 */
+	VFR_RESET_OUTCOME_UNKNOWN = 4,
+	VFR_RESET_OUTCOME_SKIPPED = 5, /* the skip policy: nothing was reset */
+	_VFR_RESET_OUTCOME_FORCE_INT = INT32_MAX,
+};
+
 /* Flags of vfr_reset_options_set_flags(). */
 enum vfr_reset_flags {
 	/*
@@ -195,8 +223,17 @@ struct vfr_reset_plan;
  * @ret_plan: (out): untouched on failure.
  *
  * Reads the function's facts (kernel reset_method, config space, header
- * type, topology, drivers of the functions a bus reset would touch, the
- * registry) and decides. Writes nothing.
+ * type, topology, and for every function a method would reach - its VFs
+ * for every method of a PF, everything below the bridge for `bus`,
+ * `cxl_bus` and `hot` - the driver, the owner, the other processes holding
+ * its vfio nodes and any kernel call stuck on it) and decides. Writes
+ * nothing.
+ *
+ * The getters of a struct vfr_device answer from what was read before (see
+ * struct vfr_host), so a plan made from an old host object may rest on old
+ * facts. vfr_reset_batch_run() never acts on that: right before it writes,
+ * it reads every fact the plan rests on again and makes the plan again if
+ * one changed; a reset the new plan refuses is refused, naming the change.
  * Returns: 0 (a plan, maybe with no usable method), -EINVAL, -ENOMEM.
  * Since: 0.1
  */
@@ -224,6 +261,14 @@ size_t vfr_reset_plan_get_n_affected(const struct vfr_reset_plan *plan, size_t i
 /** vfr_reset_plan_get_affected: (transfer none) (nullable): in address order. Since: 0.1 */
 const char *vfr_reset_plan_get_affected(const struct vfr_reset_plan *plan, size_t index,
 					size_t affected);
+/**
+ * vfr_reset_plan_is_refused:
+ * No method is left and at least one was excluded to protect someone
+ * (vfr_reset_plan_get_excluded_protects()): a reset would be refused, not
+ * failed, and no policy makes that a success.
+ * Since: 0.1
+ */
+bool vfr_reset_plan_is_refused(const struct vfr_reset_plan *plan);
 /** vfr_reset_plan_get_n_excluded: Since: 0.1 */
 size_t vfr_reset_plan_get_n_excluded(const struct vfr_reset_plan *plan);
 /** vfr_reset_plan_get_excluded_method: (transfer none) (nullable). Since: 0.1 */
@@ -235,6 +280,14 @@ const char *vfr_reset_plan_get_excluded_method(const struct vfr_reset_plan *plan
  * Since: 0.1
  */
 const char *vfr_reset_plan_get_excluded_reason(const struct vfr_reset_plan *plan, size_t index);
+/**
+ * vfr_reset_plan_get_excluded_protects:
+ * Returns: true when excluded method @index would work but is excluded to
+ *          protect someone (another owner, a host driver, a holder, a stuck
+ *          call, a changed host), false when it cannot work.
+ * Since: 0.1
+ */
+bool vfr_reset_plan_get_excluded_protects(const struct vfr_reset_plan *plan, size_t index);
 
 /**
  * struct vfr_reset_result:
@@ -252,13 +305,43 @@ struct vfr_reset_plan *vfr_reset_result_get_plan(const struct vfr_reset_result *
 /**
  * vfr_reset_result_is_ok:
  * Returns: true when a method worked, or when the policy made the outcome a
- *          success (no-strict after every method failed, skip).
+ *          success (no-strict after every method failed with an answer from
+ *          the kernel, skip). Never for a refused reset, nor for one whose
+ *          state is unknown (a call that did not return by the deadline).
  * Since: 0.1
  */
 bool vfr_reset_result_is_ok(const struct vfr_reset_result *res);
+/** vfr_reset_result_get_outcome: what became of the reset (enum vfr_reset_outcome). Since: 0.1 */
+enum vfr_reset_outcome vfr_reset_result_get_outcome(const struct vfr_reset_result *res);
+/**
+ * vfr_reset_result_get_n_affected / vfr_reset_result_get_affected:
+ *
+ * Every function the attempted methods may have reset, in address order:
+ * the target, a PF's VFs, the functions below the bridge for a bus-wide
+ * method. A method that failed counts too (a bus reset can fail after the
+ * bus was reset). Empty when no method was attempted.
+ * Since: 0.1
+ */
+size_t vfr_reset_result_get_n_affected(const struct vfr_reset_result *res);
+const char *vfr_reset_result_get_affected(const struct vfr_reset_result *res, size_t index);
+
+/**
+ * vfr_reset_result_get_pending_pid:
+ * Returns: for VFR_RESET_OUTCOME_UNKNOWN after a call that did not return,
+ *          the pid of the process still blocked in it (recorded in
+ *          ROOT/run/vfioreset/pending/ for every process to honour); else 0.
+ * Since: 0.1
+ */
+int vfr_reset_result_get_pending_pid(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_method: (transfer none) (nullable): the method that worked. Since: 0.1 */
 const char *vfr_reset_result_get_method(const struct vfr_reset_result *res);
-/** vfr_reset_result_is_timed_out: a kernel write was still blocked at the deadline: state unknown. Since: 0.1 */
+/**
+ * vfr_reset_result_is_timed_out:
+ * The deadline ran out: a kernel call was still blocked at it (outcome
+ * UNKNOWN), or it passed before the next method could be tried (FAILED).
+ * Never ok, whatever the policy.
+ * Since: 0.1
+ */
 bool vfr_reset_result_is_timed_out(const struct vfr_reset_result *res);
 /** vfr_reset_result_is_ignored_by_policy: every method failed and no-strict made it a success. Since: 0.1 */
 bool vfr_reset_result_is_ignored_by_policy(const struct vfr_reset_result *res);
@@ -284,7 +367,7 @@ double vfr_reset_result_get_attempt_ms(const struct vfr_reset_result *res, size_
  * Since: 0.1
  */
 const char *vfr_reset_result_get_locked(const struct vfr_reset_result *res);
-/** vfr_reset_result_get_n_holders: processes that held the vfio nodes (the reset was refused). Since: 0.1 */
+/** vfr_reset_result_get_n_holders: processes that held the target's vfio nodes (the reset was refused). Since: 0.1 */
 size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_holder: the pid, -1 out of range. Since: 0.1 */
 int vfr_reset_result_get_holder(const struct vfr_reset_result *res, size_t index);
@@ -343,8 +426,10 @@ void vfr_reset_batch_free(struct vfr_reset_batch *batch);
  * One function, as a batch of one.
  * Returns: 0 when the reset worked or the policy made it a success;
  *          otherwise the result's negative errno (-ENOTTY: no method,
- *          -ETIMEDOUT, -EBUSY: held by another process, or its binding
- *          locked by one, or the kernel's),
+ *          -ETIMEDOUT, -EBUSY: what it would reach is held by another
+ *          process or by a stuck kernel call, or its binding locked by one,
+ *          -EPERM: refused to protect another owner, a host driver or a
+ *          function the host object does not know, or the kernel's),
  *          with @reterr saying which methods were tried and why they failed.
  * Since: 0.1
  */
@@ -357,6 +442,8 @@ const char *vfr_reset_policy_to_string(enum vfr_reset_policy policy);
 int vfr_reset_policy_from_string(const char *text, enum vfr_reset_policy *ret);
 /** vfr_reset_mechanism_to_string: "sysfs", "vfio-device-reset", "vfio-hot-reset". Since: 0.1 */
 const char *vfr_reset_mechanism_to_string(enum vfr_reset_mechanism mechanism);
+/** vfr_reset_outcome_to_string: "reset", "failed", "ignored", "refused", "unknown", "skipped". Since: 0.1 */
+const char *vfr_reset_outcome_to_string(enum vfr_reset_outcome outcome);
 
 static inline void vfr_owners_unrefp(struct vfr_owners **p)
 {

@@ -221,9 +221,11 @@ class StateDirectory(unittest.TestCase):
         p = self.mock("bind", FN)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(os.stat(self.state).st_mode & 0o7777, 0o700)
-        for name in os.listdir(self.state):
-            self.assertEqual(os.stat(os.path.join(self.state, name)).st_mode & 0o7777, 0o600,
-                             name)
+        for top, dirs, files in os.walk(self.state):
+            for name in dirs:
+                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777, 0o700, name)
+            for name in files:
+                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777, 0o600, name)
 
     def test_older_world_readable_one_is_tightened(self):
         os.makedirs(self.state, mode=0o755)

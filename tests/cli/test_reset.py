@@ -7,6 +7,7 @@ the mock harness through vfioreset-mock). VFR_CLI_WRAPPER (e.g. valgrind
 import fcntl
 import json
 import os
+import select
 import shlex
 import subprocess
 import tempfile
@@ -76,8 +77,9 @@ class Reset(unittest.TestCase):
         plans = json.loads(r.stdout)["plans"]
         self.assertEqual([p["address"] for p in plans], ["0000:04:00.0", "0000:05:00.0"])
         fn0, bridge = plans
-        self.assertEqual(set(fn0), {"address", "policy", "ready", "methods", "excluded",
+        self.assertEqual(set(fn0), {"address", "policy", "ready", "refused", "methods", "excluded",
                                     "holders", "uncertain_holders"})
+        self.assertFalse(fn0["refused"])
         self.assertEqual((fn0["holders"], fn0["uncertain_holders"]), ([], []))
         self.assertEqual(fn0["policy"], "strict")
         self.assertTrue(fn0["ready"])
@@ -158,6 +160,57 @@ class Reset(unittest.TestCase):
         self.assertTrue(res["timed_out"])
         self.assertEqual([(a["method"], a["errno"]) for a in res["attempts"]], [("flr", 110)])
         self.assertIn("reset 0000:01:00.0 flr hang", self.journal(root))
+
+
+    def test_stuck_reset_is_remembered(self):
+        """A reset that does not return is never ok (no-strict included), and every later
+        process knows: `list`, `show` and `plan` answer without reading its config space
+        (a reader would sleep with the stuck reset), a second reset and a restore are
+        refused naming it; once the stuck process is gone, all is as before."""
+        ini = os.path.join(self.tmp.name, "hang.ini")
+        with open(ini, "w") as f:
+            f.write(HANG)
+        root = self.make(ini, "hang")
+        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200",
+                          "--policy", "no-strict")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        res = json.loads(r.stdout)["results"][0]
+        self.assertEqual((res["ok"], res["outcome"], res["ignored_by_policy"]),
+                         (False, "unknown", False))
+        pid = res["pending_pid"]
+        self.assertIsInstance(pid, int)
+        self.assertNotIn("ignored because of the no-strict policy", r.stderr)
+        try:
+            r = self.run_mock(root, "--json", "list")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            dev, = [d for d in json.loads(r.stdout)["devices"] if d["address"] == "0000:01:00.0"]
+            self.assertEqual(dev["pending"]["pid"], pid)
+            self.assertEqual(dev["pending"]["method"], "flr")
+            self.assertIsNone(dev["capabilities"])
+            self.assertIn("has been pending in the kernel since", dev["pending"]["message"])
+            port, = [d for d in json.loads(r.stdout)["devices"] if d["address"] == "0000:00:1c.0"]
+            self.assertEqual(port["pending"]["address"], "0000:01:00.0")
+            r = self.run_mock(root, "show", "01:00.0")
+            self.assertIn(f"(pid {pid})", r.stdout)
+            r = self.run_mock(root, "--json", "plan", "01:00.0")
+            self.assertTrue(json.loads(r.stdout)["plans"][0]["refused"])
+            r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200")
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(json.loads(r.stdout)["results"][0]["outcome"], "refused")
+            r = self.run_mock(root, "restore", "01:00.0")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("pending in the kernel", r.stderr)
+            self.assertNotIn("wait config 0000:01:00.0", self.journal(root))
+            self.assertNotIn("wait config 0000:00:1c.0", self.journal(root))
+        finally:
+            fd = os.pidfd_open(pid)
+            os.kill(pid, 9)
+            select.select([fd], [], [])
+            os.close(fd)
+        r = self.run_mock(root, "--json", "list")
+        dev, = [d for d in json.loads(r.stdout)["devices"] if d["address"] == "0000:01:00.0"]
+        self.assertIsNone(dev["pending"])
+        self.assertIsNotNone(dev["capabilities"])
 
 
 class VfioReset(unittest.TestCase):

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -181,4 +182,22 @@ static inline void fault_add(const struct mock *m, const char *rule)
 	assert_non_null(f);
 	fprintf(f, "%s\n", rule);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* Blocks until the journal has @line (inotify, no polling). */
+static inline void wait_journal(const struct mock *m, const char *line)
+{
+	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
+	char events[4096];
+	int in = inotify_init1(IN_CLOEXEC);
+	/* The simulated kernel makes the journal with its first line: make it now to watch it. */
+	int fd = open(journal, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(in >= 0);
+	assert_true(inotify_add_watch(in, journal, IN_MODIFY) >= 0);
+	while (!journal_has(m, line))
+		assert_true(read(in, events, sizeof(events)) > 0);
+	close(in);
 }

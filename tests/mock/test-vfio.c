@@ -174,20 +174,6 @@ static int hot_reset(int fd, size_t n, const int *fds)
 	return xioctl(fd, VFIO_DEVICE_PCI_HOT_RESET, &req);
 }
 
-/* Blocks until the journal has @line (inotify, no polling). */
-static void wait_journal(const struct mock *m, const char *line)
-{
-	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
-	char events[4096];
-	int in = inotify_init1(IN_CLOEXEC);
-
-	assert_true(in >= 0);
-	assert_true(inotify_add_watch(in, journal, IN_MODIFY) >= 0);
-	while (!journal_has(m, line))
-		assert_true(read(in, events, sizeof(events)) > 0);
-	close(in);
-}
-
 static void test_container(void **state)
 {
 	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };

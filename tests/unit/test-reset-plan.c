@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The reset plan from plain facts: the rows of the real-kernel table in
- * shared/vm/NOTES.md, ownership, host drivers, the vfio mechanisms.
+ * doc/kernel-behaviour.md, ownership, host drivers, the vfio mechanisms,
+ * the VFs every method of a PF reaches, refusals, and the facts a plan
+ * rests on (what the check at the write compares).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -274,7 +276,7 @@ static void test_bus_peers(void **state)
 	static const char *const m[] = { "cxl_bus", NULL };
 	struct reset_peer peers[] = {
 		{ .name = "0000:04:00.1", .driver = "e1000e", .driver_type = VFR_DRIVER_HOST,
-		  .same_bus = true },
+		  .relation = PEER_SAME_BUS },
 		{ .name = "0000:05:00.0", .driver = "vfio-pci",
 		  .driver_type = VFR_DRIVER_VFIO_PCI },
 	};
@@ -343,7 +345,7 @@ static void test_vfio_mechanisms(void **state)
 {
 	static const char *const m[] = { "pm", NULL };
 	struct reset_peer peer = { .name = "0000:04:00.1", .driver = "vfio-pci",
-				   .driver_type = VFR_DRIVER_VFIO_PCI, .same_bus = true };
+				   .driver_type = VFR_DRIVER_VFIO_PCI, .relation = PEER_SAME_BUS };
 	struct reset_facts f = endpoint("0000:04:00.0", m, CAPS_PM);
 	struct vfr_reset_plan *plan;
 	(void)state;
@@ -479,6 +481,146 @@ static void test_footprint_and_policy(void **state)
 	assert_int_equal(p, VFR_RESET_SKIP);
 }
 
+/*
+ * Every method of a PF resets its VFs (VF Enable is cleared): a VF held by
+ * another process, or of another owner, refuses each of them, naming it,
+ * and the plan is refused (not failed); free, the VFs are in every
+ * method's affected set, `vfio` included.
+ */
+static void test_pf_reaches_vfs(void **state)
+{
+	static const char *const m[] = { "flr", "pm", NULL };
+	static const int holder[] = { 4242 };
+	struct reset_peer vfs[] = {
+		{ .name = "0000:01:10.0", .driver = "vfio-pci", .driver_type = VFR_DRIVER_VFIO_PCI,
+		  .relation = PEER_VF, .holders = holder, .n_holders = 1 },
+		{ .name = "0000:01:10.2", .driver = "igbvf", .driver_type = VFR_DRIVER_HOST,
+		  .relation = PEER_VF },
+	};
+	struct reset_facts f = endpoint("0000:01:00.0", m, VFR_CAP_FLR | CAPS_PM | VFR_CAP_SRIOV);
+	struct vfr_reset_plan *plan;
+	(void)state;
+
+	f.vfs = vfs;
+	f.n_vfs = G_N_ELEMENTS(vfs);
+	f.flags = VFR_RESET_ALLOW_HOST_DRIVERS;
+	f.have_device_fd = true;
+	f.vfio_reset_flag = true;
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "");
+	assert_true(reset_plan_is_refused(plan));
+	assert_true(reset_plan_is_held_only(plan));
+	assert_reason(plan, "flr", "0000:01:10.0 (a VF of 0000:01:00.0, reset with it) is held "
+		      "open through VFIO by process 4242");
+	assert_reason(plan, "pm", "process 4242");
+	assert_reason(plan, "vfio", "process 4242");
+	vfr_reset_plan_unref(plan);
+
+	vfs[0].n_holders = 0;
+	vfs[0].owner = "vmB";
+	f.caller = "vmA";
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "");
+	assert_true(reset_plan_is_refused(plan));
+	assert_false(reset_plan_is_held_only(plan));
+	assert_reason(plan, "flr", "0000:01:10.0 (a VF of 0000:01:00.0, reset with it) belongs to "
+		      "vmB");
+	vfr_reset_plan_unref(plan);
+
+	vfs[0].owner = NULL;
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "vfio,flr,pm");
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(vfr_reset_plan_get_n_affected(plan, i), 3);
+		assert_string_equal(vfr_reset_plan_get_affected(plan, i, 1), "0000:01:10.0");
+		assert_string_equal(vfr_reset_plan_get_affected(plan, i, 2), "0000:01:10.2");
+	}
+	vfr_reset_plan_unref(plan);
+
+	/* A VF under its host driver needs the same permission as the PF. */
+	f.flags = 0;
+	f.driver = "vfio-pci";
+	f.driver_type = VFR_DRIVER_VFIO_PCI;
+	plan = reset_plan_build(&f);
+	assert_methods(plan, "");
+	assert_reason(plan, "flr", "0000:01:10.2 (a VF of 0000:01:00.0, reset with it) is bound to "
+		      "igbvf and not owned by you");
+	vfr_reset_plan_unref(plan);
+}
+
+/* What protects someone refuses; what cannot work fails; a stuck call and a stale host refuse. */
+static void test_refused_or_failed(void **state)
+{
+	static const char *const m[] = { "pm", NULL };
+	struct reset_facts f = endpoint("0000:02:00.0", m, VFR_CAP_PM);
+	struct vfr_reset_plan *plan;
+	(void)state;
+
+	plan = reset_plan_build(&f); /* NoSoftRst: cannot work */
+	assert_methods(plan, "");
+	assert_false(reset_plan_is_refused(plan));
+	assert_false(vfr_reset_plan_get_excluded_protects(plan, 0));
+	vfr_reset_plan_unref(plan);
+
+	f.caps = CAPS_PM;
+	f.driver = "e1000e";
+	f.driver_type = VFR_DRIVER_HOST;
+	plan = reset_plan_build(&f);
+	assert_true(reset_plan_is_refused(plan));
+	assert_false(reset_plan_is_held_only(plan));
+	vfr_reset_plan_unref(plan);
+
+	f.driver = "vfio-pci";
+	f.driver_type = VFR_DRIVER_VFIO_PCI;
+	f.pending = "a reset (flr) of 0000:02:00.0 has been pending in the kernel since then";
+	plan = reset_plan_build(&f);
+	assert_true(reset_plan_is_refused(plan));
+	assert_true(reset_plan_is_held_only(plan));
+	assert_reason(plan, "pm", "has been pending in the kernel");
+	vfr_reset_plan_unref(plan);
+
+	f.pending = NULL;
+	f.stale_host = "0000:02:00.0 has 2 VFs enabled now, 0 when the host was scanned";
+	plan = reset_plan_build(&f);
+	assert_true(reset_plan_is_refused(plan));
+	assert_reason(plan, "pm", "scanned");
+	vfr_reset_plan_unref(plan);
+}
+
+/* The facts a plan rests on, and what the check at the write says when they changed. */
+static void test_facts_seen_and_diff(void **state)
+{
+	static const char *const m[] = { "flr", "pm", NULL };
+	static const int holder[] = { 77 };
+	struct reset_peer vf = { .name = "0000:01:10.0", .driver = "vfio-pci",
+				 .driver_type = VFR_DRIVER_VFIO_PCI, .relation = PEER_VF };
+	struct reset_facts f = endpoint("0000:01:00.0", m, VFR_CAP_FLR | CAPS_PM);
+	g_auto(GStrv) before = NULL, same = NULL, after = NULL;
+	g_autofree char *none = NULL, *diff = NULL;
+	(void)state;
+
+	f.vfs = &vf;
+	f.n_vfs = 1;
+	before = reset_facts_seen(&f);
+	assert_true(g_strv_contains((const char *const *)before,
+				    "0000:01:00.0 driver: vfio-pci (vfio-pci)"));
+	assert_true(g_strv_contains((const char *const *)before, "0000:01:10.0 holders: none"));
+	assert_true(g_strv_contains((const char *const *)before, "0000:01:00.0 reset_method: flr pm"));
+	same = reset_facts_seen(&f);
+	none = reset_facts_diff((const char *const *)before, (const char *const *)same);
+	assert_null(none);
+
+	f.driver = "e1000e";
+	f.driver_type = VFR_DRIVER_HOST;
+	vf.holders = holder;
+	vf.n_holders = 1;
+	after = reset_facts_seen(&f);
+	diff = reset_facts_diff((const char *const *)before, (const char *const *)after);
+	assert_non_null(diff);
+	assert_non_null(strstr(diff, "0000:01:00.0 driver: was vfio-pci (vfio-pci), now e1000e (host)"));
+	assert_non_null(strstr(diff, "0000:01:10.0 holders: was none, now 77"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +639,9 @@ int main(void)
 		cmocka_unit_test(test_hot_from_kernel_verdict),
 		cmocka_unit_test(test_restricted),
 		cmocka_unit_test(test_footprint_and_policy),
+		cmocka_unit_test(test_pf_reaches_vfs),
+		cmocka_unit_test(test_refused_or_failed),
+		cmocka_unit_test(test_facts_seen_and_diff),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,9 +62,9 @@ static void test_write(void **state)
 	assert_string_equal(text, "flr\n");
 	/* Absent attributes fail at once, deadline or not. */
 	assert_int_equal(sysfs_write(dfd, "reset", "1"), -ENOENT);
-	assert_int_equal(sysfs_write_deadline(dfd, "reset", "1", 1000), -ENOENT);
+	assert_int_equal(sysfs_write_deadline(dfd, "reset", "1", 1000, NULL), -ENOENT);
 	/* A short deadline on a store that does not block changes nothing. */
-	assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000), 0);
+	assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000, NULL), 0);
 	g_unlink(path);
 	close(dfd);
 	g_rmdir(dir);
@@ -89,13 +89,13 @@ static void test_deadline(void **state)
 	memset(big, '1', 4 * 65536);
 	big[4 * 65536] = '\0';
 	/* By name, a FIFO is not an attribute: refused at once, never opened. */
-	assert_int_equal(sysfs_write_deadline(dfd, "reset", big, 50), -EMEDIUMTYPE);
+	assert_int_equal(sysfs_write_deadline(dfd, "reset", big, 50, NULL), -EMEDIUMTYPE);
 	{
 		struct store s = { .text = big };
 
 		s.fd = open(path, O_WRONLY | O_CLOEXEC);
 		assert_true(s.fd >= 0);
-		r = deadline_call(store, &s, &s.fd, 1, 50);
+		r = deadline_call(store, &s, &s.fd, 1, 50, NULL);
 		close(s.fd);
 	}
 	assert_int_equal(r, -ETIMEDOUT);
@@ -113,7 +113,7 @@ static void test_deadline(void **state)
 
 		assert_int_equal(waitid(P_ALL, 0, &info, WEXITED | WNOWAIT), 0);
 		assert_true(g_file_set_contents(plain, "", 0, NULL));
-		assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000), 0);
+		assert_int_equal(sysfs_write_deadline(dfd, "reset_method", "pm", 60000, NULL), 0);
 		assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 		assert_int_equal(errno, ECHILD);
 		g_unlink(plain);

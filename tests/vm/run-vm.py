@@ -406,7 +406,7 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.symlink("/bin/sh", "busybox")
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
-    for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py"):
+    for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py", "guest_safety.py"):
         cpio.copy(os.path.join(HERE, module), "/vm/" + module)
     # The cdev kernel builds in drivers (shpchp, ahci, i801_smbus) Debian's
     # kernels leave to modules: it has a fixture of its own.
@@ -419,6 +419,9 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     python = guest_python()
     programs = {vfioreset: "/usr/bin/vfioreset", shutil.which("lspci"): "/usr/bin/lspci",
                 python: python}
+    stale_reset = os.environ.get("VFR_VM_STALE_RESET")
+    if stale_reset:
+        programs[stale_reset] = "/usr/bin/vfr-vm-stale-reset"
     if python != "/usr/bin/python3":
         cpio.symlink("/usr/bin/python3", python)
     libdirs = []

@@ -153,7 +153,7 @@ int k_reset_method(struct kctx *k, const struct kdev *d, const char *buf, size_t
 	char current[512], options[4096], list[512] = "", text[520];
 	struct behaviour b;
 	char *rest, *name;
-	int n = 0;
+	int n = 0, r;
 
 	if (k_attr(k, d, "reset_method", current, sizeof(current)) < 0)
 		current[0] = '\0';
@@ -186,8 +186,73 @@ int k_reset_method(struct kctx *k, const struct kdev *d, const char *buf, size_t
 		}
 	}
 	snprintf(text, sizeof(text), "%s%s", list, list[0] ? "\n" : "");
+	/* Stored first: a test that waits for the line then reads the list it says. */
+	r = k_attr_put(k, d, "reset_method", text);
 	journal(k->r, "reset_method %s %s", d->addr, list[0] ? list : "-");
-	return k_attr_put(k, d, "reset_method", text);
+	return r;
+}
+
+/*
+ * A PF's reset, by any method, clears VF Enable; the kernel restores its
+ * SR-IOV state afterwards (pci_restore_iov_state), so the VFs come back -
+ * reset, whoever was using them: their Command register reads cleared
+ * (the "lost bus master" of a VF held by a VM). The kernel checks no VF
+ * user and takes no VF lock.
+ */
+static void reset_virtfns(struct kctx *k, const struct kdev *pf)
+{
+	size_t n = 0;
+	char **names = k_names(k, pf->path, &n);
+
+	for (size_t i = 0; names && i < n; i++) {
+		char rel[PATH_MAX], target[PATH_MAX], vf[PATH_MAX], config[PATH_MAX + 8];
+		unsigned char cmd[2];
+		const char *slash;
+		int fd;
+
+		if (strncmp(names[i], "virtfn", 6) != 0 || !path_join(pf->path, names[i], rel) ||
+		    k_readlink(k, rel, target, sizeof(target)) < 0 ||
+		    !k_resolve(pf->path, target, vf))
+			continue;
+		snprintf(config, sizeof(config), "%s/config", vf);
+		fd = openat(k->root, config, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (pread(fd, cmd, 2, 4) == 2) {
+			cmd[0] &= (unsigned char)~0x07; /* I/O, memory, bus master */
+			if (pwrite(fd, cmd, 2, 4) == 2)
+				journal(k->r, "vf_reset %s %s", pf->addr,
+					(slash = strrchr(vf, '/')) ? slash + 1 : vf);
+		}
+		close(fd);
+	}
+	k_names_free(names);
+}
+
+/*
+ * A reset that never returns keeps more than its own function's config
+ * locked: on Debian 6.12 a stuck reset of an igbvf VF also made every
+ * reader of the root port above its PF sleep. A hanging method here locks
+ * the bridges above the function as well, for as long as it hangs.
+ */
+static void lock_upstream(struct kctx *k, const struct kdev *d)
+{
+	char path[PATH_MAX];
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", d->path);
+	while ((slash = strrchr(path, '/'))) {
+		int fd;
+
+		*slash = '\0';
+		if (!is_address(strrchr(path, '/') ? strrchr(path, '/') + 1 : path))
+			break;
+		fd = openat(k->root, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+		/* Kept open (and locked) until the hanging writer is killed. */
+	}
 }
 
 int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
@@ -222,6 +287,7 @@ int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 			if (method_value(b.latency, m, value, sizeof(value)))
 				kernel_delay(atol(value));
 			if (in_list(b.hang, m)) {
+				lock_upstream(k, d);
 				journal(k->r, "reset %s %s hang", d->addr, m);
 				kernel_delay(-1);
 			}
@@ -236,6 +302,8 @@ int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 			journal(k->r, "reset %s %s ok", d->addr, m);
 		if (res != ENOTTY) {
 			ret = -res;
+			if (res == 0)
+				reset_virtfns(k, d);
 			break;
 		}
 	}

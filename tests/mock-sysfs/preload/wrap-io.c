@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -23,6 +25,37 @@ static bool node_gone(const struct vfr_root *r, int fd, const struct fd_info *fi
 	if (!vfr_removals || !has_prefix(fi->node, "/sys"))
 		return false;
 	return !node_of_fd(r, fd, now) || strcmp(now, fi->node) != 0;
+}
+
+/*
+ * A reset holds the function's config access lock (pci_cfg_access_lock)
+ * until it returns: every reader of its config space sleeps meanwhile,
+ * uninterruptibly - for ever behind a reset that never returns. The
+ * simulated reset holds the function directory's flock (kernel-reset.c),
+ * so a read of `config` takes it shared first. The wait is journaled
+ * ("wait config ADDR") so a test can see that a reader got stuck.
+ */
+static void cfg_access_wait(const struct vfr_root *r, const char *node)
+{
+	char dir[PATH_MAX], path[PATH_MAX * 2];
+	const char *slash = strrchr(node, '/');
+	int fd;
+
+	if (!slash || strcmp(slash, "/config") != 0 || !has_prefix(node, "/sys/devices"))
+		return;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - node), node);
+	snprintf(path, sizeof(path), "%s%s", r->path, dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		const char *addr = strrchr(dir, '/');
+
+		journal(r, "wait config %s", addr ? addr + 1 : dir);
+		while (flock(fd, LOCK_SH) < 0 && errno == EINTR)
+			;
+	}
+	close(fd); /* releases the shared lock */
 }
 
 /* 0 to go on, else the errno a read fails with; *@size may shrink (short reads). */
@@ -40,6 +73,8 @@ static int before_read(int fd, size_t *size)
 		err = ENODEV;
 	else
 		err = faults_apply(&r, OP_READ, fi.named, fi.node, &short_max);
+	if (!err)
+		cfg_access_wait(&r, fi.node);
 	vfr_busy--;
 	if (short_max >= 0 && *size > (size_t)short_max)
 		*size = (size_t)short_max;

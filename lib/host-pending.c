@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host's view of the pending records (pending.h): which functions a
+ * stuck kernel call of another process holds, so that nothing here reads
+ * their config space (it would sleep with the stuck call) or writes to them.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "device-private.h"
+#include "pending.h"
+
+#define LOG_DOMAIN "pending"
+
+/*
+ * A whole-host listing reads every function's config space: one stat of
+ * the directory per this interval keeps that to a handful of syscalls.
+ * Records appear only when a caller gives up at its deadline, long after
+ * the call got stuck, so a few milliseconds of delay change nothing.
+ */
+#define PENDING_RECHECK_MS 50
+
+static void reload(struct vfr_host *host)
+{
+	struct vfr_ctx *ctx = host->ctx;
+	g_autofree char *dir = g_build_filename(ctx->root, "run", "vfioreset", "pending", NULL);
+	GPtrArray *calls = NULL;
+	struct stat st;
+	int fd;
+
+	host->pending_checked = g_get_monotonic_time();
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		g_clear_pointer(&host->pending, g_ptr_array_unref);
+		host->pending_ino = 0;
+		return;
+	}
+	if (host->pending && st.st_ino == host->pending_ino &&
+	    st.st_mtim.tv_sec == host->pending_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == host->pending_mtime.tv_nsec) {
+		/* Same records; a call among them may have returned since. */
+		for (guint i = 0; i < host->pending->len;) {
+			if (pending_call_returned(host->pending->pdata[i]))
+				g_ptr_array_remove_index(host->pending, i);
+			else
+				i++;
+		}
+		return;
+	}
+	if (pending_dir_open(ctx, false, &fd) < 0)
+		return;
+	if (pending_load(ctx, fd, &calls) == 0) {
+		g_clear_pointer(&host->pending, g_ptr_array_unref);
+		host->pending = calls;
+		host->pending_ino = st.st_ino;
+		host->pending_mtime = st.st_mtim;
+	}
+	close(fd);
+}
+
+const struct vfr_pending_call *host_pending_for(struct vfr_host *host, const char *name, bool fresh)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (fresh || !host->pending_checked ||
+	    now - host->pending_checked >= PENDING_RECHECK_MS * G_TIME_SPAN_MILLISECOND)
+		reload(host);
+	for (guint i = 0; host->pending && i < host->pending->len; i++) {
+		const struct vfr_pending_call *call = host->pending->pdata[i];
+
+		if (pending_call_holds(call, name) || pending_call_locks_config(call, name))
+			return call;
+	}
+	return NULL;
+}
