@@ -305,33 +305,33 @@ struct vfr_holders;
  * @ret: (out): untouched on failure; free with vfr_holders_free().
  * Returns: 0, -ENODEV (the function is gone), or -errno when /proc or the
  *          function's nodes cannot be read.
- * Since: 0.2
+ * Since: 0.1
  */
 int vfr_device_find_holders(struct vfr_device *dev, struct vfr_holders **ret,
 			    struct vfr_error **reterr);
 
-/** vfr_holders_get_n: other processes that hold the function for certain. Since: 0.2 */
+/** vfr_holders_get_n: other processes that hold the function for certain. Since: 0.1 */
 size_t vfr_holders_get_n(const struct vfr_holders *h);
-/** vfr_holders_get_pid: the pid, sorted; -1 out of range. Since: 0.2 */
+/** vfr_holders_get_pid: the pid, sorted; -1 out of range. Since: 0.1 */
 int vfr_holders_get_pid(const struct vfr_holders *h, size_t index);
 /**
  * vfr_holders_get_n_uncertain:
  * Other processes that may hold it: they hold a VFIO device file, or a
- * mapping of one, that the kernel does not name. Since: 0.2
+ * mapping of one, that the kernel does not name. Since: 0.1
  */
 size_t vfr_holders_get_n_uncertain(const struct vfr_holders *h);
-/** vfr_holders_get_uncertain_pid: the pid, sorted; -1 out of range. Since: 0.2 */
+/** vfr_holders_get_uncertain_pid: the pid, sorted; -1 out of range. Since: 0.1 */
 int vfr_holders_get_uncertain_pid(const struct vfr_holders *h, size_t index);
 /**
  * vfr_holders_get_self:
  * Returns: 1 when this process holds the function, -1 when it holds an
  *          unnamed device file that may be the function's, 0 otherwise.
- * Since: 0.2
+ * Since: 0.1
  */
 int vfr_holders_get_self(const struct vfr_holders *h);
-/** vfr_holders_get_n_uninspectable: processes whose descriptors could not be read. Since: 0.2 */
+/** vfr_holders_get_n_uninspectable: processes whose descriptors could not be read. Since: 0.1 */
 size_t vfr_holders_get_n_uninspectable(const struct vfr_holders *h);
-/** vfr_holders_free: NULL is accepted. Since: 0.2 */
+/** vfr_holders_free: NULL is accepted. Since: 0.1 */
 void vfr_holders_free(struct vfr_holders *h);
 
 static inline void vfr_holders_freep(struct vfr_holders **p)

@@ -376,10 +376,10 @@ int vfr_reset_result_get_holder(const struct vfr_reset_result *res, size_t index
  * Processes that may have held the function (a VFIO device file or a
  * mapping of one the kernel does not name, struct vfr_holders): the reset
  * was refused for them, since nothing could tell they do not.
- * Since: 0.2
+ * Since: 0.1
  */
 size_t vfr_reset_result_get_n_uncertain_holders(const struct vfr_reset_result *res);
-/** vfr_reset_result_get_uncertain_holder: the pid, -1 out of range. Since: 0.2 */
+/** vfr_reset_result_get_uncertain_holder: the pid, -1 out of range. Since: 0.1 */
 int vfr_reset_result_get_uncertain_holder(const struct vfr_reset_result *res, size_t index);
 
 /**
