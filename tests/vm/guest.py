@@ -31,6 +31,7 @@ from guest_lib import (  # noqa: E402
     link_name, out, read_attr, run, sys_functions, vfioreset_json, write_attr)
 import guest_ops  # noqa: E402
 import guest_safety  # noqa: E402
+import guest_holders  # noqa: E402
 
 
 def guest_lspci_blocks():
@@ -311,6 +312,7 @@ SCENARIOS = [
     ("bad-address", scenario_bad_address),
     *guest_ops.BEFORE_REPROBE,
     ("reprobe", scenario_reprobe),
+    *guest_holders.SCENARIOS,
     *guest_safety.BEFORE_DEADLINE,
     *guest_ops.LAST,
     *guest_safety.AFTER_DEADLINE,

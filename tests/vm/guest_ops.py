@@ -181,9 +181,9 @@ def scenario_plan():
 def scenario_reset():
     """(9) `reset` of every resettable endpoint (VFs excepted: a VF under
     igbvf can block for ever, see reset-deadline): the first live method of
-    the kernel's list works, the stale `bus` is recovered from (ENOTTY, then
-    re-probe), reset_method is left as the kernel had it (or re-probed), the
-    driver stays bound; the e1000 whose only method is the stale `bus` fails
+    the kernel's list works, the stale `bus` is moved past (ENOTTY),
+    reset_method is left as the kernel had it (or the part of it the kernel
+    still takes, never re-probed), the driver stays bound; the e1000 whose only method is the stale `bus` fails
     under strict and is reported, once, under no-strict."""
     sc = Scenario("reset")
     stale = fixture_stale()

@@ -7,6 +7,7 @@
  */
 #include "preload.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -192,20 +193,84 @@ static ssize_t readlinkat_common(int dirfd, const char *path, char *buf, size_t 
 		  REAL(readlinkat)(q.dirfd, q.path, buf, size));
 }
 
+/* The process whose descriptor link @path (below @dirfd) is: /proc/PID/fd/N; 0 when not one. */
+static long proc_pid_of(int dirfd, const char *path)
+{
+	char full[PATH_MAX], base[PATH_MAX], self[64];
+	long pid = 0;
+	ssize_t n;
+
+	if (path[0] == '/') {
+		snprintf(full, sizeof(full), "%s", path);
+	} else {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
+		vfr_busy++;
+		n = REAL(readlink)(self, base, sizeof(base) - 1);
+		vfr_busy--;
+		if (dirfd == AT_FDCWD || n <= 0)
+			return 0;
+		base[n] = '\0';
+		snprintf(full, sizeof(full), "%s/%s", base, path);
+	}
+	if (strncmp(full, "/proc/self/", 11) == 0)
+		return (long)getpid();
+	if (sscanf(full, "/proc/%ld/fd/", &pid) != 1)
+		return 0;
+	return pid;
+}
+
+/*
+ * Whether process @pid is one of the simulated host @r: its VFIO files keep
+ * descriptors of ROOT/.vfr-mock/vfio/ (vfio-state.c). Processes of other
+ * hosts (other tests, on other fixtures) are not this host's holders.
+ */
+static bool process_on_host(const struct vfr_root *r, long pid)
+{
+	char dir[64], link[PATH_MAX + 80], target[PATH_MAX], prefix[PATH_MAX + 32];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	snprintf(prefix, sizeof(prefix), "%s/.vfr-mock/vfio/", r->path);
+	vfr_busy++;
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = REAL(readlink)(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		found = strncmp(target, prefix, strlen(prefix)) == 0;
+	}
+	if (d)
+		closedir(d);
+	vfr_busy--;
+	return found;
+}
+
 /*
  * A simulated VFIO device file is a memfd (vfio.c); the kernel's is an
- * anonymous inode. /proc/PID/fd/N of one reads as the kernel's does, so a
- * holders scan in this process sees what it would see on a real host:
- * a device file, which a kernel before 6.18 does not name.
+ * anonymous inode. /proc/PID/fd/N of one of this host's processes reads as
+ * the kernel's does, so a holders scan in this process sees what it would
+ * see on a real host: a device file, which a kernel before 6.18 does not
+ * name. Those of other simulated hosts stay memfds, unknown to the scan.
  */
-static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size)
+static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size, int dirfd,
+				  const char *path)
 {
 	static const char memfd[] = "/memfd:[vfio-device] (deleted)";
 	static const char anon[] = "anon_inode:[vfio-device]";
 	struct vfr_root r;
+	long pid;
 
 	if (n != (ssize_t)sizeof(memfd) - 1 || memcmp(buf, memfd, sizeof(memfd) - 1) != 0 ||
 	    vfr_busy || !root_get(&r))
+		return n;
+	pid = proc_pid_of(dirfd, path);
+	if (pid <= 0 || !process_on_host(&r, pid))
 		return n;
 	n = (ssize_t)(sizeof(anon) - 1 < size ? sizeof(anon) - 1 : size);
 	memcpy(buf, anon, (size_t)n);
@@ -214,12 +279,13 @@ static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size)
 
 VFR_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 {
-	return as_kernel_names_it(readlink_common(path, buf, size), buf, size);
+	return as_kernel_names_it(readlink_common(path, buf, size), buf, size, AT_FDCWD, path);
 }
 
 VFR_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	return as_kernel_names_it(readlinkat_common(dirfd, path, buf, size), buf, size);
+	return as_kernel_names_it(readlinkat_common(dirfd, path, buf, size), buf, size, dirfd,
+				  path);
 }
 
 VFR_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)
