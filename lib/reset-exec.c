@@ -178,12 +178,27 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 		     "processes: %s", res->name, c->method, g_strerror(-r));
 }
 
+/* A kernel without reset_method: its own choice, nothing to pin or to put back. */
+static int reset_default(struct reset_job *job, const struct reset_candidate *c)
+{
+	pid_t stuck = 0;
+	int left = remaining_ms(job->deadline);
+	int r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
+	return r;
+}
+
 static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
 {
 	const char *method = c->method;
 	pid_t stuck = 0;
 	char original[256];
 	int r, left;
+
+	if (strcmp(method, "default") == 0)
+		return reset_default(job, c);
 
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
 	if (r < 0)

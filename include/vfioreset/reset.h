@@ -24,9 +24,10 @@ struct vfr_vfio_holding;
  * that failed is reported in them, not as an error of the call.
  *
  * Method names are the kernel's (`flr`, `af_flr`, `pm`, `bus`, ...) plus
- * `vfio` (VFIO_DEVICE_RESET on the caller's open device) and `hot` (a VFIO
- * hot reset of the bus). `kernel` names the absence of a kernel method in
- * exclusions.
+ * `vfio` (VFIO_DEVICE_RESET on the caller's open device), `hot` (a VFIO
+ * hot reset of the bus) and `default` (`echo 1 > reset` on a kernel before
+ * 5.15, which has no `reset_method`: the kernel picks the method). `kernel`
+ * names the absence of a kernel method in exclusions.
  */
 
 /* What to do when no method works. */
@@ -254,6 +255,15 @@ const char *vfr_reset_plan_get_method(const struct vfr_reset_plan *plan, size_t 
 /** vfr_reset_plan_get_mechanism: Since: 0.1 */
 enum vfr_reset_mechanism vfr_reset_plan_get_mechanism(const struct vfr_reset_plan *plan,
 						      size_t index);
+/**
+ * vfr_reset_plan_get_method_note:
+ * Returns: (transfer none) (nullable): what the caller should know about
+ *          method @index, e.g. for `default` (a kernel before 5.15, which
+ *          has `reset` but no `reset_method`: the kernel picks the method
+ *          and its affected set is the widest it may use).
+ * Since: 0.1
+ */
+const char *vfr_reset_plan_get_method_note(const struct vfr_reset_plan *plan, size_t index);
 /** vfr_reset_plan_get_n_affected: how many functions method @index resets. Since: 0.1 */
 size_t vfr_reset_plan_get_n_affected(const struct vfr_reset_plan *plan, size_t index);
 /** vfr_reset_plan_get_affected: (transfer none) (nullable): in address order. Since: 0.1 */
