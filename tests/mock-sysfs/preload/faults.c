@@ -6,7 +6,8 @@
  *   OP GLOB [errno=E] [short=K] [delay=MS] [hang] [after=N] [times=N]
  *   vanish ADDRESS [after=N]
  *
- * Counters are shared with forked children and survive a re-read for
+ * Counters are shared with forked children and with the vfioreset-call a
+ * deadline-bound call spawns (fault-counts.c), and survive a re-read for
  * unchanged lines.
  */
 #include "preload.h"
@@ -19,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,40 +33,10 @@ struct rule {
 	long shortn, delay;
 	bool hang;
 	long after, times; /* times < 0: unlimited */
-	struct rule_count *count; /* shared with forked children, see count_new() */
+	struct rule_count *count; /* shared with the processes acting for this one (fault-counts.c) */
 	bool vanish;
 	char addr[32];
 };
-
-/*
- * A rule's counts live in memory shared with the processes this one forks:
- * a program that hands a write to a child (a store with a deadline) or
- * forks workers sees one sequence of accesses, as the rules' `after=` and
- * `times=` mean it. Separate programs count separately.
- */
-struct rule_count {
-	long seen;
-	long fired;
-};
-
-static struct rule_count *count_new(void)
-{
-	static struct rule_count *slab;
-	static size_t used, cap;
-
-	if (used == cap) {
-		size_t n = 4096 / sizeof(*slab);
-		void *p = mmap(NULL, n * sizeof(*slab), PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return calloc(1, sizeof(*slab)); /* counted per process, still counted */
-		slab = p;
-		used = 0;
-		cap = n;
-	}
-	return &slab[used++];
-}
 
 static struct {
 	pthread_mutex_t lock;
@@ -82,6 +52,7 @@ void faults_atfork_child(void)
 	pthread_mutex_t init = PTHREAD_MUTEX_INITIALIZER;
 
 	set.lock = init;
+	fault_counts_atfork_child();
 }
 
 static const struct {
@@ -224,7 +195,14 @@ static void reload(const char *path, const struct stat *st)
 				break;
 			}
 		}
-		if (!ru.count && !(ru.count = count_new())) {
+		if (!ru.count) {
+			unsigned int nth = 0;
+
+			for (size_t i = 0; i < n; i++)
+				nth += strcmp(rules[i].text, copy) == 0;
+			ru.count = fault_count(path, copy, nth);
+		}
+		if (!ru.count) {
 			free(ru.text);
 			free(ru.glob);
 			continue;

@@ -104,6 +104,17 @@ void fdt_clear(int fd);
 void fdt_dup(int oldfd, int newfd);
 void fdt_atfork_child(void);
 
+/*
+ * fault-counts.c: a rule's counts, shared with the processes acting for this
+ * one; @space names the rule file, @nth which of the identical lines it is.
+ */
+struct rule_count {
+	long seen;
+	long fired;
+};
+struct rule_count *fault_count(const char *space, const char *text, unsigned int nth);
+void fault_counts_atfork_child(void);
+
 /* faults.c */
 enum fault_op {
 	OP_OPEN = 1 << 0,
