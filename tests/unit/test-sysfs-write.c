@@ -59,6 +59,7 @@ static void test_deadline(void **state)
 {
 	g_autofree char *dir = NULL, *path = NULL, *big = NULL;
 	char sink[65536];
+	pid_t stuck = 0;
 	int dfd, reader, r;
 
 	(void)state;
@@ -69,12 +70,19 @@ static void test_deadline(void **state)
 	reader = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(reader >= 0);
 
-	/* Four pipe buffers: the write cannot complete while nobody reads. */
-	big = g_malloc(4 * 65536 + 1);
-	memset(big, '1', 4 * 65536);
-	big[4 * 65536] = '\0';
-	r = sysfs_write_deadline(dfd, "reset", big, 50, NULL);
+	/*
+	 * Four pipe buffers of one page each: the write cannot complete while
+	 * nobody reads. (The text travels on the writer's command line, which
+	 * takes up to 128 KiB; a real sysfs store takes one page.)
+	 */
+	assert_true(fcntl(reader, F_SETPIPE_SZ, 4096) >= 4096);
+	big = g_malloc(4 * 4096 * 4 + 1);
+	memset(big, '1', 4 * 4096 * 4);
+	big[4 * 4096 * 4] = '\0';
+	r = sysfs_write_deadline(dfd, "reset", big, 50, &stuck);
 	assert_int_equal(r, -ETIMEDOUT);
+	assert_true(stuck > 0);
+	assert_int_equal(kill(stuck, 0), 0);
 
 	/* The abandoned writer owns its copy of the text and its descriptor. */
 	g_clear_pointer(&big, g_free);
