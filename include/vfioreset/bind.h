@@ -87,7 +87,9 @@ int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags);
  * @write_ms: how long one write to unbind, bind or drivers_probe may block
  *            before the function's state is declared unknown, and how long
  *            a vfio driver may take to create the VFIO nodes (default 10000;
- *            < 0 waits without limit).
+ *            < 0 waits without limit). With a limit, each write runs in
+ *            vfioreset-call (doc/deadline.md); when it cannot be run, the
+ *            operations fail before they change anything.
  * @lock_ms: how long to wait for another process's lock on a function
  *           (default -1: without limit; 0: do not wait).
  * Since: 0.1

@@ -159,7 +159,10 @@ int vfr_reset_options_set_owners(struct vfr_reset_options *opts, struct vfr_owne
  * @timeout_ms: the deadline of one function's reset, from the start of the
  *              batch; < 0: none. A kernel write still blocked at the
  *              deadline is left behind (the result says timed out, state
- *              unknown) and the caller gets control back.
+ *              unknown) and the caller gets control back. Each write with
+ *              a deadline runs in a small process of its own,
+ *              LIBEXECDIR/vfioreset/vfioreset-call, whatever the caller's
+ *              size (doc/deadline.md).
  * Since: 0.1
  */
 int vfr_reset_options_set_timeout(struct vfr_reset_options *opts, int timeout_ms);
@@ -403,7 +406,9 @@ struct vfr_reset_batch;
  * context's log callback is called from the calling thread only.
  * Returns: 0 when every function was handled (each result says whether
  *          its reset worked), -EINVAL, -ENOMEM; -errno when a plan could
- *          not be made.
+ *          not be made, or when the options set a deadline and
+ *          vfioreset-call cannot be run (-ENOENT: missing); nothing is
+ *          touched then.
  * Since: 0.1
  */
 int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs,
