@@ -22,8 +22,9 @@
  * stuck holds only its own memory (about a megabyte). What runs between the
  * spawn and the exec is glibc's own async-signal-safe code: the placing of
  * the descriptors the call needs at fixed numbers, /dev/null on 0-2, and
- * the closing of everything else (the library opens everything
- * close-on-exec; the caller's own descriptors need not be). The answer
+ * the closing of everything else (the library opens its own files
+ * close-on-exec, but libpci opens config space without it while it reads,
+ * and the caller's own descriptors need not have it). The answer
  * comes back on a pipe, which the caller polls with the deadline. A program
  * left behind at a deadline is reaped by a later call once it finishes, if
  * it ever does.
