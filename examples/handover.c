@@ -195,12 +195,6 @@ int main(int argc, char **argv)
 	struct args a;
 	int status = 1;
 
-	/*
-	 * Nothing left in the buffer when the library forks a short-lived writer
-	 * (a store with a deadline): a child that flushed stdio on its way out
-	 * (valgrind's libc cleanup does) would print it a second time.
-	 */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!parse_args(argc, argv, &a)) {
 		fputs(USAGE, stderr);
 		return 2;

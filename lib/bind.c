@@ -15,6 +15,7 @@
 
 #include "beneath.h"
 #include "bind-private.h"
+#include "deadline.h"
 #include "holders.h"
 #include "pending.h"
 #include "sysfs.h"
@@ -709,6 +710,9 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 
 	if (b->requested->len == 0)
 		return error_set(reterr, -EINVAL, NULL, "no function to act on");
+	/* Its stores have a deadline: refused before anything changes when that cannot work. */
+	if (b->write_ms >= 0 && (r = deadline_check(reterr)) < 0)
+		return r;
 	expand(b);
 	r = lock_all(&op, reterr);
 	if (r < 0)

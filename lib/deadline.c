@@ -1,18 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Kernel calls with a deadline, in a child process (deadline.h says why). */
+/* Kernel calls with a deadline, in a vfioreset-call of their own (deadline.h says why). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "deadline-protocol.h"
 #include "deadline.h"
 
-/* Children left at a deadline, to reap when they finish. */
+extern char **environ;
+
+/* Programs left at a deadline, to reap when they finish. */
 #define MAX_ABANDONED 64
 static pid_t abandoned[MAX_ABANDONED];
 static pthread_mutex_t abandoned_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -46,104 +53,241 @@ static void abandon(pid_t pid)
 	pthread_mutex_unlock(&abandoned_lock);
 }
 
-static int compare_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Closes every descriptor but the sorted @keep ones; system calls only. */
-static void close_all_but(const int *keep, size_t n)
-{
-	unsigned int from = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		unsigned int to = i < n ? (unsigned int)keep[i] : ~0U;
-
-		if (i < n && to < from)
-			continue; /* a duplicate */
-		if (to > from && close_range(from, i < n ? to - 1 : ~0U, 0) < 0)
-			for (long fd = from; fd < (i < n ? (long)to : 65536); fd++)
-				close((int)fd);
-		if (i < n)
-			from = to + 1;
-	}
-}
-
-_Noreturn static void run_child(int (*fn)(void *), void *arg, const int *keep, size_t n_keep,
-				int result_fd)
-{
-	int r;
-
-	close_all_but(keep, n_keep);
-	r = fn(arg);
-	close_all_but(&result_fd, 1);
-	if (write(result_fd, &r, sizeof(r)) < 0)
-		_exit(1);
-	_exit(0);
-}
-
-static int64_t now_ms(void)
+static int64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-int deadline_call(int (*fn)(void *arg), void *arg, const int *keep, size_t n_keep,
-		  int timeout_ms, pid_t *ret_stuck)
+/* One request: the command line, and the descriptors to place from CALL_FD_TARGET on. */
+struct call {
+	const char *op;
+	const char *arg; /* NULL: none */
+	int target;
+	const int *groups;
+	size_t n_groups;
+};
+
+/*
+ * The descriptors the child gets. dup2() in the child runs in order, so a
+ * source must not sit on a number an earlier dup2() fills: any source below
+ * @first_free is first copied above it (close-on-exec, gone at the exec).
+ */
+struct placement {
+	int fds[CALL_FD_GROUPS + CALL_MAX_GROUPS]; /* index: the number in the child */
+	int copies[CALL_FD_GROUPS + CALL_MAX_GROUPS];
+	size_t n_copies;
+	int first_free;
+};
+
+/* @src, or a close-on-exec copy of it above the numbers the child gets. */
+static int raise_fd(struct placement *p, int src)
 {
-	int64_t end = now_ms() + timeout_ms;
-	int pipefd[2], r = -ETIMEDOUT;
-	int *fds;
-	pid_t pid;
+	int copy;
 
-	if (timeout_ms < 0)
-		return fn(arg);
-	reap_abandoned();
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
+	if (src < 0)
+		return -EBADF;
+	if (src >= p->first_free)
+		return src;
+	copy = fcntl(src, F_DUPFD_CLOEXEC, p->first_free);
+	if (copy < 0)
 		return -errno;
-	/* Everything the child needs is made before fork(): the caller may have threads. */
-	fds = malloc((n_keep + 1) * sizeof(int));
-	if (!fds) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -ENOMEM;
+	p->copies[p->n_copies++] = copy;
+	return copy;
+}
+
+static int place(struct placement *p, int dest, int src)
+{
+	src = raise_fd(p, src);
+	if (src < 0)
+		return src;
+	p->fds[dest] = src;
+	return 0;
+}
+
+static void placement_clear(struct placement *p)
+{
+	for (size_t i = 0; i < p->n_copies; i++)
+		close(p->copies[i]);
+	p->n_copies = 0;
+}
+
+static int placement_fill(struct placement *p, const struct call *c, int answer_fd, int null_fd)
+{
+	int r = 0;
+
+	p->first_free = CALL_FD_GROUPS + (int)c->n_groups;
+	null_fd = raise_fd(p, null_fd);
+	if (null_fd < 0)
+		return null_fd;
+	for (int fd = 0; fd < 3; fd++)
+		p->fds[fd] = null_fd;
+	r = place(p, CALL_FD_ANSWER, answer_fd);
+	if (r == 0)
+		r = place(p, CALL_FD_TARGET, c->target);
+	for (size_t i = 0; i < c->n_groups && r == 0; i++)
+		r = place(p, CALL_FD_GROUPS + (int)i, c->groups[i]);
+	return r;
+}
+
+/* posix_spawn() of the program with @p in place; the child's pid. */
+static int spawn(const char *path, const struct call *c, const struct placement *p,
+		 pid_t *ret_pid, int64_t *ret_ns)
+{
+	char *argv[] = { (char *)CALL_PROGRAM, (char *)c->op, (char *)c->arg, NULL };
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	int64_t start;
+	pid_t pid;
+	int r;
+
+	r = posix_spawn_file_actions_init(&actions);
+	if (r != 0)
+		return -r;
+	r = posix_spawnattr_init(&attr);
+	if (r != 0) {
+		posix_spawn_file_actions_destroy(&actions);
+		return -r;
 	}
-	for (size_t i = 0; i < n_keep; i++)
-		fds[i] = keep[i];
-	fds[n_keep] = pipefd[1];
-	qsort(fds, n_keep + 1, sizeof(int), compare_int);
+	for (int fd = 0; fd < p->first_free && r == 0; fd++)
+		r = posix_spawn_file_actions_adddup2(&actions, p->fds[fd], fd);
+#ifdef HAVE_POSIX_SPAWN_FILE_ACTIONS_ADDCLOSEFROM_NP
+	/* The caller's own descriptors without close-on-exec are not the call's business. */
+	if (r == 0)
+		r = posix_spawn_file_actions_addclosefrom_np(&actions, p->first_free);
+#endif
+	/* A thread that blocked signals must not leave the program deaf to SIGTERM. */
+	sigemptyset(&none);
+	if (r == 0)
+		r = posix_spawnattr_setsigmask(&attr, &none);
+	if (r == 0)
+		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	if (r == 0) {
+		start = now_ns();
+		r = posix_spawn(&pid, path, &actions, &attr, argv, environ);
+		*ret_ns = now_ns() - start;
+	}
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&actions);
+	if (r != 0)
+		return -r;
+	*ret_pid = pid;
+	return 0;
+}
 
-	pid = fork();
-	if (pid == 0)
-		run_child(fn, arg, fds, n_keep + 1, pipefd[1]);
-	r = pid < 0 ? -errno : -ETIMEDOUT;
-	free(fds);
-	close(pipefd[1]);
-	while (pid > 0) {
-		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		int64_t left = end - now_ms();
-		int n, result;
+/*
+ * Waits for the answer until @end (CLOCK_MONOTONIC, ns) and reaps @pid; on
+ * -ETIMEDOUT (or a failing poll()) @pid is left running, for a later call
+ * to reap.
+ */
+static int wait_answer(int answer_fd, pid_t pid, int64_t end)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = answer_fd, .events = POLLIN };
+		int64_t left = end - now_ns();
+		int32_t answer;
+		int n;
 
-		n = poll(&p, 1, left > 0 ? (int)left : 0);
+		/* Rounded up: poll() must not come back a little before the deadline. */
+		n = poll(&pfd, 1, left > 0 ? (int)((left + 999999) / 1000000) : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			int r = n < 0 ? -errno : -ETIMEDOUT;
+
 			abandon(pid);
-			if (ret_stuck)
-				*ret_stuck = pid;
-			break;
+			return r;
 		}
-		/* EOF: the child died (killed) before it could say how the call went. */
-		r = read(pipefd[0], &result, sizeof(result)) == (ssize_t)sizeof(result) ? result
-											 : -EIO;
+		/* EOF: the program died (killed) before it could say how the call went. */
+		n = (int)read(answer_fd, &answer, sizeof(answer));
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		break;
+		return n == (int)sizeof(answer) && answer <= 0 ? answer : -EIO;
 	}
-	close(pipefd[0]);
+}
+
+static int run(const struct call *c, int timeout_ms, pid_t *ret_stuck,
+	       struct deadline_timing *ret_timing)
+{
+	int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
+	struct placement *p = NULL;
+	int pipefd[2] = { -1, -1 }, null_fd = -1, r;
+	char path[4096];
+	int64_t spawn_ns = 0;
+	pid_t pid = 0;
+
+	if (timeout_ms < 0 || c->target < 0 || c->n_groups > CALL_MAX_GROUPS ||
+	    (c->n_groups && !c->groups))
+		return -EINVAL;
+	reap_abandoned();
+	r = deadline_program_path(path, sizeof(path));
+	if (r < 0)
+		return r;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (pipe2(pipefd, O_CLOEXEC) < 0 ||
+	    (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = placement_fill(p, c, pipefd[1], null_fd);
+	if (r == 0)
+		r = spawn(path, c, p, &pid, &spawn_ns);
+	placement_clear(p);
+	close(null_fd);
+	close(pipefd[1]);
+	pipefd[1] = -1;
+	if (r < 0)
+		goto out;
+	if (ret_timing)
+		ret_timing->spawn_ns = spawn_ns;
+	r = wait_answer(pipefd[0], pid, end);
+	if (r == -ETIMEDOUT && ret_stuck)
+		*ret_stuck = pid;
+out:
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	free(p);
 	return r;
+}
+
+int deadline_store_timed(int fd, const char *text, int timeout_ms, pid_t *ret_stuck,
+			 struct deadline_timing *ret_timing)
+{
+	struct call c = { .op = CALL_OP_STORE, .arg = text, .target = fd };
+
+	if (!text)
+		return -EINVAL;
+	return run(&c, timeout_ms, ret_stuck, ret_timing);
+}
+
+int deadline_store(int fd, const char *text, int timeout_ms, pid_t *ret_stuck)
+{
+	return deadline_store_timed(fd, text, timeout_ms, ret_stuck, NULL);
+}
+
+int deadline_vfio_reset(int device_fd, int timeout_ms, pid_t *ret_stuck)
+{
+	struct call c = { .op = CALL_OP_VFIO_RESET, .target = device_fd };
+
+	return run(&c, timeout_ms, ret_stuck, NULL);
+}
+
+int deadline_vfio_hot_reset(int device_fd, const int *group_fds, size_t n, int timeout_ms,
+			    pid_t *ret_stuck)
+{
+	char count[16];
+	struct call c = {
+		.op = CALL_OP_HOT_RESET, .arg = count, .target = device_fd,
+		.groups = group_fds, .n_groups = n,
+	};
+
+	snprintf(count, sizeof(count), "%zu", n);
+	return run(&c, timeout_ms, ret_stuck, NULL);
 }

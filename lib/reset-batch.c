@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bind-state.h"
+#include "deadline.h"
 #include "device-private.h"
 #include "hotreset.h"
 #include "pending.h"
@@ -454,6 +455,13 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 	assert_return((devs || n_devs == 0) && ret_batch, -EINVAL);
 	for (size_t i = 0; i < n_devs; i++)
 		assert_return(devs[i], -EINVAL);
+	/* Refused before anything is touched when the deadline's program is missing. */
+	if (timeout_ms >= 0 && policy != VFR_RESET_SKIP && n_devs > 0) {
+		int r = deadline_check(reterr);
+
+		if (r < 0)
+			return r;
+	}
 
 	/* Every function's deadline counts from here: waiting for holders and locks uses it up too. */
 	run.start = g_get_monotonic_time();

@@ -26,7 +26,6 @@
 
 #include <unistd.h>
 
-#include "deadline.h"
 #include "pciconf.h"
 #include "pending.h"
 #include "reset-exec.h"
@@ -194,29 +193,6 @@ static void check_methods(struct reset_job *job, const char *original)
 	     "put back", job->res->name, original, now);
 }
 
-struct pinned_reset {
-	int reset_fd, methods_fd;
-	const char *original;
-	bool restore;
-};
-
-/*
- * The reset store, then reset_method back as it was - in the same process,
- * right when the store returns: after a deadline that is the child left
- * behind, which alone knows when the kernel is done with the function
- * (writing reset_method while the reset is pending would block on the
- * config lock the reset holds). System calls only (deadline.h).
- */
-static int reset_then_restore(void *arg)
-{
-	const struct pinned_reset *p = arg;
-	int r = store_at0(p->reset_fd, "1", 1);
-
-	if (p->restore)
-		reset_method_restore_fd(p->methods_fd, p->original);
-	return r;
-}
-
 /*
  * A call left blocked in the kernel at the deadline keeps the locks of what
  * it resets: the record tells every process to keep away while the stuck
@@ -257,69 +233,73 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 		     "processes: %s", res->name, c->method, g_strerror(-r));
 }
 
+/* A kernel without reset_method: its own choice, nothing to pin or to put back. */
+static int reset_default(struct reset_job *job, const struct reset_candidate *c)
+{
+	pid_t stuck = 0;
+	int left = remaining_ms(job->deadline);
+	int r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+
+	if (r == -ETIMEDOUT && stuck > 0)
+		record_pending(job, c, stuck, NULL);
+	return r;
+}
+
 static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
 {
 	const char *method = c->method;
 	char original[RESET_METHOD_TEXT];
-	struct pinned_reset p = { .reset_fd = -1, .methods_fd = -1, .original = original };
 	pid_t stuck = 0;
-	int keep[2], r, left;
+	bool restore;
+	int methods_fd, r, left;
+
+	if (strcmp(method, "default") == 0)
+		return reset_default(job, c);
 
 	r = sysfs_read(job->dirfd, "reset_method", original, sizeof(original));
 	if (r < 0)
 		return r;
 	g_strstrip(original);
-	p.restore = strcmp(original, method) != 0;
-	p.methods_fd = sysfs_open_attr_for_write(job->dirfd, "reset_method");
-	if (p.methods_fd < 0)
-		return p.methods_fd;
+	restore = strcmp(original, method) != 0;
+	methods_fd = sysfs_open_attr_for_write(job->dirfd, "reset_method");
+	if (methods_fd < 0)
+		return methods_fd;
 	/*
 	 * reset_method's store only runs the methods' probes (config reads); it
 	 * takes no device lock, so unlike `reset` it cannot block behind a
 	 * driver: a plain write, without the deadline's process. EINVAL: the
 	 * method no longer probes, and the list stays as it was.
 	 */
-	r = store_at0(p.methods_fd, method, strlen(method));
+	r = store_at0(methods_fd, method, strlen(method));
 	if (r == -EINVAL)
 		note(job->res, LOG_INFO, "%s: the kernel no longer accepts %s in reset_method; the "
 		     "list stays '%s'", job->res->name, method, original);
 	if (r < 0)
 		goto out;
 	left = remaining_ms(job->deadline);
-	p.reset_fd = left == 0 ? -ETIMEDOUT : sysfs_open_attr_for_write(job->dirfd, "reset");
-	if (p.reset_fd < 0) {
-		r = p.reset_fd;
-		if (p.restore)
-			reset_method_restore_fd(p.methods_fd, original);
-		goto out;
-	}
-	keep[0] = p.reset_fd;
-	keep[1] = p.methods_fd;
-	r = deadline_call(reset_then_restore, &p, keep, 2, left, &stuck);
-	if (r == -ETIMEDOUT) {
+	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+	if (r == -ETIMEDOUT && stuck > 0) {
 		/*
 		 * The pinned method cannot be put back now: the store probes its
 		 * methods with config reads, which sleep until the reset returns.
-		 * The process left with the call puts the list back when it
-		 * returns; the record tells the others meanwhile, and whoever finds
-		 * the call returned puts it back too if that process could not.
+		 * The record tells every process meanwhile; whoever finds the call
+		 * returned puts the list back (pending.c), the same way as here.
 		 */
-		if (p.restore)
+		if (restore)
 			note(job->res, LOG_WARNING, "%s: reset_method stays pinned to '%s' while the "
-			     "reset is pending; the process left with it puts '%s' back when the "
-			     "kernel returns", job->res->name, method, original);
-		if (stuck > 0)
-			record_pending(job, c, stuck, original);
+			     "reset is pending; '%s' is put back once it returned", job->res->name,
+			     method, original);
+		record_pending(job, c, stuck, original);
 		goto out;
 	}
-	if (p.restore)
+	if (restore) {
+		reset_method_restore_fd(methods_fd, original);
 		check_methods(job, original);
+	}
 	if (r == -ENOTTY)
 		note(job->res, LOG_INFO, "%s: %s returned ENOTTY", job->res->name, method);
 out:
-	if (p.reset_fd >= 0)
-		close(p.reset_fd);
-	close(p.methods_fd);
+	close(methods_fd);
 	return r;
 }
 

@@ -78,8 +78,9 @@ int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms
  * When the kernel refuses it (EINVAL: a method in it no longer probes),
  * writes back the methods of it that the kernel still takes, each tried
  * alone, in their order - never more than @original, possibly none.
- * Returns 0 (exactly @original), 1 (a part of it), or -errno. System calls
- * only: it may run in a child after fork().
+ * Returns 0 (exactly @original), 1 (a part of it), or -errno. After a
+ * reset, and by whoever finds a reset left pending has returned (pending.c):
+ * before, the writes would sleep behind it.
  */
 int reset_method_restore_fd(int fd, const char *original);
 

@@ -436,6 +436,11 @@ static void reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_op
 	if (r == -ENODEV)
 		f.gone = true;
 	f.kernel_methods = r == 0 ? methods : NULL;
+	if (r == -ENOENT) {
+		int fd = host_device_dirfd(dev->host, dev);
+
+		f.reset_without_list = fd >= 0 && sysfs_exists(fd, "reset") > 0;
+	}
 
 	f.on_root_bus = !dev->parent;
 	f.bus_probe_ok = scope_bus_method_probe(dev, &f.bus_sibling);

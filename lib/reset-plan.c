@@ -46,6 +46,7 @@ static void free_candidate(gpointer p)
 	struct reset_candidate *c = p;
 
 	g_free(c->method);
+	g_free(c->note);
 	g_strfreev(c->affected);
 	g_free(c->groups);
 	g_free(c);
@@ -305,11 +306,51 @@ static char *not_vfio(const struct reset_facts *f)
 	return g_strdup_printf("%s is bound to %s, not to a vfio driver", f->name, f->driver);
 }
 
+/*
+ * A kernel before 5.15 has `reset` but no `reset_method`: `echo 1 > reset`
+ * runs its methods in its own order (device-specific, FLR, AF FLR, PM, and a
+ * bus reset only when the function is alone on its bus) and says neither
+ * which it ran nor lets one be pinned. The plan has one method, `default`,
+ * whose affected set is the widest the kernel may use.
+ */
+static void plan_default(struct vfr_reset_plan *plan, const struct reset_facts *f,
+			 const char *veto, enum veto_kind veto_kind, const char *driver_veto)
+{
+	enum reach reach = f->bus_probe_ok ? REACH_BUS : REACH_FUNCTION;
+	enum veto_kind kind = VETO_PROTECT;
+	g_autofree char *why = NULL;
+	struct reset_candidate *c;
+
+	if (veto) {
+		exclude(plan, "default", veto_kind, "%s", veto);
+		return;
+	}
+	if (driver_veto)
+		why = g_strdup(driver_veto);
+	else
+		why = reach_veto(f, reach, &kind);
+	if (why) {
+		exclude(plan, "default", kind, "%s", why);
+		return;
+	}
+	add_candidate(plan, "default", VFR_RESET_MECH_SYSFS, f, reach);
+	c = plan->methods->pdata[plan->methods->len - 1];
+	c->note = g_strdup_printf(
+		"this kernel has no reset_method (before Linux 5.15): it picks the method "
+		"itself, in its own order, and cannot be told which; %s", reach == REACH_BUS
+			? "it may use a bus reset, so everything below the bridge counts as affected"
+			: "a bus reset is not possible here (the function is not alone on its bus)");
+}
+
 static void plan_kernel(struct vfr_reset_plan *plan, const struct reset_facts *f,
 			const char *veto, enum veto_kind veto_kind)
 {
 	g_autofree char *driver_veto = target_driver_veto(f);
 
+	if (!f->kernel_methods && f->reset_without_list) {
+		plan_default(plan, f, veto, veto_kind, driver_veto);
+		return;
+	}
 	if (!f->kernel_methods || !f->kernel_methods[0]) {
 		exclude(plan, "kernel", veto ? veto_kind : VETO_CANNOT, "%s",
 			veto ? veto
@@ -384,7 +425,7 @@ static char *hot_veto(const struct reset_facts *f, enum veto_kind *kind)
 bool reset_method_known(const char *name)
 {
 	static const char *const known[] = { "device_specific", "acpi", "flr", "af_flr", "pm",
-					     "bus", "cxl_bus", "vfio", "hot", NULL };
+					     "bus", "cxl_bus", "vfio", "hot", "default", NULL };
 
 	return name && g_strv_contains(known, name);
 }
@@ -576,7 +617,8 @@ char **reset_facts_seen(const struct reset_facts *f)
 		      f->n_holders, f->uncertain, f->n_uncertain, f->pending);
 	methods = f->kernel_methods ? g_strjoinv(" ", (char **)f->kernel_methods) : NULL;
 	seen_add(lines, f->name, "reset_method", "%s",
-		 methods ? *methods ? methods : "(empty)" : "(absent)");
+		 methods ? *methods ? methods : "(empty)"
+			 : f->reset_without_list ? "(absent, reset present)" : "(absent)");
 	seen_add(lines, f->name, "host", "%s", f->stale_host ? f->stale_host : "as scanned");
 	seen_add(lines, f->name, "vfio", "device %s, reset flag %s, hot reset %s",
 		 f->have_device_fd ? "held" : "not held", f->vfio_reset_flag ? "set" : "clear",
@@ -705,6 +747,14 @@ VFR_EXPORT enum vfr_reset_mechanism vfr_reset_plan_get_mechanism(const struct vf
 	const struct reset_candidate *c = candidate(plan, index);
 
 	return c ? c->mechanism : VFR_RESET_MECH_SYSFS;
+}
+
+VFR_EXPORT const char *vfr_reset_plan_get_method_note(const struct vfr_reset_plan *plan,
+						     size_t index)
+{
+	const struct reset_candidate *c = candidate(plan, index);
+
+	return c ? c->note : NULL;
 }
 
 VFR_EXPORT size_t vfr_reset_plan_get_n_affected(const struct vfr_reset_plan *plan, size_t index)

@@ -53,6 +53,11 @@ struct reset_facts {
 	unsigned int caps; /* enum vfr_capability */
 	/* The kernel's reset_method list; NULL when there is no such attribute. */
 	const char *const *kernel_methods;
+	/*
+	 * `reset` exists without `reset_method`: a kernel before 5.15, which
+	 * runs its own methods in its own order and does not say which.
+	 */
+	bool reset_without_list;
 	/* Other processes holding the target through VFIO; the caller is never one. */
 	const int *holders;
 	size_t n_holders;
@@ -92,6 +97,7 @@ struct reset_facts {
 struct reset_candidate {
 	char *method;
 	enum vfr_reset_mechanism mechanism;
+	char *note; /* what the caller should know about it, or NULL */
 	char **affected; /* NULL-terminated, address order */
 	size_t n_affected;
 	/* `hot`: the ownership proof the kernel wants. */

@@ -37,10 +37,10 @@ int sysfs_write(int dirfd, const char *name, const char *text);
  * The same, but the caller waits at most @timeout_ms (< 0: no limit). A store
  * can block for ever in a broken driver (a reset of a VF whose driver never
  * brought its link up, an unbind while a user holds the device): then this
- * returns -ETIMEDOUT and the write goes on in a detached thread, its outcome
- * unknown. The attribute is opened before the wait starts, so ENOENT and
- * EACCES come back at once. On -ETIMEDOUT, *@ret_stuck (optional) is the
- * pid of the process still blocked in the store.
+ * returns -ETIMEDOUT, the write goes on in the process *@ret_stuck
+ * (optional, set only then) names, and its outcome is unknown (deadline.h).
+ * The attribute is opened before the wait starts, so ENOENT and EACCES come
+ * back at once.
  */
 int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms,
 			 pid_t *ret_stuck);

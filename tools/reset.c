@@ -198,6 +198,11 @@ static void add_plan_json(JsonBuilder *b, const struct vfr_reset_plan *plan,
 		json_builder_set_member_name(b, "mechanism");
 		json_builder_add_string_value(
 			b, vfr_reset_mechanism_to_string(vfr_reset_plan_get_mechanism(plan, i)));
+		json_builder_set_member_name(b, "note");
+		if (vfr_reset_plan_get_method_note(plan, i))
+			json_builder_add_string_value(b, vfr_reset_plan_get_method_note(plan, i));
+		else
+			json_builder_add_null_value(b);
 		json_builder_set_member_name(b, "affected");
 		json_builder_begin_array(b);
 		for (size_t j = 0; j < vfr_reset_plan_get_n_affected(plan, i); j++)
@@ -250,6 +255,8 @@ static void print_plan_text(const struct vfr_reset_plan *plan)
 		for (size_t j = 0; j < vfr_reset_plan_get_n_affected(plan, i); j++)
 			printf(" %s", vfr_reset_plan_get_affected(plan, i, j));
 		putchar('\n');
+		if (vfr_reset_plan_get_method_note(plan, i))
+			printf("     %s\n", vfr_reset_plan_get_method_note(plan, i));
 	}
 	for (size_t i = 0; i < vfr_reset_plan_get_n_excluded(plan); i++)
 		printf("  excluded %s%s: %s\n", vfr_reset_plan_get_excluded_method(plan, i),

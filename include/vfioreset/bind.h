@@ -90,6 +90,9 @@ int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags);
  *            before the function's state is declared unknown, and how long
  *            a vfio driver may take to create the VFIO nodes (default 10000;
  *            -1 waits without limit; 0 is refused: no write finishes in it).
+ *            With a limit, each write runs in vfioreset-call
+ *            (doc/deadline.md); when it cannot be run, the operations fail
+ *            before they change anything.
  * @lock_ms: how long to wait for another process's lock on a function
  *           (default 30000; 0: do not wait; -1: without limit). At the
  *           deadline the operation fails naming the process that holds it.

@@ -24,9 +24,10 @@ struct vfr_vfio_holding;
  * that failed is reported in them, not as an error of the call.
  *
  * Method names are the kernel's (`flr`, `af_flr`, `pm`, `bus`, ...) plus
- * `vfio` (VFIO_DEVICE_RESET on the caller's open device) and `hot` (a VFIO
- * hot reset of the bus). `kernel` names the absence of a kernel method in
- * exclusions.
+ * `vfio` (VFIO_DEVICE_RESET on the caller's open device), `hot` (a VFIO
+ * hot reset of the bus) and `default` (`echo 1 > reset` on a kernel before
+ * 5.15, which has no `reset_method`: the kernel picks the method). `kernel`
+ * names the absence of a kernel method in exclusions.
  */
 
 /* What to do when no method works. */
@@ -158,8 +159,11 @@ int vfr_reset_options_set_owners(struct vfr_reset_options *opts, struct vfr_owne
  * @timeout_ms: the deadline of one function's reset, from the start of the
  *              batch; < 0: none. A kernel write still blocked at the
  *              deadline is left behind (the result says timed out, state
- *              unknown) and the caller gets control back. 0 would pass
- *              before the first method is tried: refused.
+ *              unknown) and the caller gets control back. Each write with
+ *              a deadline runs in a small process of its own,
+ *              LIBEXECDIR/vfioreset/vfioreset-call, whatever the caller's
+ *              size (doc/deadline.md). 0 would pass before the first method
+ *              is tried: refused.
  * Returns: 0, -EINVAL.
  * Since: 0.1
  */
@@ -256,6 +260,15 @@ const char *vfr_reset_plan_get_method(const struct vfr_reset_plan *plan, size_t 
 /** vfr_reset_plan_get_mechanism: Since: 0.1 */
 enum vfr_reset_mechanism vfr_reset_plan_get_mechanism(const struct vfr_reset_plan *plan,
 						      size_t index);
+/**
+ * vfr_reset_plan_get_method_note:
+ * Returns: (transfer none) (nullable): what the caller should know about
+ *          method @index, e.g. for `default` (a kernel before 5.15, which
+ *          has `reset` but no `reset_method`: the kernel picks the method
+ *          and its affected set is the widest it may use).
+ * Since: 0.1
+ */
+const char *vfr_reset_plan_get_method_note(const struct vfr_reset_plan *plan, size_t index);
 /** vfr_reset_plan_get_n_affected: how many functions method @index resets. Since: 0.1 */
 size_t vfr_reset_plan_get_n_affected(const struct vfr_reset_plan *plan, size_t index);
 /** vfr_reset_plan_get_affected: (transfer none) (nullable): in address order. Since: 0.1 */
@@ -405,7 +418,9 @@ struct vfr_reset_batch;
  * context's log callback is called from the calling thread only.
  * Returns: 0 when every function was handled (each result says whether
  *          its reset worked), -EINVAL, -ENOMEM; -errno when a plan could
- *          not be made.
+ *          not be made, or when the options set a deadline and
+ *          vfioreset-call cannot be run (-ENOENT: missing); nothing is
+ *          touched then.
  * Since: 0.1
  */
 int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs,

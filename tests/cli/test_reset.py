@@ -84,7 +84,8 @@ class Reset(unittest.TestCase):
         self.assertEqual(fn0["policy"], "strict")
         self.assertTrue(fn0["ready"])
         self.assertEqual(fn0["methods"],
-                         [{"method": "pm", "mechanism": "sysfs", "affected": ["0000:04:00.0"]}])
+                         [{"method": "pm", "mechanism": "sysfs", "note": None,
+                           "affected": ["0000:04:00.0"]}])
         reasons = {e["method"]: e["reason"] for e in fn0["excluded"]}
         self.assertEqual(reasons["bus"], "stale: the kernel probed it before 0000:04:00.1 appeared")
         self.assertIn("not to a vfio driver", reasons["vfio"])

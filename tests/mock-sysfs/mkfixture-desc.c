@@ -97,7 +97,7 @@ static const char *const power_states[] = {
 };
 
 static const char *const host_keys[] = {
-	"vfio_dev", "power_state", "vfio_cdev", "cpulist", NULL,
+	"vfio_dev", "power_state", "vfio_cdev", "reset_method", "cpulist", NULL,
 };
 static const char *const driver_keys[] = { "module", "builtin", NULL };
 static const char *const rootbus_keys[] = { "parent", NULL };
@@ -394,6 +394,7 @@ static bool parse_host(struct fx_parser *p, const char *group)
 	    !get_bool(p, group, "vfio_dev", &fx->vfio_dev) ||
 	    !get_bool(p, group, "power_state", &fx->power_state) ||
 	    !get_bool(p, group, "vfio_cdev", &fx->vfio_cdev) ||
+	    !get_bool(p, group, "reset_method", &fx->reset_method) ||
 	    !get(p, group, "cpulist", &cpulist))
 		return false;
 	if (cpulist) {
@@ -746,6 +747,7 @@ struct fixture *fixture_load(const char *file, GError **error)
 	fx->vfio_dev = true;
 	fx->power_state = true;
 	fx->vfio_cdev = true;
+	fx->reset_method = true;
 	fx->cpulist = g_strdup("0-1");
 	fx->devs = g_ptr_array_new();
 	fx->by_addr = g_hash_table_new(g_str_hash, g_str_equal);

@@ -410,6 +410,10 @@ static void behaviour(GString *out, const struct fx_dev *d)
 			g_string_append_printf(out, "%s%s", i ? "," : "",
 					       (char *)probed->pdata[i]);
 	}
+	/* What a kernel without reset_method (before 5.15) runs, in its order. */
+	g_string_append(out, " listed_reset_method=");
+	for (char **w = listed; *w; w++)
+		g_string_append_printf(out, "%s%s", w == listed ? "" : ",", *w);
 	if (d->stale_reset_method)
 		g_string_append_printf(out, " stale_reset_method=%s", d->stale_reset_method);
 	if (d->reset_errno)

@@ -311,8 +311,10 @@ static void write_device(struct writer *w, const struct fx_dev *d)
 	if (d->reset_method) {
 		/* The kernel prints nothing, not even a newline, for an empty list. */
 		attr(w, dfd, d, ATTR_RESET, 0200, "%s", "");
-		attr(w, dfd, d, ATTR_RESET_METHOD, 0644, "%s%s", d->reset_method,
-		     *d->reset_method ? "\n" : "");
+		/* Before 5.15 the kernel had `reset` and kept its list to itself. */
+		if (fx->reset_method)
+			attr(w, dfd, d, ATTR_RESET_METHOD, 0644, "%s%s", d->reset_method,
+			     *d->reset_method ? "\n" : "");
 	}
 	attr(w, dfd, d, ATTR_REMOVE, 0200, "%s", "");
 	attr(w, dfd, d, ATTR_RESCAN, 0200, "%s", "");

@@ -193,6 +193,7 @@ struct fixture {
 	bool vfio_dev; /* [host] */
 	bool power_state;
 	bool vfio_cdev;
+	bool reset_method; /* Linux >= 5.15: reset_method beside reset */
 	char *cpulist;
 	GPtrArray *devs;      /* struct fx_dev, address order */
 	GHashTable *by_addr;  /* addr -> fx_dev */

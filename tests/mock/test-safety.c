@@ -12,7 +12,9 @@
  *   and is recorded: other processes read no config space of the function
  *   (a reader would sleep with the stuck reset), and refuse every reset or
  *   binding that reaches it, until the stuck process is gone;
- * - records that are not records are reported and ignored.
+ * - records that are not records are reported and ignored;
+ * - a kernel without reset_method (before 5.15) gets `default`, with the
+ *   widest reach the kernel may use.
  */
 #include "mock.h"
 
@@ -624,6 +626,69 @@ static void test_harness_cfg_access_lock(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* A kernel before 5.15: `reset` without `reset_method` (RHEL 8, Ubuntu 20.04). */
+static const char OLD_KERNEL[] =
+	"[host]\nreset_method=false\nvfio_dev=false\npower_state=false\nvfio_cdev=false\n"
+	"[driver vfio-pci]\n[driver igb]\nids=8086:10c9\n[driver igbvf]\nids=8086:10ca\n"
+	"[device 0000:00:1c.0]\nkind=root-port\nvendor=8086\ndevice=a110\n"
+	"driver=pcieport\niommu_group=1\n"
+	"[device 0000:00:1d.0]\nkind=root-port\nvendor=8086\ndevice=a111\n"
+	"driver=pcieport\niommu_group=2\n"
+	/* Alone on its bus: the kernel may pick a bus reset. */
+	"[device 0000:01:00.0]\nvendor=8086\ndevice=10d3\nparent=0000:00:1c.0\n"
+	"driver=vfio-pci\ncaps=pm,msi\nreset_method=pm bus\niommu_group=10\n"
+	/* A PF with a VF: no bus reset (the VF shares its bus), but the VF is reached. */
+	"[device 0000:02:00.0]\nvendor=8086\ndevice=10c9\nparent=0000:00:1d.0\ndriver=igb\n"
+	"caps=pm,msi,msix,flr,sriov\nreset_method=flr pm\niommu_group=11\n"
+	"[device 0000:02:10.0]\nvendor=8086\ndevice=10ca\nphysfn=0000:02:00.0\n"
+	"driver=igbvf\ncaps=msix,flr\nreset_method=flr\niommu_group=12\n";
+
+/*
+ * Such a kernel gets one method, `default`: no pin, the kernel's own
+ * choice, and the widest affected set it may use, said so in the plan.
+ */
+static void test_kernel_without_reset_method(void **state)
+{
+	struct env *e = *state;
+	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
+					      5000);
+	struct vfr_reset_plan *plan = NULL;
+	struct vfr_reset_batch *batch;
+	struct vfr_reset_result *res;
+
+	mock_free(e->m);
+	e->m = mock_new(OLD_KERNEL, NULL);
+	scan(e);
+	assert_false(path_exists(DEV "0000:01:00.0/reset_method"));
+	assert_true(path_exists(DEV "0000:01:00.0/reset"));
+
+	assert_int_equal(vfr_reset_plan_new(dev_of(e, "0000:01:00.0"), o, &plan, NULL), 0);
+	assert_int_equal(vfr_reset_plan_get_n_methods(plan), 1);
+	assert_string_equal(vfr_reset_plan_get_method(plan, 0), "default");
+	assert_non_null(strstr(vfr_reset_plan_get_method_note(plan, 0), "before Linux 5.15"));
+	assert_non_null(strstr(vfr_reset_plan_get_method_note(plan, 0), "may use a bus reset"));
+	vfr_reset_plan_unref(plan);
+
+	batch = reset(e, "0000:01:00.0", o);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_int_equal(vfr_reset_result_get_outcome(res), VFR_RESET_OUTCOME_RESET);
+	assert_string_equal(vfr_reset_result_get_method(res), "default");
+	assert_true(journal_has(e->m, "reset 0000:01:00.0 pm ok"));
+	vfr_reset_batch_free(batch);
+
+	batch = reset(e, "0000:02:00.0", o);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_int_equal(vfr_reset_result_get_outcome(res), VFR_RESET_OUTCOME_RESET);
+	plan = vfr_reset_result_get_plan(res);
+	assert_non_null(strstr(vfr_reset_plan_get_method_note(plan, 0), "not alone on its bus"));
+	assert_int_equal(vfr_reset_result_get_n_affected(res), 2);
+	assert_string_equal(vfr_reset_result_get_affected(res, 1), "0000:02:10.0");
+	assert_true(journal_has(e->m, "reset 0000:02:00.0 flr ok"));
+	assert_true(journal_has(e->m, "vf_reset 0000:02:00.0 0000:02:10.0"));
+	vfr_reset_batch_free(batch);
+	vfr_reset_options_free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +702,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pending_vf_refuses_pf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_harness_cfg_access_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_without_reset_method, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

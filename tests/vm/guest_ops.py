@@ -221,10 +221,33 @@ def scenario_reset():
     sc.finish(", ".join(summary))
 
 
+def stuck_calls():
+    """(pid, state, VmRSS in KiB, command line) of each vfioreset-call running:
+    the processes a deadline left in the kernel."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if not os.readlink(f"/proc/{pid}/exe").endswith("/vfioreset-call"):
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/status") as f:
+                rss = next((int(l.split()[1]) for l in f if l.startswith("VmRSS:")), -1)
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        found.append((int(pid), state, rss, cmdline))
+    return found
+
+
 def scenario_reset_deadline():
     """(10) NOTES.md: a sysfs reset of an igb VF still bound to igbvf blocks
-    for ever. `reset --timeout` returns at the deadline, saying so. Runs last:
-    the stuck store keeps the VF's device lock."""
+    for ever. `reset --timeout` returns at the deadline, saying so, and the
+    store is left in vfioreset-call (not in a copy of the caller), still in
+    the kernel. Runs last: the stuck store keeps the VF's device lock."""
     sc = Scenario("reset-deadline")
     vfs = [b for b in sys_functions() if link_name(b, "physfn") and
            link_name(b, "driver") == "igbvf"]
@@ -252,7 +275,18 @@ def scenario_reset_deadline():
         sc.check(f"{bdf} ok", r.get("ok"), False)
         sc.check(f"{bdf} exit status", p.returncode, 1)
         sc.check(f"{bdf} method", r.get("method"), None)
-        how = "blocked; returned at the deadline"
+        stuck = [c for c in stuck_calls() if c[3] == "vfioreset-call store 1"]
+        if len(stuck) != 1:
+            sc.fail(f"{bdf}: want one vfioreset-call left in the store, found {stuck_calls()}")
+            how = "blocked; returned at the deadline"
+        else:
+            pid, state, rss, _ = stuck[0]
+            # Still in the store, not exited: 6.12 showed D or R (igbvf's
+            # wait sleeps and polls).
+            if state in ("Z", "X"):
+                sc.fail(f"{bdf}: the vfioreset-call left in the store has exited ({state})")
+            how = (f"blocked; returned at the deadline, the store left in vfioreset-call "
+                   f"{pid} (state {state}, VmRSS {rss} KiB)")
     else:
         # This kernel's igbvf let the reset finish: then it must have worked.
         sc.check(f"{bdf} ok", r.get("ok"), True)

@@ -5,9 +5,10 @@ shared/vm/NOTES.md and runs guest.py's scenarios inside them.
 
 For each kernel it builds an initramfs (busybox-static, the kernel's modules
 with their dependencies, the vfioreset CLI and library with their shared
-libraries, the host's lspci and python3, guest.py), boots it with a bounded
-time, reads the `VFR-RESULT` lines from the serial console and prints one
-line per scenario and kernel. Exit status: 0 all passed, 1 something failed,
+libraries and the library's vfioreset-call beside it, the host's lspci and
+python3, guest.py), boots it with a bounded time, reads the `VFR-RESULT`
+lines from the serial console and prints one line per scenario and kernel.
+Exit status: 0 all passed, 1 something failed,
 77 QEMU cannot run here at all.
 
 Kernels: Debian's `linux-image-amd64` (6.1) and `linux-image-6.12-amd64`,
@@ -436,6 +437,13 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
             if not lib.startswith(("/lib", "/usr/lib")):  # the build tree's libvfioreset
                 guest_lib = "/usr/lib/vfr/" + os.path.basename(lib)
             cpio.copy(os.path.realpath(lib), guest_lib)
+            if os.path.basename(lib).startswith("libvfioreset."):
+                # Kernel calls with a deadline run in vfioreset-call, which a
+                # library that is not the installed one finds beside itself.
+                call = os.path.join(os.path.dirname(os.path.realpath(lib)), "vfioreset-call")
+                if not os.access(call, os.X_OK):
+                    raise RuntimeError(f"{call} is missing: build it with the library")
+                cpio.copy(call, os.path.join(os.path.dirname(guest_lib), "vfioreset-call"))
             if os.path.dirname(guest_lib) not in libdirs:
                 libdirs.append(os.path.dirname(guest_lib))
     cpio.file("/vm/ld_library_path", ":".join(libdirs).encode())

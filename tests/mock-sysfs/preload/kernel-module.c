@@ -422,7 +422,7 @@ static bool module_in_use(struct kctx *k, char **drivers, size_t n)
 	bool used = false;
 
 	for (size_t i = 0; i < n && !used; i++) {
-		char rel[PATH_MAX], held[64];
+		char rel[PATH_MAX];
 		char **devs;
 		size_t nd;
 
@@ -431,16 +431,10 @@ static bool module_in_use(struct kctx *k, char **drivers, size_t n)
 		snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", drivers[i] + 4);
 		devs = k_names(k, rel, &nd);
 		for (size_t j = 0; j < nd && !used; j++) {
-			int fd;
+			struct kdev d;
 
-			if (!is_address(devs[j]))
-				continue;
-			/* Device files hold held-ADDR shared: an exclusive try fails while one is open. */
-			snprintf(held, sizeof(held), "held-%s", devs[j]);
-			fd = vs_take(k->r, held, LOCK_EX);
-			used = fd == -EBUSY;
-			if (fd >= 0)
-				close(fd);
+			used = is_address(devs[j]) && k_find_dev(k, devs[j], &d) == 0 &&
+			       vs_device_open(k, &d);
 		}
 		k_names_free(devs);
 	}

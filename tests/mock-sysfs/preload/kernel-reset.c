@@ -29,7 +29,8 @@ static const char *const methods[] = {
 
 struct behaviour {
 	bool found;
-	char probed[256]; /* comma lists */
+	char listed[256]; /* comma lists; listed: what the fixture's reset_method says */
+	char probed[256];
 	char stale[256];
 	char errnos[512];
 	char latency[512];
@@ -66,6 +67,7 @@ static void behaviour_of(struct kctx *k, const char *addr, struct behaviour *b)
 		line[strcspn(line, "\n")] = '\0';
 		for (char *w = strtok_r(line + klen, " ", &save); w;
 		     w = strtok_r(NULL, " ", &save)) {
+			take(w, "listed_reset_method", b->listed, sizeof(b->listed));
 			take(w, "probed_reset_method", b->probed, sizeof(b->probed));
 			take(w, "stale_reset_method", b->stale, sizeof(b->stale));
 			take(w, "reset_errno", b->errnos, sizeof(b->errnos));
@@ -264,9 +266,16 @@ int k_reset(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
 
 	if (k_strtoul(buf, len, &val) < 0 || val != 1)
 		return -EINVAL;
-	if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0)
-		list[0] = '\0';
 	behaviour_of(k, d->addr, &b);
+	if (k_attr(k, d, "reset_method", list, sizeof(list)) == -ENOENT) {
+		/* A kernel before 5.15: its own list, in its order, not shown. */
+		snprintf(list, sizeof(list), "%s", b.listed);
+		for (char *c = list; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+	} else if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0) {
+		list[0] = '\0';
+	}
 	/*
 	 * A reset takes as long as it takes without holding up the rest of the
 	 * simulated kernel; the device lock orders resets of one function.
@@ -317,9 +326,15 @@ bool k_reset_supported(struct kctx *k, const struct kdev *d)
 	char list[512], *save = NULL;
 	struct behaviour b;
 
-	if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0)
-		return false;
 	behaviour_of(k, d->addr, &b);
+	if (k_attr(k, d, "reset_method", list, sizeof(list)) == -ENOENT) {
+		snprintf(list, sizeof(list), "%s", b.listed); /* before 5.15 */
+		for (char *c = list; *c; c++)
+			if (*c == ',')
+				*c = ' ';
+	} else if (k_attr(k, d, "reset_method", list, sizeof(list)) < 0) {
+		return false;
+	}
 	for (char *m = strtok_r(list, " ", &save); m; m = strtok_r(NULL, " ", &save))
 		if (!b.found || supported(&b, "", m))
 			return true;

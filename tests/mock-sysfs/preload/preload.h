@@ -164,6 +164,11 @@ int vfio_open(const struct vfr_root *r, int fd, const char *node, int flags);
 bool vfio_ioctl(const struct vfr_root *r, int fd, const struct fd_info *fi,
 		unsigned long request, void *arg, int *ret);
 void vfio_close(int fd);
+/*
+ * A descriptor no wrapper opened (inherited over exec()) that is a group,
+ * device or cdev file of the fixture: its object is rebuilt and recorded.
+ */
+bool vfio_adopt(const struct vfr_root *r, int fd);
 /* dup(): @newfd is the same open file as @oldfd (what @newfd was is closed). */
 void vfio_dup(int oldfd, int newfd);
 void vfio_atfork_child(void);

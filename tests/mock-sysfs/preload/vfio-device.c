@@ -38,35 +38,96 @@ static bool reset_works(const struct vfr_root *r, const char *addr)
 	return works;
 }
 
-struct vobj *vdev_new(const struct vfr_root *r, enum vkind kind, const char *addr, int group)
+static int group_of(const struct vfr_root *r, const char *addr)
 {
-	char name[64];
-	struct vobj *o;
 	struct kctx k;
 	struct kdev d;
-	int fd;
+	int group = -1;
 
-	snprintf(name, sizeof(name), "held-%s", addr);
-	fd = vs_take(r, name, LOCK_SH);
-	if (fd < 0) {
-		errno = -fd;
-		return NULL;
-	}
-	if (group < 0 && k_begin(&k, r)) {
+	if (k_begin(&k, r)) {
 		if (k_find_dev(&k, addr, &d) == 0)
 			group = k_group_of(&k, &d);
 		k_end(&k);
 	}
-	if (!(o = vobj_new(r, kind))) {
-		close(fd);
+	return group;
+}
+
+static struct vobj *device_obj(const struct vfr_root *r, enum vkind kind, const char *addr,
+			       int group)
+{
+	struct vobj *o = vobj_new(r, kind);
+
+	if (!o) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	o->lock = fd;
-	o->group = group;
+	o->group = group < 0 ? group_of(r, addr) : group;
 	snprintf(o->addr, sizeof(o->addr), "%s", addr);
-	if (kind == VK_DEVICE)
-		o->reset_works = reset_works(r, addr);
+	return o;
+}
+
+struct vobj *vdev_new_file(const struct vfr_root *r, const char *addr, int group, int *ret_fd)
+{
+	struct vobj *o;
+	bool first;
+	int fd = vs_device_file(r, addr, &first);
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	if (!(o = device_obj(r, VK_DEVICE, addr, group))) {
+		close(fd);
+		return NULL;
+	}
+	/* vfio_pci_core_enable() runs at the first open only; later ones share its answer. */
+	if (first)
+		vs_device_set_reset_works(fd, reset_works(r, addr));
+	o->reset_works = vs_device_reset_works(fd);
+	o->access = true;
+	*ret_fd = fd;
+	return o;
+}
+
+struct vobj *vdev_new_cdev(const struct vfr_root *r, int fd, const char *addr)
+{
+	int ret = vs_cdev_hold(r, fd, addr);
+
+	if (ret < 0) {
+		errno = -ret;
+		return NULL;
+	}
+	return device_obj(r, VK_CDEV, addr, -1);
+}
+
+struct vobj *vdev_adopt(const struct vfr_root *r, enum vkind kind, int fd, const char *addr)
+{
+	struct vs_cdev_record rec;
+	struct vobj *o, *ictx;
+
+	/* Its open file holds the device already: taking the same lock again changes nothing. */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 || !(o = device_obj(r, kind, addr, -1)))
+		return NULL;
+	if (kind == VK_DEVICE) {
+		o->reset_works = vs_device_reset_works(fd);
+		o->access = true;
+		return o;
+	}
+	/*
+	 * A cdev bound by this open file: its context is another process's (the
+	 * iommufd did not come along), known by the name the binding recorded.
+	 */
+	if (!vs_cdev_bound_by(r, fd, addr, &rec))
+		return o;
+	if (!(ictx = vobj_new(r, VK_IOMMUFD))) {
+		vobj_put(o);
+		return NULL;
+	}
+	snprintf(ictx->token, sizeof(ictx->token), "%s", rec.token);
+	o->ictx = ictx;
+	o->devid = rec.devid;
+	o->reset_works = rec.reset_works;
+	o->access = true;
 	return o;
 }
 
@@ -99,7 +160,7 @@ static bool group_in_other_ctx(const struct vfr_root *r, const struct vobj *o,
 	k_end(&k);
 	for (size_t i = 0; i < n && !other; i++) {
 		const struct vobj *c = NULL;
-		char name[64];
+		struct vs_cdev_record rec;
 
 		if (strcmp(names[i], o->addr) == 0)
 			continue;
@@ -107,53 +168,58 @@ static bool group_in_other_ctx(const struct vfr_root *r, const struct vobj *o,
 			if (c->kind == VK_CDEV && c->access && vobj_of_root(c, r) &&
 			    strcmp(c->addr, names[i]) == 0)
 				break;
-		snprintf(name, sizeof(name), "cdev-%s", names[i]);
-		/* Bound in another process: another context. */
-		other = c ? c->ictx != ictx : vs_taken(r, name);
+		/* Bound in another process: another context, unless the binding names this one. */
+		other = c ? c->ictx != ictx
+			  : vs_cdev_bound(r, names[i], &rec) && strcmp(rec.token, ictx->token) != 0;
 	}
 	k_names_free(names);
 	return other;
 }
 
-/* vfio_df_ioctl_bind_iommufd() */
-static int cdev_bind(const struct vfr_root *r, struct vobj *o, struct vfio_device_bind_iommufd *b)
+/* vfio_df_ioctl_bind_iommufd(); @fd is the cdev's descriptor, whose open file is bound. */
+static int cdev_bind(const struct vfr_root *r, struct vobj *o, int fd,
+		     struct vfio_device_bind_iommufd *b)
 {
-	char name[64];
+	struct vs_cdev_record rec = { .devid = 0 };
 	struct vobj *ictx;
-	int fd;
+	uint32_t devid;
+	int ret;
 
 	if (!b)
 		return -EFAULT;
 	if (b->argsz < sizeof(*b) || b->flags || b->iommufd < 0)
 		return -EINVAL;
 	/* vfio_device_block_group(): the group is open through /dev/vfio/N. */
-	snprintf(name, sizeof(name), "group-%d", o->group);
-	if (o->group >= 0 && vs_taken(r, name))
+	if (vs_group_open(r, o->group))
 		return -EBUSY;
 	if (o->access)
 		return -EINVAL; /* one device file cannot be bound twice */
 	if (fcntl(b->iommufd, F_GETFD) < 0)
 		return -EBADF;
-	ictx = vobj_of_fd(b->iommufd);
+	ictx = vobj_lookup(r, b->iommufd);
 	if (!ictx || ictx->kind != VK_IOMMUFD)
 		return -EBADFD;
 	/* iommufd_device_bind(): the group's DMA belongs to one context at a time. */
 	if (group_in_other_ctx(r, o, ictx))
 		return -EBUSY;
-	/* vfio_df_open(): only the group path opens a device more than once. */
-	snprintf(name, sizeof(name), "cdev-%s", o->addr);
-	fd = vs_take(r, name, LOCK_EX);
-	if (fd < 0)
-		return fd == -EBUSY ? -EINVAL : fd;
-	if (!(o->devid = ictx_alloc(ictx, VID_DEVICE))) {
-		close(fd);
+	if (!fdt_node(fd, rec.node))
+		return -EBADF;
+	if (!(devid = ictx_alloc(ictx, VID_DEVICE)))
 		return -ENOMEM;
+	snprintf(rec.token, sizeof(rec.token), "%s", ictx->token);
+	rec.devid = devid;
+	rec.reset_works = reset_works(r, o->addr);
+	/* vfio_df_open(): only the group path opens a device more than once. */
+	ret = vs_cdev_bind(r, fd, o->addr, &rec);
+	if (ret < 0) {
+		ictx_free(ictx, devid);
+		return ret == -EBUSY ? -EINVAL : ret;
 	}
-	o->bound_lock = fd;
+	o->devid = devid;
 	o->ictx = ictx;
 	ictx->refs++;
 	o->access = true;
-	o->reset_works = reset_works(r, o->addr);
+	o->reset_works = rec.reset_works;
 	b->out_devid = o->devid;
 	return 0;
 }
@@ -244,6 +310,10 @@ static void encode(const char *addr, struct vfr_pci_dependent_device *e)
 static uint32_t devid_of(struct kctx *k, const struct vobj *o, const struct kdev *d,
 			 const struct kdev *x)
 {
+	struct vs_cdev_record rec;
+	char **members;
+	bool owned = false;
+	size_t n;
 	int group;
 
 	if (!vs_vfio_bound(k, x) || !vs_same_bus(x, d))
@@ -252,12 +322,20 @@ static uint32_t devid_of(struct kctx *k, const struct vobj *o, const struct kdev
 		if (c->kind == VK_CDEV && c->access && c->ictx == o->ictx &&
 		    strcmp(c->addr, x->addr) == 0)
 			return c->devid;
+	/* Bound in this context by another process: a cdev passed over exec() sees its caller's. */
+	if (vs_cdev_bound(k->r, x->addr, &rec) && strcmp(rec.token, o->ictx->token) == 0)
+		return rec.devid;
 	if ((group = k_group_of(k, x)) < 0)
 		return (uint32_t)VFIO_PCI_DEVID_NOT_OWNED;
 	for (const struct vobj *c = vobj_first(); c; c = c->next)
 		if (c->kind == VK_CDEV && c->access && c->ictx == o->ictx && c->group == group)
 			return VFIO_PCI_DEVID_OWNED;
-	return (uint32_t)VFIO_PCI_DEVID_NOT_OWNED;
+	members = vs_group_members(k, group, &n);
+	for (size_t i = 0; i < n && !owned; i++)
+		owned = vs_cdev_bound(k->r, members[i], &rec) &&
+			strcmp(rec.token, o->ictx->token) == 0;
+	k_names_free(members);
+	return owned ? VFIO_PCI_DEVID_OWNED : (uint32_t)VFIO_PCI_DEVID_NOT_OWNED;
 }
 
 /* The caller's function and the bus-reset scope; -ENODEV when there is none. */
@@ -358,7 +436,7 @@ static int hot_reset(const struct vfr_root *r, const struct vobj *o, struct vfio
 	if (!cdev && !(groups = calloc(h->count, sizeof(*groups))))
 		return -ENOMEM;
 	for (size_t i = 0; !cdev && i < h->count && !fd_err; i++) {
-		const struct vobj *g = vobj_of_fd(h->group_fds[i]);
+		const struct vobj *g = vobj_lookup(r, h->group_fds[i]);
 
 		if (!g && fcntl(h->group_fds[i], F_GETFD) < 0)
 			fd_err = -EBADF;
@@ -401,10 +479,11 @@ out:
 	return ret;
 }
 
-int vdev_ioctl(const struct vfr_root *r, struct vobj *o, unsigned long request, void *arg)
+int vdev_ioctl(const struct vfr_root *r, struct vobj *o, int fd, unsigned long request,
+	       void *arg)
 {
 	if (request == VFIO_DEVICE_BIND_IOMMUFD)
-		return o->kind == VK_CDEV ? cdev_bind(r, o, arg) : -EINVAL;
+		return o->kind == VK_CDEV ? cdev_bind(r, o, fd, arg) : -EINVAL;
 	/* A cdev does nothing else until it is bound. */
 	if (!o->access)
 		return -EINVAL;

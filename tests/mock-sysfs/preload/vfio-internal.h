@@ -8,16 +8,30 @@
  * and objects reference each other as the kernel's files do (a device file
  * keeps its group file, a group its container, a bound cdev its iommufd).
  *
- * What processes must agree on is kept in flock(2)ed files below
- * ROOT/.vfr-mock/vfio/, held by descriptors the objects own: a lock goes
- * with the last close of its open file, so with the process's death too,
- * and a forked child shares its parent's, exactly as it shares the
- * kernel's files.
+ * What processes must agree on is held by the files' own open file
+ * descriptions, as the kernel's state is held by its struct file: a lock
+ * goes with the last close of its open file - in whatever process holds it
+ * then, a forked child or a program it was passed to over exec() - or with
+ * the death of the last holder.
  *
- *   group-N      exclusive while /dev/vfio/N is open (one open at a time)
- *   cdev-ADDR    exclusive while ADDR is bound to an iommufd through its cdev
- *   held-ADDR    shared by every open device file of ADDR; unbind takes it
- *                exclusively, so it waits for the last one to close
+ *   /dev/vfio/N          a group file flock(2)s its node exclusively (one
+ *                        open at a time)
+ *   .vfr-mock/vfio/held-ADDR
+ *                        a device file from VFIO_GROUP_GET_DEVICE_FD is a
+ *                        descriptor of this file, flock(2)ed shared; its
+ *                        content is what the device's first open decided
+ *                        (reset_works)
+ *   /dev/vfio/devices/vfioN
+ *                        a cdev flock(2)s its node shared; once bound to an
+ *                        iommufd it also holds an OFD write lock on byte 0,
+ *                        and .vfr-mock/vfio/cdev-ADDR records the binding
+ *                        (node, context, devid, reset_works)
+ *
+ * An unbind takes held-ADDR and the cdev node exclusively, so it waits for
+ * the last file of the function. A program that inherits such a descriptor
+ * over exec() (vfioreset-call) has a fresh preload: it rebuilds the object
+ * from what the descriptor is (vfio_adopt()), and the locks are already
+ * its own.
  */
 #pragma once
 
@@ -49,7 +63,6 @@ struct vobj {
 	char *root; /* the fixture it belongs to: one process may switch fixtures */
 	int group;     /* group, device, cdev: the IOMMU group, -1 when none */
 	char addr[32]; /* device, cdev */
-	int lock;      /* group: group-N; device, cdev: held-ADDR; -1 when none */
 
 	struct vobj *container; /* group: the container it was set on */
 	int ngroups;		/* container: groups set on it */
@@ -63,7 +76,12 @@ struct vobj {
 	uint32_t devid;	    /* cdev: its id in ictx */
 	uint32_t ioas;	    /* cdev: the IOAS attached, 0 none */
 	uint32_t pt_id;	    /* cdev: the page table attached (the IOAS's automatic one), 0 none */
-	int bound_lock;	    /* cdev: cdev-ADDR while bound, -1 */
+
+	/*
+	 * iommufd: the context's name in every process (cdev-ADDR's ctx); a
+	 * cdev that came over exec() refers to its caller's context by it.
+	 */
+	char token[48];
 
 	uint32_t ids[VFIO_MAX_IDS]; /* iommufd: live object ids */
 	unsigned char types[VFIO_MAX_IDS];
@@ -74,32 +92,73 @@ struct vobj {
 void vfio_lock(void);
 void vfio_unlock(void);
 struct vobj *vobj_of_fd(int fd);
+/*
+ * The object of @fd, or one rebuilt from what @fd is when it came over
+ * exec() (a group, device or cdev file); NULL when it is none.
+ */
+struct vobj *vobj_lookup(const struct vfr_root *r, int fd);
 struct vobj *vobj_first(void);
 /* Whether @o belongs to the fixture @r (objects of a previous fixture are ignored). */
 bool vobj_of_root(const struct vobj *o, const struct vfr_root *r);
 /* A new object (one reference), in the process's list; NULL when out of memory. */
 struct vobj *vobj_new(const struct vfr_root *r, enum vkind kind);
 void vobj_put(struct vobj *o);
-/* A new descriptor for @o (a reference taken), recorded as @node; -errno. */
-int vobj_install(struct vobj *o, const char *node);
+/* @fd becomes a descriptor of @o (a reference taken), recorded as @node; -errno. */
+int vobj_install(struct vobj *o, int fd, const char *node);
 /* An iommufd id: the lowest free one from 1; 0 when the table is full. */
 uint32_t ictx_alloc(struct vobj *ictx, enum vid_type type);
 int ictx_find(const struct vobj *ictx, uint32_t id); /* index or -1 */
 void ictx_free(struct vobj *ictx, uint32_t id);
 
-/* vfio-device.c: ioctls on device files (group-obtained and cdev). */
-int vdev_ioctl(const struct vfr_root *r, struct vobj *o, unsigned long request, void *arg);
+/* vfio-device.c: ioctls on device files (group-obtained and cdev); @fd is the one called. */
+int vdev_ioctl(const struct vfr_root *r, struct vobj *o, int fd, unsigned long request,
+	       void *arg);
 /* Detaches a cdev from its page table, freeing the automatic one with its last user. */
 void vdev_detach(struct vobj *o);
-/* A device file's object for @addr of group @group (-1: look it up); NULL with errno. */
-struct vobj *vdev_new(const struct vfr_root *r, enum vkind kind, const char *addr, int group);
+/*
+ * A device file for @addr of group @group: its object, and in *@ret_fd the
+ * new descriptor (held-ADDR). NULL with errno (EBUSY: an unbind is under way).
+ */
+struct vobj *vdev_new_file(const struct vfr_root *r, const char *addr, int group, int *ret_fd);
+/* The object of the cdev @fd (its node, open) of @addr; NULL with errno. */
+struct vobj *vdev_new_cdev(const struct vfr_root *r, int fd, const char *addr);
+/* The object of a device file or cdev @fd of @addr that came over exec(); NULL. */
+struct vobj *vdev_adopt(const struct vfr_root *r, enum vkind kind, int fd, const char *addr);
 
 /* vfio-state.c: the cross-process state and the facts the ioctls need. */
-/* ROOT/.vfr-mock/vfio/@name opened and flock(@how | LOCK_NB)ed: the fd, or -errno. */
+/* ROOT/.vfr-mock/vfio/@name opened (created): the fd, or -errno. */
+int vs_file(const struct vfr_root *r, const char *name);
+/* The same, flock(@how | LOCK_NB)ed: the fd, or -errno (-EBUSY: held). */
 int vs_take(const struct vfr_root *r, const char *name, int how);
-/* Whether someone holds a lock on @name (this process's other files included). */
-bool vs_taken(const struct vfr_root *r, const char *name);
 bool vs_host_flag(const struct vfr_root *r, const char *name);
+/* /dev/vfio/@group is open (in any process). */
+bool vs_group_open(const struct vfr_root *r, int group);
+/* A device file or cdev of @d is open (in any process): an unbind would wait. */
+bool vs_device_open(struct kctx *k, const struct kdev *d);
+/*
+ * A new device file of @addr (held-ADDR, flock(2)ed shared), *@ret_first
+ * when no other was open; -EBUSY while an unbind is under way.
+ */
+int vs_device_file(const struct vfr_root *r, const char *addr, bool *ret_first);
+void vs_device_set_reset_works(int fd, bool works);
+bool vs_device_reset_works(int fd);
+/* The cdev @fd of @addr holds the device (flock shared on its node); -EBUSY: unbinding. */
+int vs_cdev_hold(const struct vfr_root *r, int fd, const char *addr);
+/* What cdev-ADDR records of a binding. */
+struct vs_cdev_record {
+	char node[PATH_MAX]; /* "/dev/vfio/devices/vfio3" */
+	char token[48];	     /* the iommufd context */
+	uint32_t devid;
+	bool reset_works;
+};
+/* The cdev @fd of @addr is bound as @rec says; -EBUSY when another file of it is. */
+int vs_cdev_bind(const struct vfr_root *r, int fd, const char *addr,
+		 const struct vs_cdev_record *rec);
+/* @addr is bound through its cdev (in any process); *@ret (optional) its record. */
+bool vs_cdev_bound(const struct vfr_root *r, const char *addr, struct vs_cdev_record *ret);
+/* ... and by the open file of @fd. */
+bool vs_cdev_bound_by(const struct vfr_root *r, int fd, const char *addr,
+		      struct vs_cdev_record *ret);
 /* Members of IOMMU group @group, sorted (k_names_free()); NULL when none. */
 char **vs_group_members(struct kctx *k, int group, size_t *ret_n);
 bool vs_vfio_bound(struct kctx *k, const struct kdev *d);

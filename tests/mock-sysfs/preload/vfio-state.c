@@ -2,8 +2,9 @@
 /*
  * What the VFIO ioctls read from the simulated host (group members and
  * their drivers, viability, the bus a reset touches) and the state several
- * processes share through flock(2)ed files (vfio-internal.h), including the
- * wait of an unbind for the last user of a vfio device.
+ * processes share through locks held by the VFIO files' own open file
+ * descriptions (vfio-internal.h), including the wait of an unbind for the
+ * last user of a vfio device.
  */
 #include "vfio-internal.h"
 
@@ -15,7 +16,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static int lockfile(const struct vfr_root *r, const char *name)
+int vs_file(const struct vfr_root *r, const char *name)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -32,7 +33,7 @@ static int lockfile(const struct vfr_root *r, const char *name)
 
 int vs_take(const struct vfr_root *r, const char *name, int how)
 {
-	int fd = lockfile(r, name);
+	int fd = vs_file(r, name);
 
 	if (fd < 0)
 		return fd;
@@ -43,17 +44,6 @@ int vs_take(const struct vfr_root *r, const char *name, int how)
 		return e == EWOULDBLOCK ? -EBUSY : -e;
 	}
 	return fd;
-}
-
-bool vs_taken(const struct vfr_root *r, const char *name)
-{
-	int fd = vs_take(r, name, LOCK_SH);
-
-	if (fd == -EBUSY)
-		return true;
-	if (fd >= 0)
-		close(fd);
-	return false;
 }
 
 bool vs_host_flag(const struct vfr_root *r, const char *name)
@@ -129,12 +119,8 @@ bool vs_group_cdev_bound(struct kctx *k, int group)
 	char **names = vs_group_members(k, group, &n);
 	bool bound = false;
 
-	for (size_t i = 0; i < n && !bound; i++) {
-		char name[64];
-
-		snprintf(name, sizeof(name), "cdev-%s", names[i]);
-		bound = vs_taken(k->r, name);
-	}
+	for (size_t i = 0; i < n && !bound; i++)
+		bound = vs_cdev_bound(k->r, names[i], NULL);
 	k_names_free(names);
 	return bound;
 }
@@ -240,28 +226,252 @@ static void relock(struct kctx *k)
 			;
 }
 
+static void flock_wait(int fd, int how)
+{
+	while (flock(fd, how) < 0 && errno == EINTR)
+		;
+}
+
+/* ROOT-relative node of @d's cdev ("dev/vfio/devices/vfio3"); false when it has none. */
+static bool cdev_node_of(struct kctx *k, const struct kdev *d, char *rel)
+{
+	char dir[PATH_MAX];
+	char **names;
+	size_t n;
+	bool found = false;
+
+	snprintf(dir, sizeof(dir), "%s/vfio-dev", d->path);
+	names = k_names(k, dir, &n);
+	for (size_t i = 0; i < n && !found; i++) {
+		if (strncmp(names[i], "vfio", 4) != 0)
+			continue;
+		snprintf(rel, PATH_MAX, "dev/vfio/devices/%s", names[i]);
+		found = true;
+	}
+	k_names_free(names);
+	return found;
+}
+
+/*
+ * Device files hold held-ADDR shared through their own open file, cdevs
+ * their node: an unbind takes both exclusively, so it waits for the last
+ * file of the function to be closed, in whatever process holds it.
+ */
 int vfio_wait_unused(struct kctx *k, const struct kdev *d, const char *drv)
 {
-	char name[64];
-	bool held = k->lock >= 0;
+	char name[64], rel[PATH_MAX];
+	bool held_k = k->lock >= 0, busy;
+	int held, cdev = -1;
+
+	snprintf(name, sizeof(name), "held-%s", d->addr);
+	held = vs_file(k->r, name);
+	if (held < 0)
+		return -1;
+	if (cdev_node_of(k, d, rel))
+		cdev = openat(k->root, rel, O_RDONLY | O_CLOEXEC);
+	busy = flock(held, LOCK_EX | LOCK_NB) < 0;
+	busy = (cdev >= 0 && flock(cdev, LOCK_EX | LOCK_NB) < 0) || busy;
+	if (busy) {
+		/*
+		 * vfio_unregister_group_dev() waits until every device file is
+		 * closed (asking the user through the request eventfd meanwhile);
+		 * the rest of the kernel goes on. The journal line lets a test know
+		 * it is waiting.
+		 */
+		journal(k->r, "wait %s %s", d->addr, drv);
+		k_unlock(k);
+		flock_wait(held, LOCK_EX);
+		if (cdev >= 0)
+			flock_wait(cdev, LOCK_EX);
+		if (held_k)
+			relock(k);
+	}
+	/* held-ADDR stays taken until the unbind is done: new opens fail meanwhile. */
+	if (cdev >= 0)
+		close(cdev);
+	return held;
+}
+
+bool vs_device_open(struct kctx *k, const struct kdev *d)
+{
+	char name[64], rel[PATH_MAX];
+	bool in_use;
 	int fd;
 
 	snprintf(name, sizeof(name), "held-%s", d->addr);
 	fd = vs_take(k->r, name, LOCK_EX);
-	if (fd != -EBUSY)
-		return fd < 0 ? -1 : fd;
-	/*
-	 * vfio_unregister_group_dev() waits until every device file is closed
-	 * (asking the user through the request eventfd meanwhile); the rest of
-	 * the kernel goes on. The journal line lets a test know it is waiting.
-	 */
-	journal(k->r, "wait %s %s", d->addr, drv);
-	k_unlock(k);
-	fd = lockfile(k->r, name);
+	in_use = fd == -EBUSY;
 	if (fd >= 0)
-		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-			;
-	if (held)
-		relock(k);
+		close(fd);
+	if (!in_use && cdev_node_of(k, d, rel) &&
+	    (fd = openat(k->root, rel, O_RDONLY | O_CLOEXEC)) >= 0) {
+		in_use = flock(fd, LOCK_EX | LOCK_NB) < 0;
+		close(fd);
+	}
+	return in_use;
+}
+
+bool vs_group_open(const struct vfr_root *r, int group)
+{
+	char path[PATH_MAX];
+	bool is_open;
+	int fd;
+
+	if (group < 0)
+		return false;
+	snprintf(path, sizeof(path), "%s/dev/vfio/%d", r->path, group);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	is_open = flock(fd, LOCK_SH | LOCK_NB) < 0;
+	close(fd);
+	return is_open;
+}
+
+int vs_device_file(const struct vfr_root *r, const char *addr, bool *ret_first)
+{
+	char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "held-%s", addr);
+	fd = vs_file(r, name);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Nobody else holds it: the device's first open, where vfio-pci decides
+	 * what it decides once (reset_works). A conversion is not atomic: an
+	 * unbind waiting meanwhile wins, and this open fails as it would.
+	 */
+	*ret_first = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		close(fd);
+		return -EBUSY;
+	}
 	return fd;
+}
+
+/* "reset_works 0|1" in a device file's held-ADDR: what the first open decided. */
+void vs_device_set_reset_works(int fd, bool works)
+{
+	const char *text = works ? "reset_works 1\n" : "reset_works 0\n";
+
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, strlen(text), 0) < 0)
+		vfr_warn("vfr-preload: cannot record reset_works: %s", strerror(errno));
+}
+
+bool vs_device_reset_works(int fd)
+{
+	char text[64] = "";
+	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+
+	text[n > 0 ? n : 0] = '\0';
+	return strstr(text, "reset_works 1") != NULL;
+}
+
+int vs_cdev_hold(const struct vfr_root *r, int fd, const char *addr)
+{
+	char name[64];
+	int held;
+
+	/* vfio_device_try_get_registration(): none while an unbind is under way. */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return -EBUSY;
+	snprintf(name, sizeof(name), "held-%s", addr);
+	held = vs_take(r, name, LOCK_SH);
+	if (held < 0)
+		return held;
+	close(held);
+	return 0;
+}
+
+/* Byte 0 of the cdev's node, write-locked by the open file that is bound. */
+static int bound_lock(int fd, int cmd, short type)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+
+	if (fcntl(fd, cmd, &fl) < 0)
+		return -errno;
+	return cmd == F_OFD_GETLK ? fl.l_type != F_UNLCK : 0;
+}
+
+static int record_read(const struct vfr_root *r, const char *addr, struct vs_cdev_record *rec)
+{
+	char name[64], text[PATH_MAX + 256] = "";
+	unsigned long devid = 0;
+	int works = 0, fd;
+	ssize_t n;
+
+	snprintf(name, sizeof(name), "cdev-%s", addr);
+	fd = vs_file(r, name);
+	if (fd < 0)
+		return fd;
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	memset(rec, 0, sizeof(*rec));
+	if (sscanf(text, "node %4095s\nctx %47s\ndevid %lu\nreset_works %d", rec->node, rec->token,
+		   &devid, &works) != 4)
+		return -ENOENT;
+	rec->devid = (uint32_t)devid;
+	rec->reset_works = works != 0;
+	return 0;
+}
+
+int vs_cdev_bind(const struct vfr_root *r, int fd, const char *addr,
+		 const struct vs_cdev_record *rec)
+{
+	char name[64], text[PATH_MAX + 256];
+	int r2, out;
+
+	r2 = bound_lock(fd, F_OFD_SETLK, F_WRLCK);
+	if (r2 < 0)
+		return r2 == -EAGAIN || r2 == -EACCES ? -EBUSY : r2;
+	snprintf(name, sizeof(name), "cdev-%s", addr);
+	out = vs_file(r, name);
+	if (out < 0) {
+		bound_lock(fd, F_OFD_SETLK, F_UNLCK);
+		return out;
+	}
+	snprintf(text, sizeof(text), "node %s\nctx %s\ndevid %u\nreset_works %d\n", rec->node,
+		 rec->token, rec->devid, rec->reset_works);
+	if (ftruncate(out, 0) < 0 || pwrite(out, text, strlen(text), 0) < 0) {
+		r2 = -errno;
+		close(out);
+		bound_lock(fd, F_OFD_SETLK, F_UNLCK);
+		return r2;
+	}
+	close(out);
+	return 0;
+}
+
+bool vs_cdev_bound(const struct vfr_root *r, const char *addr, struct vs_cdev_record *ret)
+{
+	struct vs_cdev_record rec;
+	char path[PATH_MAX];
+	int fd, locked;
+
+	if (record_read(r, addr, &rec) < 0)
+		return false;
+	if (snprintf(path, sizeof(path), "%s%s", r->path, rec.node) >= (int)sizeof(path))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* A fresh open file sees the lock of any other, this process's included. */
+	locked = bound_lock(fd, F_OFD_GETLK, F_WRLCK);
+	close(fd);
+	if (locked <= 0)
+		return false;
+	if (ret)
+		*ret = rec;
+	return true;
+}
+
+bool vs_cdev_bound_by(const struct vfr_root *r, int fd, const char *addr,
+		      struct vs_cdev_record *ret)
+{
+	/* Bound by someone; then by @fd's open file exactly when it can take the lock. */
+	if (!vs_cdev_bound(r, addr, ret))
+		return false;
+	return bound_lock(fd, F_OFD_SETLK, F_WRLCK) == 0;
 }

@@ -18,11 +18,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -79,8 +80,15 @@ struct vobj *vobj_new(const struct vfr_root *r, enum vkind kind)
 	o->kind = kind;
 	o->refs = 1;
 	o->group = -1;
-	o->lock = -1;
-	o->bound_lock = -1;
+	if (kind == VK_IOMMUFD) {
+		static unsigned long serial;
+		struct timespec ts;
+
+		/* Unique across processes: what cdev-ADDR records a binding's context as. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(o->token, sizeof(o->token), "%d.%lld.%lu", (int)getpid(),
+			 (long long)ts.tv_sec * 1000000000 + ts.tv_nsec, ++serial);
+	}
 	o->next = objects;
 	objects = o;
 	return o;
@@ -95,9 +103,7 @@ static void unbind_cdev(struct vobj *o)
 	vobj_put(o->ictx);
 	o->ictx = NULL;
 	o->access = false;
-	if (o->bound_lock >= 0)
-		close(o->bound_lock);
-	o->bound_lock = -1;
+	/* The binding itself (cdev-ADDR's lock) goes with the last close of its open file. */
 }
 
 /* Detaches a group from its container; the container forgets its IOMMU with its last group. */
@@ -129,8 +135,6 @@ void vobj_put(struct vobj *o)
 		unbind_cdev(o);
 	if (o->kind == VK_DEVICE)
 		vobj_put(o->from);
-	if (o->lock >= 0)
-		close(o->lock);
 	free(o->root);
 	free(o);
 }
@@ -165,22 +169,111 @@ static struct vobj *unmap_fd(int fd)
 	return NULL;
 }
 
-int vobj_install(struct vobj *o, const char *node)
+int vobj_install(struct vobj *o, int fd, const char *node)
 {
 	struct stat st;
-	/* The kernel's device files are anonymous inodes: a memfd is one too. */
-	int fd = memfd_create("[vfio-device]", MFD_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
 	vobj_put(unmap_fd(fd)); /* a number closed behind the wrappers' back */
-	if (fstat(fd, &st) < 0 || map_fd(fd, o) < 0) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (map_fd(fd, o) < 0)
 		return -ENOMEM;
-	}
 	o->refs++;
 	fdt_set(fd, node, node, &st, O_RDWR);
 	return fd;
+}
+
+/* @text's decimal number after @prefix, -1 when it is not exactly that. */
+static long number_after(const char *text, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	char *end;
+	long n;
+
+	if (strncmp(text, prefix, len) != 0 || !isdigit((unsigned char)text[len]))
+		return -1;
+	n = strtol(text + len, &end, 10);
+	return *end ? -1 : n;
+}
+
+/*
+ * A group file over exec(): its open file holds the node's lock already,
+ * and taking it again through @fd is a no-op; when another open file holds
+ * it, @fd is no group file of the simulation. Which container it was set
+ * on is the old image's memory: it is not known here.
+ */
+static struct vobj *group_adopt(const struct vfr_root *r, int fd, int group)
+{
+	struct vobj *o;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || !(o = vobj_new(r, VK_GROUP)))
+		return NULL;
+	o->group = group;
+	return o;
+}
+
+/* A cdev's function, from its node's index. */
+static bool cdev_addr(const struct vfr_root *r, long index, char *addr, size_t size)
+{
+	struct kctx k;
+	struct kdev d;
+	bool found;
+
+	if (index < 0 || index > INT32_MAX || !vs_host_flag(r, "vfio_cdev") || !k_begin(&k, r))
+		return false;
+	found = vs_cdev_device(&k, (int)index, &d) == 0;
+	k_end(&k);
+	if (found)
+		snprintf(addr, size, "%s", d.addr);
+	return found;
+}
+
+struct vobj *vobj_lookup(const struct vfr_root *r, int fd)
+{
+	const char *held = "/.vfr-mock/vfio/held-";
+	char node[PATH_MAX], name[PATH_MAX], addr[32];
+	struct vobj *o = vobj_of_fd(fd);
+	struct stat st;
+	long n;
+
+	/* Known already, or a file the wrappers opened that is no vfio file. */
+	if (o || fdt_has(fd))
+		return o;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != r->dev ||
+	    !node_of_fd(r, fd, node))
+		return NULL;
+	if (strncmp(node, held, strlen(held)) == 0 && is_address(node + strlen(held))) {
+		o = vdev_adopt(r, VK_DEVICE, fd, node + strlen(held));
+		if (o)
+			snprintf(name, sizeof(name), "/dev/vfio/%d/%s", o->group, o->addr);
+	} else if ((n = number_after(node, "/dev/vfio/devices/vfio")) >= 0) {
+		if (cdev_addr(r, n, addr, sizeof(addr)))
+			o = vdev_adopt(r, VK_CDEV, fd, addr);
+		snprintf(name, sizeof(name), "%s", node);
+	} else if ((n = number_after(node, "/dev/vfio/")) >= 0 && n <= INT32_MAX) {
+		o = group_adopt(r, fd, (int)n);
+		snprintf(name, sizeof(name), "%s", node);
+	}
+	if (!o)
+		return NULL;
+	if (map_fd(fd, o) < 0) {
+		vobj_put(o);
+		return NULL;
+	}
+	fdt_set(fd, name, name, &st, O_RDWR);
+	return o;
+}
+
+bool vfio_adopt(const struct vfr_root *r, int fd)
+{
+	struct vobj *o;
+
+	vfr_busy++;
+	vfio_lock();
+	o = vobj_lookup(r, fd);
+	vfio_unlock();
+	vfr_busy--;
+	return o != NULL;
 }
 
 uint32_t ictx_alloc(struct vobj *ictx, enum vid_type type)
@@ -216,14 +309,15 @@ void ictx_free(struct vobj *ictx, uint32_t id)
 	ictx->nids--;
 }
 
-/* vfio_group_fops_open(): one open file per group, none while a member is cdev-bound. */
-static int group_open(const struct vfr_root *r, int group, struct vobj **ret)
+/*
+ * vfio_group_fops_open(): one open file per group, none while a member is
+ * cdev-bound. The open file @fd itself holds the node's lock.
+ */
+static int group_open(const struct vfr_root *r, int fd, int group, struct vobj **ret)
 {
 	struct kctx k;
-	char name[32];
 	struct vobj *o;
 	bool cdev;
-	int fd;
 
 	if (!k_begin(&k, r))
 		return -EIO;
@@ -231,16 +325,11 @@ static int group_open(const struct vfr_root *r, int group, struct vobj **ret)
 	k_end(&k);
 	if (cdev)
 		return -EBUSY;
-	snprintf(name, sizeof(name), "group-%d", group);
-	fd = vs_take(r, name, LOCK_EX);
-	if (fd < 0)
-		return fd;
-	if (!(o = vobj_new(r, VK_GROUP))) {
-		close(fd);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	if (!(o = vobj_new(r, VK_GROUP)))
 		return -ENOMEM;
-	}
 	o->group = group;
-	o->lock = fd;
 	*ret = o;
 	return 0;
 }
@@ -287,7 +376,7 @@ int vfio_open(const struct vfr_root *r, int fd, const char *node, int flags)
 			if (ret < 0)
 				goto out;
 			/* vfio_device_fops_cdev_open(): the file holds the registration. */
-			if (!(o = vdev_new(r, VK_CDEV, d.addr, -1)))
+			if (!(o = vdev_new_cdev(r, fd, d.addr)))
 				ret = errno == EBUSY ? -ENODEV : -errno;
 		}
 	} else if (strncmp(node, "/dev/vfio/", strlen("/dev/vfio/")) == 0) {
@@ -295,7 +384,7 @@ int vfio_open(const struct vfr_root *r, int fd, const char *node, int flags)
 		n = strtol(rest, &end, 10);
 		if (!*rest || *end || n < 0)
 			goto out;
-		ret = group_open(r, (int)n, &o);
+		ret = group_open(r, fd, (int)n, &o);
 	} else {
 		goto out;
 	}
@@ -431,7 +520,7 @@ static int group_set_container(const struct vfr_root *r, struct vobj *g, const i
 		return -EBADF;
 	if (g->container)
 		return -EINVAL;
-	c = vobj_of_fd(*arg);
+	c = vobj_lookup(r, *arg);
 	/* An iommufd here is the compat mode; not modelled: treated as unknown. */
 	if (!c || c->kind != VK_CONTAINER)
 		return -EBADFD;
@@ -464,7 +553,7 @@ static int group_get_device_fd(const struct vfr_root *r, struct vobj *g, const c
 	struct kctx k;
 	struct kdev dev;
 	bool member;
-	int fd;
+	int fd, ret;
 
 	if (!k_begin(&k, r))
 		return -EIO;
@@ -476,15 +565,15 @@ static int group_get_device_fd(const struct vfr_root *r, struct vobj *g, const c
 		return -ENODEV;
 	if (!g->container || !g->container->iommu)
 		return -EINVAL;
-	if (!(d = vdev_new(r, VK_DEVICE, dev.addr, g->group)))
+	if (!(d = vdev_new_file(r, dev.addr, g->group, &fd)))
 		return errno == EBUSY ? -ENODEV : -errno;
 	d->from = g;
 	g->refs++;
-	d->access = true;
 	snprintf(node, sizeof(node), "/dev/vfio/%d/%s", g->group, dev.addr);
-	fd = vobj_install(d, node);
+	if ((ret = vobj_install(d, fd, node)) < 0)
+		close(fd);
 	vobj_put(d);
-	return fd;
+	return ret < 0 ? ret : fd;
 }
 
 static int group_ioctl(const struct vfr_root *r, struct vobj *g, unsigned long request,
@@ -600,7 +689,7 @@ bool vfio_ioctl(const struct vfr_root *r, int fd, const struct fd_info *fi,
 	(void)fi;
 
 	vfio_lock();
-	o = vobj_of_fd(fd);
+	o = vobj_lookup(r, fd);
 	if (!o) {
 		/* Not a vfio file (a node with no such kernel support): a plain file. */
 		vfio_unlock();
@@ -620,7 +709,7 @@ bool vfio_ioctl(const struct vfr_root *r, int fd, const struct fd_info *fi,
 		res = arg ? iommufd_ioctl(o, request, arg) : -EFAULT;
 		break;
 	default:
-		res = vdev_ioctl(r, o, request, arg);
+		res = vdev_ioctl(r, o, fd, request, arg);
 		break;
 	}
 	vobj_put(o);

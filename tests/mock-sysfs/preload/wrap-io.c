@@ -306,7 +306,10 @@ VFR_EXPORT int ioctl(int fd, unsigned long request, ...)
 	va_start(ap, request);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (vfr_busy || !fdt_get(fd, &fi) || !root_get(&r))
+	if (vfr_busy || !root_get(&r))
+		return REAL(ioctl)(fd, request, arg);
+	/* A VFIO file inherited over exec() is known once its object is rebuilt. */
+	if (!fdt_get(fd, &fi) && (!vfio_adopt(&r, fd) || !fdt_get(fd, &fi)))
 		return REAL(ioctl)(fd, request, arg);
 	vfr_busy++;
 	err = faults_apply(&r, OP_IOCTL, fi.named, fi.node, &short_max);

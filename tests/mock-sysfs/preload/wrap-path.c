@@ -67,7 +67,74 @@ VFR_EXPORT int lstat64(const char *path, struct stat64 *st)
 		  fstatat64(q.dirfd, q.path, st, AT_SYMLINK_NOFOLLOW));
 }
 
-VFR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+/*
+ * A simulated VFIO device file is a descriptor of ROOT/.vfr-mock/vfio/held-ADDR
+ * (vfio-state.c); the kernel's is an anonymous inode, which a holders scan
+ * tells by /proc/PID/fd/N: its link text "anon_inode:[vfio-device]" and a
+ * mode without a file type. Through those two, a scan in this process sees
+ * what it sees on a host before Linux 6.18: a device file that does not say
+ * which function it is (fdinfo names none). Only this host's: another
+ * fixture's held-ADDR is another host's business.
+ */
+static bool is_device_file(const char *target)
+{
+	char prefix[PATH_MAX + 32];
+	struct vfr_root r;
+
+	if (vfr_busy || !root_get(&r))
+		return false;
+	snprintf(prefix, sizeof(prefix), "%s/.vfr-mock/vfio/held-", r.path);
+	return strncmp(target, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether @path below @dirfd is a descriptor link, /proc/PID/fd/N, of a device file. */
+static bool device_file_link(int dirfd, const char *path)
+{
+	char full[PATH_MAX], base[PATH_MAX], self[64], target[PATH_MAX];
+	ssize_t n;
+
+	if (path[0] == '/') {
+		snprintf(full, sizeof(full), "%s", path);
+	} else {
+		if (dirfd == AT_FDCWD)
+			return false;
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
+		vfr_busy++;
+		n = REAL(readlink)(self, base, sizeof(base) - 1);
+		vfr_busy--;
+		if (n <= 0)
+			return false;
+		base[n] = '\0';
+		snprintf(full, sizeof(full), "%s/%s", base, path);
+	}
+	if (strncmp(full, "/proc/", 6) != 0 || !strstr(full, "/fd/"))
+		return false;
+	vfr_busy++;
+	n = REAL(readlink)(full, target, sizeof(target) - 1);
+	vfr_busy--;
+	if (n <= 0)
+		return false;
+	target[n] = '\0';
+	return is_device_file(target);
+}
+
+static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size)
+{
+	static const char anon[] = "anon_inode:[vfio-device]";
+	char target[PATH_MAX];
+
+	if (n <= 0 || (size_t)n >= sizeof(target))
+		return n;
+	memcpy(target, buf, (size_t)n);
+	target[n] = '\0';
+	if (!is_device_file(target))
+		return n;
+	n = (ssize_t)(sizeof(anon) - 1 < size ? sizeof(anon) - 1 : size);
+	memcpy(buf, anon, (size_t)n);
+	return n;
+}
+
+static int fstatat_common(int dirfd, const char *path, struct stat *st, int flags)
 {
 	/* fstatat(fd, "", AT_EMPTY_PATH) is fstat(fd): no path to redirect. */
 	if (!*path)
@@ -76,12 +143,33 @@ VFR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		  REAL(fstatat)(q.dirfd, q.path, st, flags));
 }
 
-VFR_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+static int fstatat64_common(int dirfd, const char *path, struct stat64 *st, int flags)
 {
 	if (!*path)
 		return REAL(fstatat64)(dirfd, path, st, flags);
 	PATH_CALL(dirfd, path, OP_STAT, -1, REAL(fstatat64)(dirfd, path, st, flags),
 		  REAL(fstatat64)(q.dirfd, q.path, st, flags));
+}
+
+/* A device file followed through /proc/PID/fd is an anonymous inode: no file type. */
+VFR_EXPORT int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	int r = fstatat_common(dirfd, path, st, flags);
+
+	if (r == 0 && !(flags & AT_SYMLINK_NOFOLLOW) && S_ISREG(st->st_mode) &&
+	    device_file_link(dirfd, path))
+		st->st_mode &= ~(mode_t)S_IFMT;
+	return r;
+}
+
+VFR_EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	int r = fstatat64_common(dirfd, path, st, flags);
+
+	if (r == 0 && !(flags & AT_SYMLINK_NOFOLLOW) && S_ISREG(st->st_mode) &&
+	    device_file_link(dirfd, path))
+		st->st_mode &= ~(mode_t)S_IFMT;
+	return r;
 }
 
 /* The pre-2.33 names; _STAT_VER is 1 on x86_64 and struct stat is the kernel's. */
@@ -193,99 +281,14 @@ static ssize_t readlinkat_common(int dirfd, const char *path, char *buf, size_t 
 		  REAL(readlinkat)(q.dirfd, q.path, buf, size));
 }
 
-/* The process whose descriptor link @path (below @dirfd) is: /proc/PID/fd/N; 0 when not one. */
-static long proc_pid_of(int dirfd, const char *path)
-{
-	char full[PATH_MAX], base[PATH_MAX], self[64];
-	long pid = 0;
-	ssize_t n;
-
-	if (path[0] == '/') {
-		snprintf(full, sizeof(full), "%s", path);
-	} else {
-		snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
-		vfr_busy++;
-		n = REAL(readlink)(self, base, sizeof(base) - 1);
-		vfr_busy--;
-		if (dirfd == AT_FDCWD || n <= 0)
-			return 0;
-		base[n] = '\0';
-		snprintf(full, sizeof(full), "%s/%s", base, path);
-	}
-	if (strncmp(full, "/proc/self/", 11) == 0)
-		return (long)getpid();
-	if (sscanf(full, "/proc/%ld/fd/", &pid) != 1)
-		return 0;
-	return pid;
-}
-
-/*
- * Whether process @pid is one of the simulated host @r: its VFIO files keep
- * descriptors of ROOT/.vfr-mock/vfio/ (vfio-state.c). Processes of other
- * hosts (other tests, on other fixtures) are not this host's holders.
- */
-static bool process_on_host(const struct vfr_root *r, long pid)
-{
-	char dir[64], link[PATH_MAX + 80], target[PATH_MAX], prefix[PATH_MAX + 32];
-	struct dirent *de;
-	bool found = false;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
-	snprintf(prefix, sizeof(prefix), "%s/.vfr-mock/vfio/", r->path);
-	vfr_busy++;
-	d = opendir(dir);
-	while (d && !found && (de = readdir(d))) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		n = REAL(readlink)(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		found = strncmp(target, prefix, strlen(prefix)) == 0;
-	}
-	if (d)
-		closedir(d);
-	vfr_busy--;
-	return found;
-}
-
-/*
- * A simulated VFIO device file is a memfd (vfio.c); the kernel's is an
- * anonymous inode. /proc/PID/fd/N of one of this host's processes reads as
- * the kernel's does, so a holders scan in this process sees what it would
- * see on a real host: a device file, which a kernel before 6.18 does not
- * name. Those of other simulated hosts stay memfds, unknown to the scan.
- */
-static ssize_t as_kernel_names_it(ssize_t n, char *buf, size_t size, int dirfd,
-				  const char *path)
-{
-	static const char memfd[] = "/memfd:[vfio-device] (deleted)";
-	static const char anon[] = "anon_inode:[vfio-device]";
-	struct vfr_root r;
-	long pid;
-
-	if (n != (ssize_t)sizeof(memfd) - 1 || memcmp(buf, memfd, sizeof(memfd) - 1) != 0 ||
-	    vfr_busy || !root_get(&r))
-		return n;
-	pid = proc_pid_of(dirfd, path);
-	if (pid <= 0 || !process_on_host(&r, pid))
-		return n;
-	n = (ssize_t)(sizeof(anon) - 1 < size ? sizeof(anon) - 1 : size);
-	memcpy(buf, anon, (size_t)n);
-	return n;
-}
-
 VFR_EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 {
-	return as_kernel_names_it(readlink_common(path, buf, size), buf, size, AT_FDCWD, path);
+	return as_kernel_names_it(readlink_common(path, buf, size), buf, size);
 }
 
 VFR_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	return as_kernel_names_it(readlinkat_common(dirfd, path, buf, size), buf, size, dirfd,
-				  path);
+	return as_kernel_names_it(readlinkat_common(dirfd, path, buf, size), buf, size);
 }
 
 VFR_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)
