@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The one opener over a tree the input makes, with openat2() and with the
- * walk that replaces it: whatever it opens lies inside the tree and is of
- * a kind asked for, nothing blocks, and both ways agree on what opens.
+ * The one opener over a tree the input makes, with openat2(), with the walk
+ * that replaces it, and opening directly as on a nodev mount: whatever it
+ * opens lies inside the tree and is of a kind asked for, nothing blocks,
+ * and the three agree on what opens.
  *
  * Input, one command a line:
  *   d PATH          a directory (and its parents)
@@ -97,18 +98,21 @@ static void check_opened(int fd, unsigned int types)
 
 static void try_open(int rootfd, const char *rel, unsigned int types)
 {
-	int fd[2];
+	int fd[3];
 
-	for (int walk = 0; walk < 2; walk++) {
-		beneath_set_openat2_disabled(walk);
-		fd[walk] = beneath_open(rootfd, rel, O_RDONLY | O_NONBLOCK, 0, types);
-		if (fd[walk] >= 0)
-			check_opened(fd[walk], types);
+	/* openat2(), the walk, and the direct open of a tree that cannot open device nodes. */
+	for (int mode = 0; mode < 3; mode++) {
+		beneath_set_openat2_disabled(mode == 1);
+		fd[mode] = beneath_open(rootfd, rel, O_RDONLY | O_NONBLOCK, 0,
+					types | (mode == 2 ? BENEATH_NODEV : 0));
+		if (fd[mode] >= 0)
+			check_opened(fd[mode], types);
 	}
 	beneath_set_openat2_disabled(false);
-	/* The kernel's resolution and the walk refuse and allow the same paths. */
+	/* The three refuse and allow the same paths. */
 	check((fd[0] >= 0) == (fd[1] >= 0));
-	for (int i = 0; i < 2; i++)
+	check((fd[0] >= 0) == (fd[2] >= 0));
+	for (int i = 0; i < 3; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);
 }

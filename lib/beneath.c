@@ -53,12 +53,12 @@ static bool path_stays_below(const char *relpath)
 	return true;
 }
 
-static int sys_openat2(int dirfd, const char *relpath, int flags, mode_t mode)
+static int sys_openat2(int dirfd, const char *relpath, int flags, mode_t mode, uint64_t more)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(flags | O_CLOEXEC),
 		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | more,
 	};
 
 	return (int)syscall(SYS_openat2, dirfd, relpath, &how, sizeof(how));
@@ -133,6 +133,12 @@ static int walk(int dirfd, const char *relpath, int flags, mode_t mode)
 	return fd;
 }
 
+static bool openat2_usable(void)
+{
+	return __atomic_load_n(&have_openat2, __ATOMIC_RELAXED) != 0 &&
+	       !__atomic_load_n(&openat2_disabled, __ATOMIC_RELAXED);
+}
+
 /* @relpath below @dirfd with @flags: a fd or -errno, symlinks refused at every component. */
 static int resolve(int dirfd, const char *relpath, int flags, mode_t mode)
 {
@@ -149,7 +155,7 @@ static int resolve(int dirfd, const char *relpath, int flags, mode_t mode)
 	if (!path_stays_below(relpath))
 		return -EXDEV;
 	if (have != 0 && !__atomic_load_n(&openat2_disabled, __ATOMIC_RELAXED)) {
-		fd = sys_openat2(dirfd, *relpath ? relpath : ".", flags, mode);
+		fd = sys_openat2(dirfd, *relpath ? relpath : ".", flags, mode, 0);
 		if (fd >= 0) {
 			__atomic_store_n(&have_openat2, 1, __ATOMIC_RELAXED);
 			return fd;
@@ -225,11 +231,33 @@ static int reopen(int path_fd, const struct stat *st, int dirfd, const char *rel
 	return fd;
 }
 
+/*
+ * On a nodev mount (BENEATH_NODEV): opened directly, without leaving the
+ * mount, then checked. -ENOSYS when openat2() cannot do it here.
+ */
+static int open_on_nodev(int dirfd, const char *relpath, int flags, unsigned int types)
+{
+	int fd;
+
+	if (!openat2_usable() || dirfd == AT_FDCWD || !path_stays_below(relpath))
+		return -ENOSYS;
+	fd = sys_openat2(dirfd, *relpath ? relpath : ".", flags | O_NONBLOCK | O_NOCTTY, 0,
+			 RESOLVE_NO_XDEV);
+	if (fd < 0 && errno == ENXIO)
+		return -EMEDIUMTYPE; /* a socket, or a FIFO without a reader opened to write */
+	if (fd < 0)
+		return errno == ENOSYS || errno == EPERM ? -ENOSYS : -errno;
+	/* A regular file or a directory: O_NONBLOCK means nothing to either, and stays. */
+	return check_type(fd, types, NULL);
+}
+
 int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigned int types)
 {
+	bool nodev = types & BENEATH_NODEV;
 	struct stat st;
 	int fd, r;
 
+	types &= ~(unsigned int)BENEATH_NODEV;
 	if (!relpath || !types)
 		return -EINVAL;
 	/* A directory: O_DIRECTORY makes the kernel refuse anything else before it opens it. */
@@ -244,10 +272,13 @@ int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigne
 		fd = resolve(dirfd, relpath, flags | O_NONBLOCK, mode);
 		if (fd < 0)
 			return fd;
-		fd = check_type(fd, types & BENEATH_REG, NULL);
-		if (fd >= 0 && !(flags & O_NONBLOCK) && (r = fcntl(fd, F_GETFL)) >= 0)
-			fcntl(fd, F_SETFL, r & ~O_NONBLOCK);
-		return fd;
+		/* A regular file: O_NONBLOCK means nothing to it and stays. */
+		return check_type(fd, types & BENEATH_REG, NULL);
+	}
+	if (nodev && !(flags & O_PATH) && !(types & BENEATH_CHR)) {
+		fd = open_on_nodev(dirfd, relpath, flags, types);
+		if (fd != -ENOSYS)
+			return fd;
 	}
 	fd = resolve(dirfd, relpath, O_PATH, 0);
 	if (fd < 0)
@@ -262,8 +293,16 @@ int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigne
 
 int beneath_stat(int dirfd, const char *relpath, struct stat *ret)
 {
-	int fd = resolve(dirfd, relpath, O_PATH, 0);
-	int r = 0;
+	int fd, r = 0;
+
+	/* One name below @dirfd: no directory on the way to be a link; the name itself is not followed. */
+	if (dirfd != AT_FDCWD && relpath && *relpath && !strchr(relpath, '/') &&
+	    path_stays_below(relpath) && strcmp(relpath, ".") != 0) {
+		if (fstatat(dirfd, relpath, ret, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		return S_ISLNK(ret->st_mode) ? -ELOOP : 0;
+	}
+	fd = resolve(dirfd, relpath, O_PATH, 0);
 
 	if (fd < 0)
 		return fd;

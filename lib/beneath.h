@@ -31,6 +31,15 @@ enum beneath_type {
 	BENEATH_REG = 1u << 0,
 	BENEATH_DIR = 1u << 1,
 	BENEATH_CHR = 1u << 2, /* VFIO's nodes, and nothing else */
+	/*
+	 * Not a kind: @dirfd is on a mount that refuses to open device nodes
+	 * (nodev, as sysfs always is). Then a file is opened directly, never
+	 * leaving that mount (RESOLVE_NO_XDEV), without waiting (O_NONBLOCK),
+	 * and its type checked after: nothing there can act on a device, and a
+	 * FIFO opened so neither waits nor is used. Where openat2() is
+	 * missing the flag is ignored.
+	 */
+	BENEATH_NODEV = 1u << 8,
 };
 
 /*

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -90,6 +91,10 @@ VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vf
 	if (ctx->sys_fd < 0) {
 		ctx->sys_error = ctx->sys_fd;
 		ctx->sys_fd = -1;
+	} else {
+		struct statvfs vfs;
+
+		ctx->sys_nodev = fstatvfs(ctx->sys_fd, &vfs) == 0 && (vfs.f_flag & ST_NODEV);
 	}
 	ctx->log_priority = LOG_ERR;
 	env = secure_getenv("VFIORESET_LOG");

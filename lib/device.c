@@ -106,7 +106,7 @@ static int read_attr(struct vfr_device *dev, const char *name, char *buf, size_t
 
 	if (fd < 0)
 		return fd;
-	return sysfs_read(fd, name, buf, size);
+	return sysfs_read_on(fd, name, buf, size, dev->host->ctx->sys_nodev);
 }
 
 /*

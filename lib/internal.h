@@ -28,6 +28,8 @@ struct vfr_ctx {
 	 */
 	int sys_fd;
 	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
+	/* sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
+	bool sys_nodev;
 	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
 	int root_fd;
 	char *root;

@@ -367,7 +367,8 @@ int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
 		problem[0] = '\0';
 
 	/* Read here, through the one opener: libpci only decodes the image it is handed. */
-	fd = beneath_open(dirfd, "config", O_RDONLY, 0, BENEATH_REG);
+	fd = beneath_open(dirfd, "config", O_RDONLY, 0,
+			  BENEATH_REG | (pc->ctx->sys_nodev ? BENEATH_NODEV : 0));
 	if (fd < 0)
 		return open_failed(fd, problem, problem_size);
 	len = read_image(fd, pc->image, problem, problem_size);

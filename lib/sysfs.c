@@ -34,10 +34,15 @@ int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd)
 
 int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 {
+	return sysfs_read_on(dirfd, name, buf, size, false);
+}
+
+int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev)
+{
 	ssize_t n;
 	int fd, r;
 
-	fd = beneath_open(dirfd, name, O_RDONLY, 0, BENEATH_REG);
+	fd = beneath_open(dirfd, name, O_RDONLY, 0, BENEATH_REG | (nodev ? BENEATH_NODEV : 0));
 	if (fd < 0)
 		return fd;
 	/* sysfs hands a text attribute over in one read; one byte of slack tells truncation. */

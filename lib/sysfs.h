@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -26,6 +27,12 @@ int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd);
  * when it does not exist, -EFBIG when it does not fit, or -errno.
  */
 int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
+
+/*
+ * The same, where @nodev says @dirfd is on a mount that cannot open device
+ * nodes (the context's sysfs, ctx->sys_nodev): one open fewer (beneath.h).
+ */
+int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev);
 
 /*
  * Writes @text to attribute @name below @dirfd in one write(), as one store()

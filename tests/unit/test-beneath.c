@@ -201,6 +201,31 @@ static void test_only_files_and_directories(void **state)
 			 -ENOTDIR);
 }
 
+/*
+ * Told that the tree cannot open device nodes (BENEATH_NODEV), the opener
+ * opens directly and checks after: the same answers, nothing waited on.
+ */
+static void test_nodev_same_rules(void **state)
+{
+	struct tree *t = *state;
+	const unsigned int reg = BENEATH_REG | BENEATH_NODEV;
+	char buf[64];
+	int fd;
+
+	assert_int_equal(sysfs_read_on(t->fd, "sys/devices/d0/config", buf, sizeof(buf), true), 6);
+	assert_int_equal(beneath_open(t->fd, "sys/devices/d0/fifo", O_RDONLY, 0, reg), -EMEDIUMTYPE);
+	assert_int_equal(beneath_open(t->fd, "sys/devices/d0/sock", O_RDONLY, 0, reg), -EMEDIUMTYPE);
+	assert_int_equal(beneath_open(t->fd, "sys/devices/d0/uevent", O_RDONLY, 0, reg),
+			 -EMEDIUMTYPE);
+	assert_int_equal(beneath_open(t->fd, "sys/devices/d0/link-out", O_RDONLY, 0, reg), -ELOOP);
+	assert_int_equal(beneath_open(t->fd, "sys/bus/pci/drivers/evil/bind", O_WRONLY, 0, reg),
+			 -ELOOP);
+	assert_int_equal(beneath_open(t->fd, "../outside/secret", O_RDONLY, 0, reg), -EXDEV);
+	fd = beneath_open(t->fd, "sys/bus/pci/drivers/e1000e/bind", O_WRONLY, 0, reg);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 /* A device node (root only: mknod) is opened only where one is asked for. */
 static void test_device_node(void **state)
 {
@@ -289,6 +314,7 @@ int main(void)
 		BOTH(test_never_climbs),
 		BOTH(test_never_follows_links),
 		BOTH(test_only_files_and_directories),
+		BOTH(test_nodev_same_rules),
 		BOTH(test_device_node),
 		BOTH(test_create),
 		BOTH(test_absolute_trusted),
