@@ -155,7 +155,7 @@ class Reset(unittest.TestCase):
         with open(ini, "w") as f:
             f.write(HANG)
         root = self.make(ini, "hang")
-        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200")
+        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "1000")
         self.assertEqual(r.returncode, 1, r.stderr)
         res = json.loads(r.stdout)["results"][0]
         self.assertTrue(res["timed_out"])
@@ -172,7 +172,7 @@ class Reset(unittest.TestCase):
         with open(ini, "w") as f:
             f.write(HANG)
         root = self.make(ini, "hang")
-        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200",
+        r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "1000",
                           "--policy", "no-strict")
         self.assertEqual(r.returncode, 1, r.stderr)
         res = json.loads(r.stdout)["results"][0]
@@ -195,7 +195,7 @@ class Reset(unittest.TestCase):
             self.assertIn(f"(pid {pid})", r.stdout)
             r = self.run_mock(root, "--json", "plan", "01:00.0")
             self.assertTrue(json.loads(r.stdout)["plans"][0]["refused"])
-            r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "200")
+            r = self.run_mock(root, "--json", "reset", "01:00.0", "--timeout", "1000")
             self.assertEqual(r.returncode, 1)
             self.assertEqual(json.loads(r.stdout)["results"][0]["outcome"], "refused")
             r = self.run_mock(root, "restore", "01:00.0")
