@@ -634,6 +634,10 @@ bool module_syscall(long number, const long a[6], long *ret)
 		return false;
 	if (!root_get(&r))
 		return false;
+	if (root_refuse(&r)) {
+		*ret = -1;
+		return true;
+	}
 	if (number == SYS_finit_module)
 		*ret = mock_finit_module(&r, (int)a[0], (int)a[2]);
 	else if (number == SYS_init_module)
@@ -649,6 +653,8 @@ VFR_EXPORT int init_module(void *image, unsigned long len, const char *params)
 
 	if (!root_get(&r))
 		return REAL(init_module)(image, len, params);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_init_module(&r, image, len);
 }
 
@@ -659,6 +665,8 @@ VFR_EXPORT int finit_module(int fd, const char *params, int flags)
 
 	if (!root_get(&r))
 		return (int)syscall(SYS_finit_module, fd, params, flags);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_finit_module(&r, fd, flags);
 }
 
@@ -668,5 +676,7 @@ VFR_EXPORT int delete_module(const char *name, unsigned int flags)
 
 	if (!root_get(&r))
 		return REAL(delete_module)(name, flags);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_delete_module(&r, name);
 }
