@@ -7,24 +7,9 @@
  * vfr-mkfixture did not make is refused (EIO and a message), never
  * silently inert.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "test-tree.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
-
-#include <glib.h>
 
 #define HOST                                                                                  \
 	"[driver vfio-pci]\n"                                                                 \
@@ -36,75 +21,10 @@
 /* The state directory's name on the host and in the fixture: unique to this run. */
 static char state[64];
 
-struct tree {
-	char *dir;  /* the temporary directory */
-	char *root; /* dir/root, VFR_MOCK_ROOT while a test runs */
-};
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 ? -1 : 0;
-}
-
-/* Made by vfr-mkfixture without the preload; the test then runs on it. */
 static int setup(void **state_out)
 {
-	struct tree *t = g_new0(struct tree, 1);
-	g_autofree char *ini = NULL, *err = NULL;
-	g_auto(GStrv) env = g_environ_unsetenv(g_get_environ(), "LD_PRELOAD");
-	const char *argv[4] = { getenv("VFR_MKFIXTURE"), NULL, NULL, NULL };
-	int status = -1;
-
-	unsetenv("VFR_MOCK_ROOT");
-	assert_non_null(argv[0]);
-	t->dir = g_dir_make_tmp("vfr-paths-XXXXXX", NULL);
-	assert_non_null(t->dir);
-	t->root = g_build_filename(t->dir, "root", NULL);
-	ini = g_build_filename(t->dir, "host.ini", NULL);
-	assert_true(g_file_set_contents(ini, HOST, -1, NULL));
-	argv[1] = ini;
-	argv[2] = t->root;
-	env = g_environ_unsetenv(env, "VFR_MOCK_ROOT");
-	assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-				 &err, &status, NULL));
-	if (status != 0)
-		fail_msg("vfr-mkfixture: %s", err);
-	setenv("VFR_MOCK_ROOT", t->root, 1);
-	*state_out = t;
+	*state_out = tree_new(HOST);
 	return 0;
-}
-
-static int teardown(void **state_in)
-{
-	struct tree *t = *state_in;
-
-	unsetenv("VFR_MOCK_ROOT");
-	nftw(t->dir, remove_entry, 64, FTW_DEPTH | FTW_PHYS);
-	g_free(t->dir);
-	g_free(t->root);
-	g_free(t);
-	return 0;
-}
-
-/* Below the root, as the test (not the preload) sees it: ROOT is not redirected. */
-static char *in_root(const struct tree *t, const char *fmt, ...)
-{
-	g_autofree char *rel = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	rel = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	return g_build_filename(t->root, rel, NULL);
-}
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
 }
 
 /* The host's own answer, past the preload (a raw system call). */
@@ -115,15 +35,21 @@ static bool host_exists(const char *path)
 	return syscall(SYS_newfstatat, AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-static char *host_path(const char *fmt, ...)
+/* /run/vfioreset/STATE/@name; four at a time stay valid (one call may name two). */
+static const char *host_path(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static const char *host_path(const char *fmt, ...)
 {
-	g_autofree char *rel = NULL;
+	static char bufs[4][PATH_MAX];
+	static unsigned int next;
+	char *buf = bufs[next++ % 4];
+	char name[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	rel = g_strdup_vprintf(fmt, ap);
+	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
-	return g_strdup_printf("/run/vfioreset/%s/%s", state, rel);
+	snprintf(buf, PATH_MAX, "/run/vfioreset/%s/%s", state, name);
+	return buf;
 }
 
 /* mkdir, mkdirat, the link calls, mknod, mkfifo, rename: in the fixture only. */
@@ -136,7 +62,7 @@ static void test_creating(void **state_in)
 	int fd;
 
 	assert_int_equal(g_mkdir_with_parents(base, 0755), 0);
-	assert_true(exists(in_root(t, "run/vfioreset/%s", state)));
+	assert_true(tree_has(t, "run/vfioreset/%s", state));
 	assert_int_equal(mkdirat(AT_FDCWD, host_path("mkdirat"), 0755), 0);
 	assert_int_equal(symlink("../elsewhere", host_path("sym")), 0);
 	assert_int_equal(symlinkat("../elsewhere", AT_FDCWD, host_path("symat")), 0);
@@ -161,22 +87,21 @@ static void test_creating(void **state_in)
 				   RENAME_NOREPLACE),
 			 0);
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *host = host_path("%s", names[i]);
-		g_autofree char *fx = in_root(t, "run/vfioreset/%s/%s", state, names[i]);
+		const char *host = host_path("%s", names[i]);
 
-		if (!exists(fx))
+		if (!tree_has(t, "run/vfioreset/%s/%s", state, names[i]))
 			fail_msg("%s: not made in the fixture", names[i]);
 		if (host_exists(host))
 			fail_msg("%s: made on the host", host);
 	}
 	{
-		g_autofree char *target = g_file_read_link(
-			in_root(t, "run/vfioreset/%s/sym", state), NULL);
+		g_autofree char *sym = tree_path(t, "run/vfioreset/%s/sym", state);
+		g_autofree char *target = g_file_read_link(sym, NULL);
 
 		/* A link's target is its content: kept as the program wrote it. */
 		assert_string_equal(target, "../elsewhere");
 	}
-	assert_false(exists(in_root(t, "run/vfioreset/%s/a", state)));
+	assert_false(tree_has(t, "run/vfioreset/%s/a", state));
 	assert_false(host_exists(base));
 }
 
@@ -184,10 +109,10 @@ static void test_creating(void **state_in)
 static void test_changing(void **state_in)
 {
 	struct tree *t = *state_in;
-	g_autofree char *fx_file = in_root(t, "run/vfioreset/%s/f", state);
-	g_autofree char *fx_dir = in_root(t, "run/vfioreset/%s/d", state);
+	g_autofree char *fx_file = tree_path(t, "run/vfioreset/%s/f", state);
+	g_autofree char *fx_dir = tree_path(t, "run/vfioreset/%s/d", state);
 	g_autofree char *base = g_strdup_printf("/run/vfioreset/%s", state);
-	g_autofree char *vendor = in_root(t, "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/"
+	g_autofree char *vendor = tree_path(t, "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/"
 					     "vendor");
 	struct timespec times[2] = { { .tv_sec = 1000000000 }, { .tv_sec = 1000000000 } };
 	struct stat st;
@@ -241,15 +166,15 @@ static void test_temporary(void **state_in)
 	assert_int_equal(write(fd, "x", 1), 1);
 	close(fd);
 	assert_null(strstr(file, "XXXXXX"));
-	assert_true(exists(in_root(t, "%s", file)));
+	assert_true(tree_has(t, "%s", file));
 	assert_false(host_exists(file));
 	fd = mkostemps(suffixed, 6, O_CLOEXEC);
 	assert_true(fd >= 0);
 	close(fd);
 	assert_true(g_str_has_suffix(suffixed, ".state"));
-	assert_true(exists(in_root(t, "%s", suffixed)));
+	assert_true(tree_has(t, "%s", suffixed));
 	assert_non_null(mkdtemp(dir));
-	assert_true(exists(in_root(t, "%s", dir)));
+	assert_true(tree_has(t, "%s", dir));
 	assert_false(host_exists(dir));
 }
 
@@ -271,7 +196,7 @@ static void test_cross(void **state_in)
 	assert_int_equal(rename("/sys/bus/pci/devices/0000:01:00.0/numa_node", outside), -1);
 	assert_int_equal(errno, EXDEV);
 	assert_true(exists(outside));
-	assert_false(exists(in_root(t, "run/vfioreset/%s/in", state)));
+	assert_false(tree_has(t, "run/vfioreset/%s/in", state));
 }
 
 /*
@@ -282,21 +207,21 @@ static void test_cross(void **state_in)
 static void test_prefix_parent(void **state_in)
 {
 	struct tree *t = *state_in;
-	g_autofree char *run = in_root(t, "run");
+	g_autofree char *run = tree_path(t, "run");
 	g_autofree char *pending = g_strdup_printf("/run/vfioreset/%s/pending", state);
 	int fd;
 
-	nftw(run, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tree_rm(run);
 	assert_false(exists(run));
 	assert_int_equal(g_mkdir_with_parents(pending, 0755), 0);
-	assert_true(exists(in_root(t, "%s", pending)));
+	assert_true(tree_has(t, "%s", pending));
 
-	nftw(run, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tree_rm(run);
 	fd = open("/run/vfioreset", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_int_equal(fd, -1);
 	assert_int_equal(errno, ENOENT);
 	assert_int_equal(mkdir("/run/vfioreset", 0755), 0);
-	nftw(run, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tree_rm(run);
 	/* The prefix itself is not made up: only what the host has above it. */
 	fd = open("/run/vfioreset/x/y", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	assert_int_equal(fd, -1);
@@ -322,7 +247,7 @@ static void test_refused(void **state_in)
 	assert_true(g_spawn_sync(NULL, (char **)cp, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
 				 NULL, &status, NULL));
 	assert_int_equal(status, 0);
-	nftw(mock, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tree_rm(mock);
 	assert_true(g_file_get_contents(reset, &before, NULL, NULL));
 	setenv("VFR_MOCK_ROOT", copy, 1);
 
@@ -350,12 +275,12 @@ static void test_refused(void **state_in)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_creating, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_changing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_temporary, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cross, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefix_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_creating, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_changing, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_temporary, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_cross, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_parent, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, tree_teardown),
 	};
 
 	snprintf(state, sizeof(state), "vfr-paths-test-%ld", (long)getpid());

@@ -269,11 +269,28 @@ static bool is_bridge(struct kctx *k, const struct kdev *d)
 	return class != ANY && (class >> 8 == 0x0604 || class >> 8 == 0x0607);
 }
 
+/*
+ * The driver's probe(): 0, or the errno it fails with. vfio-pci registers
+ * the function with a VFIO group, and without an IOMMU group there is none
+ * to find (vfio_group_find_or_alloc(): EINVAL) unless vfio's
+ * enable_unsafe_noiommu_mode makes one, which is not simulated.
+ */
+static int driver_probe(struct kctx *k, const struct kdev *d, const char *drv)
+{
+	if (k_driver_is_vfio(k, drv) && k_group_of(k, d) < 0)
+		return EINVAL;
+	return 0;
+}
+
 int k_attach(struct kctx *k, const struct kdev *d, const char *drv)
 {
 	char rel[PATH_MAX], target[PATH_MAX], ups[PATH_MAX];
 	int r;
 
+	if ((r = driver_probe(k, d, drv))) {
+		journal(k->r, "bind %s %s %s", d->addr, drv, r == EINVAL ? "EINVAL" : "error");
+		return -r;
+	}
 	k_ups(d->path, ups, sizeof(ups));
 	snprintf(rel, sizeof(rel), "%s/driver", d->path);
 	snprintf(target, sizeof(target), "%sbus/pci/drivers/%s", ups, drv);
@@ -328,28 +345,32 @@ static bool driver_exists(struct kctx *k, const char *drv)
 	return !strchr(drv, '/') && k_exists(k, rel);
 }
 
-/* device_attach(): the first driver that matches, in name order (ours: registration). */
+/*
+ * device_attach(): the first driver that matches and whose probe succeeds,
+ * in name order (ours: registration); a failed probe lets the next one try
+ * and is not an error of drivers_probe.
+ */
 int k_probe(struct kctx *k, const struct kdev *d)
 {
 	char drv[256], override[256];
 	char **names;
 	size_t n;
-	int r = 0;
 
 	if (k_driver_of(k, d, drv, sizeof(drv)))
 		return 0;
 	if (k_attr(k, d, "driver_override", override, sizeof(override)) >= 0 &&
-	    strcmp(override, "(null)") != 0)
-		return driver_exists(k, override) ? k_attach(k, d, override) : 0;
-	names = k_names(k, "sys/bus/pci/drivers", &n);
-	for (size_t i = 0; i < n; i++) {
-		if (driver_exists(k, names[i]) && driver_matches(k, d, names[i])) {
-			r = k_attach(k, d, names[i]);
-			break;
-		}
+	    strcmp(override, "(null)") != 0) {
+		if (driver_exists(k, override))
+			k_attach(k, d, override);
+		return 0;
 	}
+	names = k_names(k, "sys/bus/pci/drivers", &n);
+	for (size_t i = 0; i < n; i++)
+		if (driver_exists(k, names[i]) && driver_matches(k, d, names[i]) &&
+		    k_attach(k, d, names[i]) == 0)
+			break;
 	k_names_free(names);
-	return r;
+	return 0;
 }
 
 int k_driver_override(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
@@ -389,6 +410,7 @@ int k_bind(struct kctx *k, const char *drv, const char *buf, size_t len)
 		return -ENODEV;
 	if (k_driver_of(k, &d, cur, sizeof(cur)))
 		return -EBUSY;
+	/* device_driver_attach() hands the probe's errno to the writer. */
 	return k_attach(k, &d, drv);
 }
 
