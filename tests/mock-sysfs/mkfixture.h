@@ -282,5 +282,12 @@ unsigned int fx_irq(const struct fx_dev *d);
 bool fixture_write(const struct fixture *fx, const char *outdir, bool force,
 		   GError **error);
 
+/*
+ * mkfixture-capture.c: the description of the host below @root ("/" for
+ * this one) into @out; *@ret_unread counts the values it could not read.
+ * False (FX_ERROR_IO) when @root has no readable sys/bus/pci/devices.
+ */
+bool fx_capture(const char *root, GString *out, unsigned int *ret_unread, GError **error);
+
 /* mkfixture-synth.c */
 void fx_synthesize(GString *out, unsigned int n, uint64_t seed);
