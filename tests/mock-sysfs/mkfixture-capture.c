@@ -934,12 +934,22 @@ static bool read_host(struct capture *c, GError **error)
 			     d->cpulist, cpulist);
 	}
 
-	/* vfio-dev/: Linux >= 6.1 shows it on a function bound to a vfio driver. */
-	if (!c->vfio_dev && !vfio_bound_without_dev) {
+	/*
+	 * vfio-dev/: Linux >= 6.1 shows it on a function bound to a vfio driver,
+	 * and registers the vfio-dev class as soon as vfio is loaded.
+	 */
+	c->vfio_dev |= present_rel(c, "sys/class/vfio-dev");
+	if (!c->vfio_dev && !vfio_bound_without_dev &&
+	    (present_rel(c, "sys/module/vfio") || present_rel(c, "dev/vfio/vfio"))) {
+		g_ptr_array_add(c->host_notes,
+				g_strdup("derived: vfio_dev=false: vfio is loaded and there is no "
+					 "vfio-dev class (Linux before 6.1)"));
+	} else if (!c->vfio_dev && !vfio_bound_without_dev) {
 		c->vfio_dev = true;
 		g_ptr_array_add(c->host_notes,
-				g_strdup("derived: vfio_dev: no function is bound to a vfio driver "
-					 "to show it; true (Linux >= 6.1) assumed"));
+				g_strdup("derived: vfio_dev: vfio is not loaded and no function is "
+					 "bound to a vfio driver to show it; true (Linux >= 6.1) "
+					 "assumed"));
 	}
 	c->power_state = any_power;
 	c->reset_method = any_reset_method || !reset_without_method;
@@ -1347,10 +1357,10 @@ static void write_device(struct capture *c, struct cdev *d, GString *out)
 			shares |= o != d && !o->physfn && o->domain == d->domain &&
 				  o->bus == d->bus && o->slot == d->slot;
 		}
-		if (!d->physfn && f->multifunction != shares)
-			note(d, "not modelled: Header Type bit 7 is %s (a description sets it "
-				"when another function shares the slot)",
-			     f->multifunction ? "set" : "clear");
+		/* QEMU sets the bit only where multifunction=on, on function 0. */
+		if (f->multifunction != (shares && !d->physfn))
+			g_string_append_printf(keys, "multifunction=%s\n",
+					       f->multifunction ? "true" : "false");
 	}
 
 	comments(out, d->notes);

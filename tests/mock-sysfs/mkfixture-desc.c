@@ -128,6 +128,7 @@ static const char *const device_keys[] = {
 	"vf_offset",
 	"vf_stride",
 	"link_active",
+	"multifunction",
 	NULL,
 };
 
@@ -568,6 +569,7 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	d->total_vfs = -1;
 	d->vf_offset_key = -1;
 	d->vf_stride_key = -1;
+	d->multifunction_key = -1;
 	if (!get(p, group, "parent", &d->parent_addr) ||
 	    !get(p, group, "physfn", &d->physfn_addr) ||
 	    !get(p, group, "driver", &d->driver) ||
@@ -594,6 +596,11 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 			return fx_fail(p, group, "link_active",
 				       "only a root or downstream port reports its link");
 		d->link_down = !b;
+	}
+	if (g_key_file_has_key(p->kf, group, "multifunction", NULL)) {
+		if (!get_bool(p, group, "multifunction", &b))
+			return false;
+		d->multifunction_key = b;
 	}
 	d->vfio_dev = -1;
 	if (g_key_file_has_key(p->kf, group, "vfio_dev", NULL)) {

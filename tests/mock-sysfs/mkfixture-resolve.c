@@ -557,7 +557,8 @@ static void resolve_flags(struct fixture *fx)
 		for (size_t k = i; k < j; k++) {
 			struct fx_dev *b = devs->pdata[k];
 
-			b->multifunction = n > 1 && !b->is_vf;
+			b->multifunction = b->multifunction_key >= 0 ? b->multifunction_key
+								   : n > 1 && !b->is_vf;
 		}
 	}
 	for (size_t i = 0; i < devs->len; i++) {

@@ -124,7 +124,7 @@ static bool driver_matches(struct kctx *k, const struct kdev *d, const char *drv
 	return table_matches(k, drv, &ids, true, true);
 }
 
-static bool host_flag(struct kctx *k, const char *name, bool fallback)
+bool k_host_flag(struct kctx *k, const char *name, bool fallback)
 {
 	char text[256], *p;
 
@@ -179,12 +179,19 @@ static void vfio_attach(struct kctx *k, const struct kdev *d)
 	int group = k_group_of(k, d), idx = -1;
 	char rel[PATH_MAX], text[64];
 
-	if (host_flag(k, "vfio_dev", true) && (idx = free_vfio_index(k)) >= 0) {
+	if (k_host_flag(k, "vfio_dev", true) && (idx = free_vfio_index(k)) >= 0) {
+		char target[PATH_MAX];
+
 		snprintf(rel, sizeof(rel), "%s/vfio-dev/vfio%d", d->path, idx);
 		k_mkdirs(k, rel);
 		snprintf(rel, sizeof(rel), "%s/vfio-dev/vfio%d/dev", d->path, idx);
 		snprintf(text, sizeof(text), "511:%d\n", idx);
 		k_put(k, rel, 0444, text);
+		/* The class device's link, as device_add() makes it. */
+		k_mkdirs(k, "sys/class/vfio-dev");
+		snprintf(rel, sizeof(rel), "sys/class/vfio-dev/vfio%d", idx);
+		snprintf(target, sizeof(target), "../../%s/vfio-dev/vfio%d", d->path + 4, idx);
+		k_link(k, rel, target);
 	}
 	k_mkdirs(k, "dev/vfio");
 	if (!k_exists(k, "dev/vfio/vfio"))
@@ -194,7 +201,7 @@ static void vfio_attach(struct kctx *k, const struct kdev *d)
 		if (!k_exists(k, rel))
 			k_put(k, rel, 0600, "");
 	}
-	if (idx >= 0 && host_flag(k, "vfio_cdev", k_exists(k, "dev/iommu"))) {
+	if (idx >= 0 && k_host_flag(k, "vfio_cdev", k_exists(k, "dev/iommu"))) {
 		k_mkdirs(k, "dev/vfio/devices");
 		snprintf(rel, sizeof(rel), "dev/vfio/devices/vfio%d", idx);
 		k_put(k, rel, 0600, "");
@@ -234,6 +241,8 @@ static void vfio_detach(struct kctx *k, const struct kdev *d)
 		if (strncmp(names[i], "vfio", 4) != 0)
 			continue;
 		snprintf(rel, sizeof(rel), "dev/vfio/devices/%s", names[i]);
+		k_unlink(k, rel);
+		snprintf(rel, sizeof(rel), "sys/class/vfio-dev/%s", names[i]);
 		k_unlink(k, rel);
 	}
 	k_names_free(names);

@@ -298,11 +298,13 @@ static void register_driver(struct kctx *k, const struct module *mod, const char
 	snprintf(rel, sizeof(rel), "sys/module/%s/drivers/pci:%s", mod->name, drv);
 	snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", drv);
 	k_link(k, rel, target);
-	/* The vfio core module comes with any vfio driver: its container node. */
+	/* The vfio core module comes with any vfio driver: its container node, and its class. */
 	if (vfio) {
 		k_mkdirs(k, "dev/vfio");
 		if (!k_exists(k, "dev/vfio/vfio"))
 			k_put(k, "dev/vfio/vfio", 0666, "");
+		if (k_host_flag(k, "vfio_dev", true))
+			k_mkdirs(k, "sys/class/vfio-dev");
 	}
 	/* driver_attach(): every free function it matches (bind_store()'s checks). */
 	names = k_names(k, "sys/bus/pci/devices", &n);
