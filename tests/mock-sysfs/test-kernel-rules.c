@@ -5,6 +5,8 @@
  *
  * - pci-pf-stub does not set driver_managed_dma: a group with a member on
  *   it is not viable (VFIO_GROUP_GET_STATUS without VIABLE).
+ * - A group that is not viable cannot be claimed through a cdev either:
+ *   VFIO_DEVICE_BIND_IOMMUFD fails with EPERM, as on the cdev kernel.
  * - vfio-pci cannot register a function that is in no IOMMU group (no
  *   noiommu): bind fails with EINVAL, drivers_probe leaves it unbound.
  */
@@ -12,6 +14,8 @@
 
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
+
+#include "preload/vfio-uapi.h"
 
 #define DEV "/sys/bus/pci/devices/"
 
@@ -57,6 +61,25 @@ static bool group_viable(int group)
 	return status.flags & VFIO_GROUP_FLAGS_VIABLE;
 }
 
+/* VFIO_DEVICE_BIND_IOMMUFD of the cdev vfioN to a new context: 0 or -errno. */
+static int cdev_bind(int index)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	char path[64];
+	int dev, ictx, r;
+
+	snprintf(path, sizeof(path), "/dev/vfio/devices/vfio%d", index);
+	dev = open(path, O_RDWR | O_CLOEXEC);
+	ictx = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	if (dev < 0 || ictx < 0)
+		fail_msg("%s or /dev/iommu: %s", path, strerror(errno));
+	bind.iommufd = ictx;
+	r = ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &bind) < 0 ? -errno : 0;
+	close(dev);
+	close(ictx);
+	return r;
+}
+
 static void test_pf_stub_not_viable(void **state)
 {
 	struct tree *t = *state;
@@ -64,10 +87,13 @@ static void test_pf_stub_not_viable(void **state)
 	(void)t;
 	assert_false(group_viable(2)); /* 01:00.1 on pci-pf-stub */
 	assert_true(group_viable(4));  /* 02:00.1 on pci-stub */
+	assert_int_equal(cdev_bind(0), -EPERM); /* 01:00.0, the first on vfio-pci */
+	assert_int_equal(cdev_bind(1), 0);	 /* 02:00.0 */
 	/* Unbound, the member no longer owns the group's DMA. */
 	assert_int_equal(sysfs_write("/sys/bus/pci/drivers/pci-pf-stub/unbind", "0000:01:00.1"),
 			 0);
 	assert_true(group_viable(2));
+	assert_int_equal(cdev_bind(0), 0);
 }
 
 static void test_vfio_needs_a_group(void **state)
