@@ -38,11 +38,9 @@ struct cfg {
 	bool has_link;
 	uint32_t lnkcap;
 	uint16_t lnksta;
-	int pm_dstate;	    /* PMCSR D-state, -1: no PM capability */
 	bool af_flr_only;   /* AF FLR without TP: no kernel method, no token */
 	enum fx_corrupt corrupt;
 	int secondary;	    /* a bridge's secondary bus, -1: unread */
-	bool sriov;
 	unsigned int total_vfs, num_vfs, vf_offset, vf_stride, vf_device;
 	GString *others;    /* capabilities no token describes */
 };
@@ -71,7 +69,6 @@ struct cdev {
 	uint8_t *raw;	       /* config space as read (cfg.len bytes) */
 	struct cfg cfg;
 	GPtrArray *notes;      /* comment lines for the section */
-	bool is_bridge_kind;
 	enum fx_kind kind;
 };
 
@@ -324,7 +321,6 @@ static void decode_standard(struct cfg *f, const uint8_t *b)
 				unsigned int pmcsr = get16(b, at + 4);
 
 				f->caps |= (pmcsr & 0x8) ? CAP_PM_NOSOFTRST : CAP_PM;
-				f->pm_dstate = (int)(pmcsr & 3);
 			}
 			break;
 		case 0x05:
@@ -385,7 +381,6 @@ static void decode_extended(struct cfg *f, const uint8_t *b)
 			f->caps |= CAP_ACS;
 		} else if (id == 0x10 && at + 0x1c <= f->len) {
 			f->caps |= CAP_SRIOV;
-			f->sriov = true;
 			f->total_vfs = get16(b, at + 0x0e);
 			f->num_vfs = get16(b, at + 0x10);
 			f->vf_offset = get16(b, at + 0x14);
@@ -408,7 +403,6 @@ static void decode_config(struct cfg *f, const uint8_t *b, size_t len)
 	f->len = len;
 	f->header = -1;
 	f->pcie_type = -1;
-	f->pm_dstate = -1;
 	f->secondary = -1;
 	if (len == 0)
 		return;
@@ -745,7 +739,8 @@ static struct cdev *read_function(struct capture *c, const char *addr)
 		n = 0;
 	}
 	decode_config(&d->cfg, raw, (size_t)n);
-	d->raw = g_memdup2(raw, (gsize)n + 1);
+	d->raw = g_malloc0((gsize)n + 1);
+	memcpy(d->raw, raw, (size_t)n);
 	if (d->cfg.header_only)
 		unread(c, d, "capabilities (config space gives only its 64-byte header: read "
 			     "without root?); none used");
