@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VFR_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("VFR_VM_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "vfioreset-vm")
-BOOT_TIMEOUT = int(os.environ.get("VFR_VM_TIMEOUT", "180"))
+BOOT_TIMEOUT = int(os.environ.get("VFR_VM_TIMEOUT", "300"))
 JOBS = int(os.environ.get("VFR_VM_JOBS", "2"))
 QEMU = os.environ.get("VFR_VM_QEMU") or "qemu-system-x86_64"
 QEMU_ARGS = []  # -L firmware directories of a privately unpacked QEMU
