@@ -41,6 +41,7 @@ struct cfg {
 	bool af_flr_only;   /* AF FLR without TP: no kernel method, no token */
 	enum fx_corrupt corrupt;
 	int secondary;	    /* a bridge's secondary bus, -1: unread */
+	int subordinate;    /* and its subordinate bus */
 	unsigned int total_vfs, num_vfs, vf_offset, vf_stride, vf_device;
 	GString *others;    /* capabilities no token describes */
 };
@@ -404,6 +405,7 @@ static void decode_config(struct cfg *f, const uint8_t *b, size_t len)
 	f->header = -1;
 	f->pcie_type = -1;
 	f->secondary = -1;
+	f->subordinate = -1;
 	if (len == 0)
 		return;
 	for (i = 0; i < len && b[i] == 0xff; i++)
@@ -419,8 +421,10 @@ static void decode_config(struct cfg *f, const uint8_t *b, size_t len)
 	}
 	f->header = b[0x0e] & 0x7f;
 	f->multifunction = b[0x0e] & 0x80;
-	if (f->header == 1 || f->header == 2)
+	if (f->header == 1 || f->header == 2) {
 		f->secondary = b[0x19];
+		f->subordinate = b[0x1a];
+	}
 	/*
 	 * The kernel gives an unprivileged reader the header only, and a copy
 	 * made without root keeps just that: no config space of a function is
@@ -1299,6 +1303,25 @@ static void write_device(struct capture *c, struct cdev *d, GString *out)
 	write_resets(c, d, keys);
 	if (f->caps & CAP_SRIOV)
 		write_sriov(c, d, keys);
+	if (fx_kinds[d->kind].bridge && f->subordinate >= 0) {
+		/* vfr-mkfixture derives the subordinate bus: the highest bus below. */
+		int below = f->secondary;
+		g_autofree char *prefix = g_strconcat(d->dir, "/", NULL);
+
+		for (guint i = 0; i < c->devs->len; i++) {
+			const struct cdev *o = c->devs->pdata[i];
+
+			if (!g_str_has_prefix(o->dir, prefix))
+				continue;
+			below = MAX(below, (int)o->bus);
+			if (fx_kinds[o->kind].bridge)
+				below = MAX(below, o->cfg.secondary);
+		}
+		if (below >= 0 && f->subordinate != below)
+			note(d, "not modelled: subordinate bus %02x (a description ends the "
+				"range at %02x, the highest bus below)",
+			     f->subordinate, below);
+	}
 	if (fx_kinds[d->kind].bridge && !has_children(c, d)) {
 		if (f->secondary > (int)d->bus)
 			g_string_append_printf(keys, "secondary=%02x\n", f->secondary);
