@@ -104,6 +104,9 @@ def load(path):
         d.escaping = {c.strip() for c in s.get("escaping", "").split(",") if c.strip()}
         d.secondary = int(s["secondary"], 16) if "secondary" in s else None
         d.total_vfs = int(s["total_vfs"]) if "total_vfs" in s else None
+        d.mf_key = s.get("multifunction")
+        d.vf_offset_key = int(s["vf_offset"]) if "vf_offset" in s else None
+        d.vf_stride_key = int(s["vf_stride"]) if "vf_stride" in s else None
         d.vfs = []
         devs[d.addr] = d
 
@@ -149,8 +152,9 @@ def load(path):
     for d in order:
         if "sriov" in d.caps:
             n = len(d.vfs)
-            d.vf_offset = rid(d.vfs[0]) - rid(d) if n else 128
-            d.vf_stride = rid(d.vfs[1]) - rid(d.vfs[0]) if n > 1 else 2
+            d.vf_offset = rid(d.vfs[0]) - rid(d) if n else (d.vf_offset_key or 128)
+            d.vf_stride = rid(d.vfs[1]) - rid(d.vfs[0]) if n > 1 and d.vf_stride_key is None \
+                else (d.vf_stride_key if d.vf_stride_key is not None else 2)
             d.vf_device = d.vfs[0].device if n else d.device
             d.total = d.total_vfs if d.total_vfs is not None else max(8, n)
 
@@ -162,6 +166,8 @@ def load(path):
             slots[key] = slots.get(key, 0) + 1
     for d in order:
         d.mf = not d.physfn and slots[(d.domain, d.bus, d.slot)] > 1
+        if d.mf_key is not None:
+            d.mf = d.mf_key in ("true", "1")
     return order
 
 

@@ -138,7 +138,9 @@ static void put_exp(const struct fx_dev *d, uint8_t *c, unsigned int at)
 {
 	const struct fx_kind_info *ki = &fx_kinds[d->kind];
 	bool port = d->kind == KIND_ROOT_PORT || d->kind == KIND_DOWNSTREAM_PORT;
-	bool linked = port && d->children && d->children->len;
+	bool populated = port && d->children && d->children->len;
+	/* DL_Active when something is behind, unless the port never reports it. */
+	bool linked = populated && !d->link_down;
 	uint32_t devcap = 0x00008001; /* MaxPayload 256, role-based error reporting */
 
 	/* PCI_EXP_FLAGS: version 2, Device/Port Type, Slot Implemented on ports. */
@@ -158,7 +160,7 @@ static void put_exp(const struct fx_dev *d, uint8_t *c, unsigned int at)
 	if (port) {
 		/* SltCap: physical slot number; SltSta: presence detect if populated. */
 		put32(c, at + 0x14, (uint32_t)(d->slot * 8 + d->fn + 1) << 19);
-		put16(c, at + 0x1a, linked ? 0x0040 : 0x0000);
+		put16(c, at + 0x1a, populated ? 0x0040 : 0x0000);
 	}
 }
 

@@ -125,6 +125,10 @@ static const char *const device_keys[] = {
 	"escaping",
 	"secondary",
 	"total_vfs",
+	"vf_offset",
+	"vf_stride",
+	"link_active",
+	"multifunction",
 	NULL,
 };
 
@@ -563,6 +567,9 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	d->iommu_group = -1;
 	d->numa_node = -1;
 	d->total_vfs = -1;
+	d->vf_offset_key = -1;
+	d->vf_stride_key = -1;
+	d->multifunction_key = -1;
 	if (!get(p, group, "parent", &d->parent_addr) ||
 	    !get(p, group, "physfn", &d->physfn_addr) ||
 	    !get(p, group, "driver", &d->driver) ||
@@ -572,6 +579,8 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	    !get_int(p, group, "iommu_group", 0, INT32_MAX, &d->iommu_group) ||
 	    !get_int(p, group, "numa_node", -1, 1023, &d->numa_node) ||
 	    !get_int(p, group, "total_vfs", 0, 0xffff, &d->total_vfs) ||
+	    !get_int(p, group, "vf_offset", 1, 0xffff, &d->vf_offset_key) ||
+	    !get_int(p, group, "vf_stride", 0, 0xffff, &d->vf_stride_key) ||
 	    !get_tokens(p, group, "caps", cap_tokens, &caps) ||
 	    !get_token(p, group, "corrupt", corrupt_tokens, &corrupt) ||
 	    !get_tokens(p, group, "dangling", link_tokens, &d->dangling) ||
@@ -580,6 +589,19 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 		return false;
 	d->caps = caps;
 	d->corrupt = (enum fx_corrupt)corrupt;
+	if (g_key_file_has_key(p->kf, group, "link_active", NULL)) {
+		if (!get_bool(p, group, "link_active", &b))
+			return false;
+		if (d->kind != KIND_ROOT_PORT && d->kind != KIND_DOWNSTREAM_PORT)
+			return fx_fail(p, group, "link_active",
+				       "only a root or downstream port reports its link");
+		d->link_down = !b;
+	}
+	if (g_key_file_has_key(p->kf, group, "multifunction", NULL)) {
+		if (!get_bool(p, group, "multifunction", &b))
+			return false;
+		d->multifunction_key = b;
+	}
 	d->vfio_dev = -1;
 	if (g_key_file_has_key(p->kf, group, "vfio_dev", NULL)) {
 		if (!get_bool(p, group, "vfio_dev", &b))
@@ -620,6 +642,9 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 			       ki->name);
 	if (d->total_vfs >= 0 && !(caps & CAP_SRIOV))
 		return fx_fail(p, group, "total_vfs", "needs sriov in caps");
+	if ((d->vf_offset_key >= 0 || d->vf_stride_key >= 0) && !(caps & CAP_SRIOV))
+		return fx_fail(p, group, d->vf_offset_key >= 0 ? "vf_offset" : "vf_stride",
+			       "needs sriov in caps");
 	if (d->dangling & d->escaping)
 		return fx_fail(p, group, "escaping",
 			       "a link cannot both dangle and escape");

@@ -416,8 +416,21 @@ static void behaviour(GString *out, const struct fx_dev *d)
 		g_string_append_printf(out, "%s%s", w == listed ? "" : ",", *w);
 	if (d->stale_reset_method)
 		g_string_append_printf(out, " stale_reset_method=%s", d->stale_reset_method);
-	if (d->reset_errno)
-		g_string_append_printf(out, " reset_errno=%s", d->reset_errno);
+	if (d->reset_errno || (d->parent && d->parent->link_down)) {
+		g_auto(GStrv) errnos = words(d->reset_errno ? d->reset_errno : "");
+		bool own_bus = false;
+
+		for (char **w = errnos; *w; w++)
+			own_bus |= g_str_has_prefix(*w, "bus:");
+		g_string_append_printf(out, " reset_errno=%s", d->reset_errno ? d->reset_errno : "");
+		/*
+		 * Below a port that never reports its link active, Linux waits for
+		 * the link after a bus reset, in vain, and returns ENOTTY although
+		 * the reset happened (pci_bridge_wait_for_secondary_bus()).
+		 */
+		if (d->parent && d->parent->link_down && !own_bus)
+			g_string_append_printf(out, "%sbus:ENOTTY", d->reset_errno ? "," : "");
+	}
 	if (d->reset_latency)
 		g_string_append_printf(out, " reset_latency_ms=%s", d->reset_latency);
 	if (d->reset_hang)

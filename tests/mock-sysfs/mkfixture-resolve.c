@@ -118,20 +118,25 @@ static bool resolve_vfs(struct fx_parser *p)
 
 		if (!(pf->caps & CAP_SRIOV))
 			continue;
-		/* igb's values when no VF is enabled. */
-		pf->vf_offset = 0x80;
-		pf->vf_stride = 2;
+		/* vf_offset= and vf_stride=, else igb's values when no VF is enabled. */
+		pf->vf_offset = pf->vf_offset_key >= 0 ? (uint16_t)pf->vf_offset_key : 0x80;
+		pf->vf_stride = pf->vf_stride_key >= 0 ? (uint16_t)pf->vf_stride_key : 2;
 		pf->vf_device = pf->vf_device_key >= 0 ? (uint16_t)pf->vf_device_key : pf->device;
 		if (n) {
 			struct fx_dev *vf0 = pf->vfs->pdata[0];
 
+			if (pf->vf_offset_key >= 0 && fx_rid(vf0) != fx_rid(pf) + pf->vf_offset)
+				return fx_fail(p, vf0->section, "physfn",
+					       "the first VF of %s is at First VF Offset %u "
+					       "(vf_offset=)",
+					       pf->addr, pf->vf_offset);
 			pf->vf_offset = (uint16_t)(fx_rid(vf0) - fx_rid(pf));
 			if (pf->vf_device_key >= 0 && vf0->device != pf->vf_device_key)
 				return fx_fail(p, vf0->section, "device",
 					       "the VFs of %s have VF Device ID %04x (vf_device=)",
 					       pf->addr, pf->vf_device_key);
 			pf->vf_device = vf0->device;
-			if (n > 1)
+			if (n > 1 && pf->vf_stride_key < 0)
 				pf->vf_stride = (uint16_t)(fx_rid(pf->vfs->pdata[1]) -
 							   fx_rid(vf0));
 		}
@@ -552,7 +557,8 @@ static void resolve_flags(struct fixture *fx)
 		for (size_t k = i; k < j; k++) {
 			struct fx_dev *b = devs->pdata[k];
 
-			b->multifunction = n > 1 && !b->is_vf;
+			b->multifunction = b->multifunction_key >= 0 ? b->multifunction_key
+								   : n > 1 && !b->is_vf;
 		}
 	}
 	for (size_t i = 0; i < devs->len; i++) {

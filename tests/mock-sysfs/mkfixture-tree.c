@@ -401,6 +401,25 @@ static void write_class_links(struct writer *w)
 		link_at(w, cfd, "sys/class/pci_bus", bus, target);
 	}
 	close(cfd);
+
+	/* Linux >= 6.1 registers the vfio-dev class when vfio loads: a link per vfio-dev/vfioN. */
+	if (!fx->vfio_dev || !fx->any_vfio)
+		return;
+	make_dir(w, w->outfd, "", "sys/class/vfio-dev");
+	if ((cfd = open_dir(w, "sys/class/vfio-dev")) < 0)
+		return;
+	for (size_t i = 0; i < fx->devs->len; i++) {
+		const struct fx_dev *d = fx->devs->pdata[i];
+		g_autofree char *target = NULL;
+		char name[32];
+
+		if (!d->has_vfio_dev)
+			continue;
+		snprintf(name, sizeof(name), "vfio%d", d->vfio_index);
+		target = g_strconcat("../../", d->path + 4, "/vfio-dev/", name, NULL);
+		link_at(w, cfd, "sys/class/vfio-dev", name, target);
+	}
+	close(cfd);
 }
 
 static void write_bus(struct writer *w)

@@ -130,6 +130,9 @@ struct fx_dev {
 	unsigned int dangling, escaping;
 	int secondary; /* secondary= for a bridge, -1: derived */
 	int total_vfs; /* total_vfs=, -1: derived */
+	int vf_offset_key, vf_stride_key; /* vf_offset=, vf_stride=; -1: derived */
+	bool link_down; /* link_active=false: a port that never reports DL_Active */
+	int multifunction_key; /* multifunction=, -1: derived from the slot */
 	char *parent_addr, *physfn_addr;
 
 	/* Kernel behaviour for the mock harness (mkfixture-mock.c), comma lists */
@@ -279,6 +282,13 @@ unsigned int fx_irq(const struct fx_dev *d);
 /* mkfixture-tree.c */
 bool fixture_write(const struct fixture *fx, const char *outdir, bool force,
 		   GError **error);
+
+/*
+ * mkfixture-capture.c: the description of the host below @root ("/" for
+ * this one) into @out; *@ret_unread counts the values it could not read.
+ * False (FX_ERROR_IO) when @root has no readable sys/bus/pci/devices.
+ */
+bool fx_capture(const char *root, GString *out, unsigned int *ret_unread, GError **error);
 
 /* mkfixture-synth.c */
 void fx_synthesize(GString *out, unsigned int n, uint64_t seed);

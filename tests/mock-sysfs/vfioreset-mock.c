@@ -7,7 +7,8 @@
  *
  * A description is turned into a tree in a temporary directory, removed
  * when CMD ends (--keep leaves it and prints where); a ROOT is used as it
- * is, and keeps whatever CMD did to it. CMD runs with VFR_MOCK_ROOT set and
+ * is, and keeps whatever CMD did to it; a directory vfr-mkfixture did not
+ * make (a copy of a host's /sys) is refused: capture it first. CMD runs with VFR_MOCK_ROOT set and
  * vfr-preload.so appended to LD_PRELOAD. Exit status: CMD's (128 + N when a
  * signal N ended it), 125 when this program fails, 126 when CMD cannot be
  * run, 127 when it is not found (env(1)'s conventions).
@@ -134,6 +135,22 @@ int main(int argc, char **argv)
 		return usage("expected DESCRIPTION.ini or ROOT, then -- and a command");
 
 	if (g_file_test(fixture, G_FILE_TEST_IS_DIR)) {
+		g_autofree char *marker = g_build_filename(fixture, ".vfr-mock", "host", NULL);
+
+		/*
+		 * A copy of a host's /sys says what the host looked like, not how
+		 * its kernel reacts: which reset methods went stale, what each
+		 * driver matches. Simulating it would answer with guesses.
+		 */
+		if (!g_file_test(marker, G_FILE_TEST_IS_REGULAR)) {
+			fprintf(stderr,
+				"vfioreset-mock: %s: not a vfr-mkfixture tree (no .vfr-mock/host); "
+				"capture it first:\n"
+				"  vfr-mkfixture --capture %s > host.ini\n"
+				"  vfioreset-mock host.ini -- CMD...\n",
+				fixture, fixture);
+			return EXIT_MOCK;
+		}
 		root = realpath(fixture, NULL);
 	} else {
 		struct fixture *fx = fixture_load(fixture, &err);

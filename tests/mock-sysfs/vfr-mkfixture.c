@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vfr-mkfixture: turns a host description (FIXTURES.md) into a sysfs-like
- * tree, or writes the description of a plausible host of N functions, so
- * tests and benchmarks can make small and very large hosts on demand.
+ * tree, writes the description of a plausible host of N functions, so
+ * tests and benchmarks can make small and very large hosts on demand, or
+ * writes the description of a real host (or a copy of its files), so a bug
+ * seen there can be replayed under the mock harness.
  *
  *   vfr-mkfixture [--force] DESCRIPTION.ini OUTDIR
  *   vfr-mkfixture --synthesize N [--seed S]
+ *   vfr-mkfixture --capture [ROOT]
  *
  * Exit status: 0 done, 1 an I/O failure, 2 bad usage or a bad description.
  */
@@ -40,9 +43,31 @@ static int synthesize(gint64 n, const char *seed_text)
 	return 0;
 }
 
+static int capture(const char *root)
+{
+	g_autoptr(GString) out = g_string_new(NULL);
+	g_autoptr(GError) err = NULL;
+	unsigned int unread = 0;
+
+	if (!fx_capture(root, out, &unread, &err)) {
+		fprintf(stderr, "vfr-mkfixture: --capture: %s\n", err->message);
+		return 1;
+	}
+	if (fwrite(out->str, 1, out->len, stdout) != out->len || fflush(stdout) != 0) {
+		perror("vfr-mkfixture: stdout");
+		return 1;
+	}
+	if (unread)
+		fprintf(stderr,
+			"vfr-mkfixture: %u values of %s could not be read; the description "
+			"says which (\"# not read:\") and what it used instead\n",
+			unread, root);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	gboolean force = FALSE;
+	gboolean force = FALSE, capture_host = FALSE;
 	gint64 synth = -1;
 	g_autofree char *seed = NULL;
 	GOptionEntry entries[] = {
@@ -52,10 +77,12 @@ int main(int argc, char **argv)
 		  "Print the description of a plausible host of N functions", "N" },
 		{ "seed", 0, 0, G_OPTION_ARG_STRING, &seed,
 		  "Seed for --synthesize (default 0)", "S" },
+		{ "capture", 0, 0, G_OPTION_ARG_NONE, &capture_host,
+		  "Print the description of the host below ROOT (default /)", NULL },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new(
-		"DESCRIPTION.ini OUTDIR | --synthesize N [--seed S]");
+		"DESCRIPTION.ini OUTDIR | --synthesize N [--seed S] | --capture [ROOT]");
 	g_autoptr(GError) err = NULL;
 	struct fixture *fx;
 	bool ok;
@@ -67,6 +94,11 @@ int main(int argc, char **argv)
 	if (!g_option_context_parse(ctx, &argc, &argv, &err))
 		return usage_error(err->message);
 
+	if (capture_host) {
+		if (force || synth >= 0 || seed || argc > 2)
+			return usage_error("--capture takes one ROOT at most");
+		return capture(argc == 2 ? argv[1] : "/");
+	}
 	if (synth >= 0 || seed) {
 		if (argc != 1)
 			return usage_error("--synthesize takes no other arguments");

@@ -29,6 +29,7 @@ from lspci_decode import lspci_blocks, lspci_capabilities  # noqa: E402
 from guest_lib import (  # noqa: E402
     BDF_RE, FIXTURE, LSPCI, PARAMS, RESULTS, SYSPCI, VFIORESET, Scenario, kernel_facts,
     link_name, out, read_attr, run, sys_functions, vfioreset_json, write_attr)
+import guest_fidelity  # noqa: E402
 import guest_ops  # noqa: E402
 import guest_safety  # noqa: E402
 import guest_holders  # noqa: E402
@@ -310,6 +311,7 @@ SCENARIOS = [
     ("reset-methods", scenario_reset_methods),
     ("vfio-bind", scenario_vfio_bind),
     ("bad-address", scenario_bad_address),
+    *guest_fidelity.SCENARIOS,
     *guest_ops.BEFORE_REPROBE,
     ("reprobe", scenario_reprobe),
     *guest_holders.SCENARIOS,

@@ -20,6 +20,7 @@ echo 1 > /proc/sys/kernel/printk
 export LD_LIBRARY_PATH="$(cat /vm/ld_library_path)"
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin
 export VFIORESET_LOG=err
+export VFR_MOCK_PRELOAD=/usr/lib/vfr/vfr-preload.so
 /usr/bin/python3 -I -S /vm/guest.py
 echo "VFR-EXIT $?"
 poweroff -f

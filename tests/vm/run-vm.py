@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VFR_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("VFR_VM_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "vfioreset-vm")
-BOOT_TIMEOUT = int(os.environ.get("VFR_VM_TIMEOUT", "180"))
+BOOT_TIMEOUT = int(os.environ.get("VFR_VM_TIMEOUT", "300"))
 JOBS = int(os.environ.get("VFR_VM_JOBS", "2"))
 QEMU = os.environ.get("VFR_VM_QEMU") or "qemu-system-x86_64"
 QEMU_ARGS = []  # -L firmware directories of a privately unpacked QEMU
@@ -47,7 +47,7 @@ DEBIAN_KERNELS = {"6.1": "linux-image-amd64", "6.12": "linux-image-6.12-amd64"}
 MODULES = ["vfio", "vfio_iommu_type1", "vfio_pci", "vfio_pci_core", "irqbypass",
            "e1000e", "e1000", "virtio_pci", "virtio_net", "nvme", "8139cp"]
 SCENARIOS = ["sriov", "list", "capabilities", "reset-methods", "vfio-bind", "bad-address",
-             "reprobe"]
+             "fidelity", "reprobe"]
 
 # Debian packages the harness needs, by the program it runs. scripts/setup
 # installs the same packages; this only covers a run without it.
@@ -367,6 +367,18 @@ def shared_libraries(binary):
     return libs
 
 
+def harness_program(name, vfioreset):
+    """$NAME, else the build tree's file beside the CLI's (meson sets both)."""
+    build = os.path.dirname(os.path.dirname(os.path.abspath(vfioreset)))
+    default = {"VFR_MKFIXTURE": "tests/mock-sysfs/vfr-mkfixture",
+               "VFR_MOCK": "tests/mock-sysfs/vfioreset-mock",
+               "VFR_MOCK_PRELOAD": "tests/mock-sysfs/preload/vfr-preload.so"}[name]
+    path = os.environ.get(name) or os.path.join(build, default)
+    if not os.path.exists(path):
+        raise RuntimeError(f"{path} does not exist (set {name})")
+    return path
+
+
 def guest_python():
     """The interpreter for the guest: the system's (Debian's python3 links no
     libpython), else the one running this."""
@@ -408,7 +420,7 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
     for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py", "guest_safety.py",
-                   "guest_holders.py"):
+                   "guest_holders.py", "guest_fidelity.py"):
         cpio.copy(os.path.join(HERE, module), "/vm/" + module)
     # The cdev kernel builds in drivers (shpchp, ahci, i801_smbus) Debian's
     # kernels leave to modules: it has a fixture of its own.
@@ -424,6 +436,11 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     stale_reset = os.environ.get("VFR_VM_STALE_RESET")
     if stale_reset:
         programs[stale_reset] = "/usr/bin/vfr-vm-stale-reset"
+    # The mock harness, to replay the guest's capture next to its kernel (fidelity).
+    for name, guest in (("VFR_MKFIXTURE", "/usr/bin/vfr-mkfixture"),
+                        ("VFR_MOCK", "/usr/bin/vfioreset-mock"),
+                        ("VFR_MOCK_PRELOAD", "/usr/lib/vfr/vfr-preload.so")):
+        programs[harness_program(name, vfioreset)] = guest
     if python != "/usr/bin/python3":
         cpio.symlink("/usr/bin/python3", python)
     libdirs = []
@@ -541,8 +558,11 @@ def boot(name, kernel, initrd, workdir, logdir):
                 line = raw.decode("utf-8", "replace").rstrip("\r")
                 console.write(line + "\n")
                 m = re.search(r"VFR-RESULT (PASS|FAIL|SKIP) ([\w-]+): ?(.*)", line)
+                f = re.search(r"VFR-FIDELITY (\S+) (\d+) (\d+)", line)
                 if m:
                     results[m.group(2)] = (m.group(1), m.group(3))
+                elif f:
+                    results["<fidelity>"] = (f.group(1), int(f.group(2)), int(f.group(3)))
                 elif re.search(r"VFR-(DETAIL|WARN) ", line):
                     details.append(re.split(r"VFR-(?:DETAIL|WARN) ", line, maxsplit=1)[1])
                 elif "VFR-DONE" in line:
@@ -622,6 +642,7 @@ def main(argv):
     t0 = time.monotonic()
     failures = 0
     summary = []
+    figures = []
 
     def one(name):
         spec = boots[name]
@@ -655,6 +676,11 @@ def main(argv):
                 if status == "FAIL":
                     failures += 1
                 log(f"{status} {name} {sc}: {text}")
+            fidelity = results.pop("<fidelity>", None)
+            if fidelity:
+                release, agree, total = fidelity
+                figures.append(f"{name} ({release}) {agree}/{total} fields, "
+                               f"{100.0 * agree / max(total, 1):.2f}%")
             for sc in sorted(set(results) - set(SCENARIOS)):
                 log(f"{results[sc][0]} {name} {sc}: {results[sc][1]}")
                 failures += results[sc][0] == "FAIL"
@@ -666,6 +692,8 @@ def main(argv):
                     "\n".join(f"  | {t}" for t in tail))
             summary.append(f"{name}: boot {secs:.0f} s" + (f", {error}" if error else ""))
     print(f"vm: {'; '.join(summary)}; whole run {time.monotonic() - t0:.0f} s")
+    if figures:
+        print(f"vm: fidelity of the mock harness: {'; '.join(figures)}")
     print(f"vm: {'FAILED' if failures else 'all passed'}")
     return 1 if failures else 0
 

@@ -124,7 +124,7 @@ static bool driver_matches(struct kctx *k, const struct kdev *d, const char *drv
 	return table_matches(k, drv, &ids, true, true);
 }
 
-static bool host_flag(struct kctx *k, const char *name, bool fallback)
+bool k_host_flag(struct kctx *k, const char *name, bool fallback)
 {
 	char text[256], *p;
 
@@ -179,12 +179,19 @@ static void vfio_attach(struct kctx *k, const struct kdev *d)
 	int group = k_group_of(k, d), idx = -1;
 	char rel[PATH_MAX], text[64];
 
-	if (host_flag(k, "vfio_dev", true) && (idx = free_vfio_index(k)) >= 0) {
+	if (k_host_flag(k, "vfio_dev", true) && (idx = free_vfio_index(k)) >= 0) {
+		char target[PATH_MAX];
+
 		snprintf(rel, sizeof(rel), "%s/vfio-dev/vfio%d", d->path, idx);
 		k_mkdirs(k, rel);
 		snprintf(rel, sizeof(rel), "%s/vfio-dev/vfio%d/dev", d->path, idx);
 		snprintf(text, sizeof(text), "511:%d\n", idx);
 		k_put(k, rel, 0444, text);
+		/* The class device's link, as device_add() makes it. */
+		k_mkdirs(k, "sys/class/vfio-dev");
+		snprintf(rel, sizeof(rel), "sys/class/vfio-dev/vfio%d", idx);
+		snprintf(target, sizeof(target), "../../%s/vfio-dev/vfio%d", d->path + 4, idx);
+		k_link(k, rel, target);
 	}
 	k_mkdirs(k, "dev/vfio");
 	if (!k_exists(k, "dev/vfio/vfio"))
@@ -194,7 +201,7 @@ static void vfio_attach(struct kctx *k, const struct kdev *d)
 		if (!k_exists(k, rel))
 			k_put(k, rel, 0600, "");
 	}
-	if (idx >= 0 && host_flag(k, "vfio_cdev", k_exists(k, "dev/iommu"))) {
+	if (idx >= 0 && k_host_flag(k, "vfio_cdev", k_exists(k, "dev/iommu"))) {
 		k_mkdirs(k, "dev/vfio/devices");
 		snprintf(rel, sizeof(rel), "dev/vfio/devices/vfio%d", idx);
 		k_put(k, rel, 0600, "");
@@ -235,6 +242,8 @@ static void vfio_detach(struct kctx *k, const struct kdev *d)
 			continue;
 		snprintf(rel, sizeof(rel), "dev/vfio/devices/%s", names[i]);
 		k_unlink(k, rel);
+		snprintf(rel, sizeof(rel), "sys/class/vfio-dev/%s", names[i]);
+		k_unlink(k, rel);
 	}
 	k_names_free(names);
 	snprintf(rel, sizeof(rel), "%s/vfio-dev", d->path);
@@ -269,11 +278,28 @@ static bool is_bridge(struct kctx *k, const struct kdev *d)
 	return class != ANY && (class >> 8 == 0x0604 || class >> 8 == 0x0607);
 }
 
+/*
+ * The driver's probe(): 0, or the errno it fails with. vfio-pci registers
+ * the function with a VFIO group, and without an IOMMU group there is none
+ * to find (vfio_group_find_or_alloc(): EINVAL) unless vfio's
+ * enable_unsafe_noiommu_mode makes one, which is not simulated.
+ */
+static int driver_probe(struct kctx *k, const struct kdev *d, const char *drv)
+{
+	if (k_driver_is_vfio(k, drv) && k_group_of(k, d) < 0)
+		return EINVAL;
+	return 0;
+}
+
 int k_attach(struct kctx *k, const struct kdev *d, const char *drv)
 {
 	char rel[PATH_MAX], target[PATH_MAX], ups[PATH_MAX];
 	int r;
 
+	if ((r = driver_probe(k, d, drv))) {
+		journal(k->r, "bind %s %s %s", d->addr, drv, r == EINVAL ? "EINVAL" : "error");
+		return -r;
+	}
 	k_ups(d->path, ups, sizeof(ups));
 	snprintf(rel, sizeof(rel), "%s/driver", d->path);
 	snprintf(target, sizeof(target), "%sbus/pci/drivers/%s", ups, drv);
@@ -328,28 +354,32 @@ static bool driver_exists(struct kctx *k, const char *drv)
 	return !strchr(drv, '/') && k_exists(k, rel);
 }
 
-/* device_attach(): the first driver that matches, in name order (ours: registration). */
+/*
+ * device_attach(): the first driver that matches and whose probe succeeds,
+ * in name order (ours: registration); a failed probe lets the next one try
+ * and is not an error of drivers_probe.
+ */
 int k_probe(struct kctx *k, const struct kdev *d)
 {
 	char drv[256], override[256];
 	char **names;
 	size_t n;
-	int r = 0;
 
 	if (k_driver_of(k, d, drv, sizeof(drv)))
 		return 0;
 	if (k_attr(k, d, "driver_override", override, sizeof(override)) >= 0 &&
-	    strcmp(override, "(null)") != 0)
-		return driver_exists(k, override) ? k_attach(k, d, override) : 0;
-	names = k_names(k, "sys/bus/pci/drivers", &n);
-	for (size_t i = 0; i < n; i++) {
-		if (driver_exists(k, names[i]) && driver_matches(k, d, names[i])) {
-			r = k_attach(k, d, names[i]);
-			break;
-		}
+	    strcmp(override, "(null)") != 0) {
+		if (driver_exists(k, override))
+			k_attach(k, d, override);
+		return 0;
 	}
+	names = k_names(k, "sys/bus/pci/drivers", &n);
+	for (size_t i = 0; i < n; i++)
+		if (driver_exists(k, names[i]) && driver_matches(k, d, names[i]) &&
+		    k_attach(k, d, names[i]) == 0)
+			break;
 	k_names_free(names);
-	return r;
+	return 0;
 }
 
 int k_driver_override(struct kctx *k, const struct kdev *d, const char *buf, size_t len)
@@ -389,6 +419,7 @@ int k_bind(struct kctx *k, const char *drv, const char *buf, size_t len)
 		return -ENODEV;
 	if (k_driver_of(k, &d, cur, sizeof(cur)))
 		return -EBUSY;
+	/* device_driver_attach() hands the probe's errno to the writer. */
 	return k_attach(k, &d, drv);
 }
 

@@ -298,11 +298,13 @@ static void register_driver(struct kctx *k, const struct module *mod, const char
 	snprintf(rel, sizeof(rel), "sys/module/%s/drivers/pci:%s", mod->name, drv);
 	snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", drv);
 	k_link(k, rel, target);
-	/* The vfio core module comes with any vfio driver: its container node. */
+	/* The vfio core module comes with any vfio driver: its container node, and its class. */
 	if (vfio) {
 		k_mkdirs(k, "dev/vfio");
 		if (!k_exists(k, "dev/vfio/vfio"))
 			k_put(k, "dev/vfio/vfio", 0666, "");
+		if (k_host_flag(k, "vfio_dev", true))
+			k_mkdirs(k, "sys/class/vfio-dev");
 	}
 	/* driver_attach(): every free function it matches (bind_store()'s checks). */
 	names = k_names(k, "sys/bus/pci/devices", &n);
@@ -628,6 +630,10 @@ bool module_syscall(long number, const long a[6], long *ret)
 		return false;
 	if (!root_get(&r))
 		return false;
+	if (root_refuse(&r)) {
+		*ret = -1;
+		return true;
+	}
 	if (number == SYS_finit_module)
 		*ret = mock_finit_module(&r, (int)a[0], (int)a[2]);
 	else if (number == SYS_init_module)
@@ -643,6 +649,8 @@ VFR_EXPORT int init_module(void *image, unsigned long len, const char *params)
 
 	if (!root_get(&r))
 		return REAL(init_module)(image, len, params);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_init_module(&r, image, len);
 }
 
@@ -653,6 +661,8 @@ VFR_EXPORT int finit_module(int fd, const char *params, int flags)
 
 	if (!root_get(&r))
 		return (int)syscall(SYS_finit_module, fd, params, flags);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_finit_module(&r, fd, flags);
 }
 
@@ -662,5 +672,7 @@ VFR_EXPORT int delete_module(const char *name, unsigned int flags)
 
 	if (!root_get(&r))
 		return REAL(delete_module)(name, flags);
+	if (root_refuse(&r))
+		return -1;
 	return (int)mock_delete_module(&r, name);
 }

@@ -74,6 +74,8 @@ void k_line(const char *buf, size_t len, char *out, size_t size);
 int k_strtoul(const char *buf, size_t len, unsigned long *ret); /* kstrtoul(buf, 0) */
 
 /* kernel-bind.c */
+/* "NAME 1" in .vfr-mock/host; @fallback when the file does not say. */
+bool k_host_flag(struct kctx *k, const char *name, bool fallback);
 bool k_driver_is_vfio(struct kctx *k, const char *drv);
 int k_attach(struct kctx *k, const struct kdev *d, const char *drv);
 int k_detach(struct kctx *k, const struct kdev *d);

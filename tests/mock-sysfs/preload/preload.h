@@ -35,16 +35,24 @@ struct vfr_root {
 	char path[PATH_MAX];
 	size_t len;
 	dev_t dev;
+	bool refused; /* not a tree vfr-mkfixture made: no .vfr-mock/host */
 };
 
 /* trap.c */
 extern __thread int vfr_busy;
 /* false: no VFR_MOCK_ROOT (or "/"), the preload passes everything through. */
 bool root_get(struct vfr_root *r);
+/*
+ * A refused root (see vfr_root.refused): says why, once per process and
+ * root, sets errno to EIO and returns true; false for a fixture tree.
+ */
+bool root_refuse(const struct vfr_root *r);
 /* @path with "//", "." and ".." folded, into @out (PATH_MAX); false when too long. */
 bool path_normalize(const char *path, char *out);
 /* Whether a normalized absolute path is in the allow-list (component-wise). */
 bool path_allowed(const char *norm);
+/* The allow-list entry a normalized path is in ("/run/vfioreset"), NULL: none. */
+const char *path_prefix(const char *norm);
 /*
  * An absolute @path in the allow-list: @out = root + @path, @norm (may be
  * NULL) = the normalized path; returns 1. 0: not redirected. -1: errno set.
@@ -87,6 +95,39 @@ int classify(int dirfd, const char *path, struct req *q);
 int pre_op(struct req *q, int op);
 /* The process's working directory is in the fixture (chdir() into it). */
 extern int vfr_cwd_trapped;
+/*
+ * wrap-create.c: a creation below an allow-listed prefix failed with ENOENT
+ * because the fixture lacks the directory the host has above the prefix
+ * (ROOT/run for /run/vfioreset): makes it; true when it made something.
+ */
+bool make_prefix_parent(const struct req *q);
+
+/*
+ * The body of a wrapper: @pass when the path is not ours, @ours (using
+ * q.dirfd and q.path) after the vanish and fault checks for @op.
+ */
+#define PATH_CALL(dirfd, path, op, fail, pass, ours)                 \
+	do {                                                         \
+		struct req q;                                        \
+		int c_ = classify((dirfd), (path), &q), e_;          \
+		__typeof__(pass) r_;                                 \
+                                                                     \
+		if (c_ == 0)                                         \
+			return (pass);                               \
+		if (c_ < 0)                                          \
+			return (fail);                               \
+		if ((e_ = pre_op(&q, (op)))) {                       \
+			errno = e_;                                  \
+			return (fail);                               \
+		}                                                    \
+		vfr_busy++;                                          \
+		r_ = (ours);                                         \
+		e_ = errno;                                          \
+		vfr_busy--;                                          \
+		errno = e_;                                          \
+		return r_;                                           \
+	} while (0)
+
 
 /* fdtable.c: what each descriptor the wrappers opened is. */
 struct fd_info {

@@ -28,6 +28,7 @@ static struct {
 	char env[PATH_MAX];
 	struct vfr_root root;
 	bool valid;
+	char warned[PATH_MAX]; /* the last refused root this process was told about */
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void atfork_child(void)
@@ -82,14 +83,15 @@ void vfr_warn(const char *fmt, ...)
 bool root_get(struct vfr_root *r)
 {
 	const char *env = getenv("VFR_MOCK_ROOT");
-	char canon[PATH_MAX];
-	struct stat st;
+	char canon[PATH_MAX], marker[PATH_MAX + 32];
+	struct stat st, mst;
 	size_t len;
 
 	if (!env || !*env || strlen(env) >= PATH_MAX)
 		return false;
 	pthread_mutex_lock(&cache.lock);
-	if (cache.valid && strcmp(cache.env, env) == 0) {
+	/* A refused root is looked at again on every call: it may become a tree. */
+	if (cache.valid && strcmp(cache.env, env) == 0 && !cache.root.refused) {
 		*r = cache.root;
 		pthread_mutex_unlock(&cache.lock);
 		return r->len > 0;
@@ -102,6 +104,17 @@ bool root_get(struct vfr_root *r)
 		snprintf(canon, sizeof(canon), "%s", env);
 	if (stat(canon, &st) < 0)
 		st.st_dev = 0;
+	/*
+	 * Only a tree vfr-mkfixture made says how its kernel behaves (reset
+	 * methods that went stale, id tables, SR-IOV templates). Anything else
+	 * - a copy of a host's /sys, a directory that does not exist - is
+	 * refused rather than left to look like a host that never reacts.
+	 */
+	if (snprintf(marker, sizeof(marker), "%s/.vfr-mock/host", canon) >= (int)sizeof(marker) ||
+	    lstat(marker, &mst) < 0)
+		r->refused = true;
+	else
+		r->refused = false;
 	vfr_busy--;
 	len = strlen(canon);
 	while (len > 0 && canon[len - 1] == '/')
@@ -117,6 +130,30 @@ bool root_get(struct vfr_root *r)
 	cache.valid = true;
 	pthread_mutex_unlock(&cache.lock);
 	return len > 0;
+}
+
+bool root_refuse(const struct vfr_root *r)
+{
+	bool tell;
+
+	if (!r->refused)
+		return false;
+	pthread_mutex_lock(&cache.lock);
+	tell = strcmp(cache.warned, r->path) != 0;
+	if (tell)
+		snprintf(cache.warned, sizeof(cache.warned), "%s", r->path);
+	pthread_mutex_unlock(&cache.lock);
+	vfr_busy++;
+	if (tell)
+		vfr_warn("vfr-preload: %s is not a vfr-mkfixture tree (no .vfr-mock/host): "
+			 "no kernel there would react to anything, so /sys, /dev/vfio, "
+			 "/dev/iommu, /lib/modules, /proc/modules and /run/vfioreset fail "
+			 "with EIO. Capture it first: vfr-mkfixture --capture %s > host.ini, "
+			 "then vfioreset-mock host.ini -- CMD",
+			 r->path, r->path);
+	vfr_busy--;
+	errno = EIO;
+	return true;
 }
 
 bool path_normalize(const char *path, char *out)
@@ -169,10 +206,15 @@ bool has_prefix(const char *path, const char *prefix)
 
 bool path_allowed(const char *norm)
 {
+	return path_prefix(norm) != NULL;
+}
+
+const char *path_prefix(const char *norm)
+{
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (has_prefix(norm, allowed[i]))
-			return true;
-	return false;
+			return allowed[i];
+	return NULL;
 }
 
 /* The first components of @path, with "//" and "/./" skipped, name an allowed prefix. */

@@ -176,6 +176,18 @@ static bool group_in_other_ctx(const struct vfr_root *r, const struct vobj *o,
 	return other;
 }
 
+static bool group_viable(const struct vfr_root *r, int group)
+{
+	struct kctx k;
+	bool viable = true;
+
+	if (k_begin(&k, r)) {
+		viable = vs_group_viable(&k, group);
+		k_end(&k);
+	}
+	return viable;
+}
+
 /* vfio_df_ioctl_bind_iommufd(); @fd is the cdev's descriptor, whose open file is bound. */
 static int cdev_bind(const struct vfr_root *r, struct vobj *o, int fd,
 		     struct vfio_device_bind_iommufd *b)
@@ -199,6 +211,13 @@ static int cdev_bind(const struct vfr_root *r, struct vobj *o, int fd,
 	ictx = vobj_lookup(r, b->iommufd);
 	if (!ictx || ictx->kind != VK_IOMMUFD)
 		return -EBADFD;
+	/*
+	 * iommufd_device_bind() -> iommu_device_claim_dma_owner(): a member on a
+	 * driver that uses the DMA API itself (shpchp on the bridge) owns the
+	 * group's DMA: EPERM, as SET_CONTAINER refuses a group that is not viable.
+	 */
+	if (o->group >= 0 && !group_viable(r, o->group))
+		return -EPERM;
 	/* iommufd_device_bind(): the group's DMA belongs to one context at a time. */
 	if (group_in_other_ctx(r, o, ictx))
 		return -EBUSY;

@@ -82,11 +82,13 @@ bool vs_vfio_bound(struct kctx *k, const struct kdev *d)
 
 /*
  * Drivers that set driver_managed_dma: they never use the DMA API on the
- * device, so a user owning the group cannot disturb them.
+ * device, so a user owning the group cannot disturb them. pci-pf-stub is
+ * not one of them (its pci_driver leaves the flag unset): a group with a
+ * member on it is not viable.
  */
 static bool driver_managed_dma(const char *drv)
 {
-	static const char *const names[] = { "pci-stub", "pcieport", "pci-pf-stub" };
+	static const char *const names[] = { "pci-stub", "pcieport" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(drv, names[i]) == 0)

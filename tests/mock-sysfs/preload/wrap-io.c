@@ -177,6 +177,11 @@ static ssize_t kernel_store(int fd, const void *buf, size_t size, ssize_t *ret)
 		vfr_busy--;
 		return KW_PASS;
 	}
+	if (root_refuse(&r)) {
+		vfr_busy--;
+		*ret = -1;
+		return 0;
+	}
 	if (node_gone(&r, fd, &fi))
 		err = ENODEV;
 	else

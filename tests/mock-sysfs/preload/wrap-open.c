@@ -64,6 +64,8 @@ int classify(int dirfd, const char *path, struct req *q)
 		t = trap_path(&q->r, path, q->real, q->named);
 		if (t <= 0)
 			return t;
+		if (root_refuse(&q->r))
+			return -1;
 		q->path = q->real;
 		q->dirfd = AT_FDCWD;
 		return 1;
@@ -72,9 +74,11 @@ int classify(int dirfd, const char *path, struct req *q)
 	q->dirfd = dirfd;
 	q->named[0] = '\0';
 	if (dirfd == AT_FDCWD)
-		return vfr_cwd_trapped ? 1 : 0;
+		return !vfr_cwd_trapped ? 0 : root_refuse(&q->r) ? -1 : 1;
 	if (!fdt_node(dirfd, q->real))
 		return 0;
+	if (root_refuse(&q->r))
+		return -1;
 	if (!path_join(q->real, path, joined) || !path_normalize(joined, q->named))
 		q->named[0] = '\0';
 	q->recorded_dirfd = dirfd;
@@ -195,6 +199,8 @@ static int open_req(struct req *q, int flags, mode_t mode)
 	}
 	vfr_busy++;
 	fd = openat(q->dirfd, q->path, sysfs_flags(q, flags), mode);
+	if (fd < 0 && errno == ENOENT && (flags & O_CREAT) && make_prefix_parent(q))
+		fd = openat(q->dirfd, q->path, sysfs_flags(q, flags), mode);
 	vfr_busy--;
 	return finish_open(q, fd, flags);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Path calls that do not open: the stat family (glibc 2.33+ exports stat,
- * fstatat and their 64-bit names itself; older binaries call __xstat and
- * friends), statx, access, readlink, realpath, mkdir, unlink, rmdir, chdir,
- * and uname (a fixture may name its kernel release for libkmod).
+ * Path calls that look but do not open or change anything: the stat family
+ * (glibc 2.33+ exports stat, fstatat and their 64-bit names itself; older
+ * binaries call __xstat and friends), statx, access, readlink, realpath,
+ * xattrs, chdir, and uname (a fixture may name its kernel release for
+ * libkmod). What creates, removes or changes a path is in wrap-create.c.
  */
 #include "preload.h"
 
@@ -16,32 +17,6 @@
 #include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
-/*
- * The body of a wrapper: @pass when the path is not ours, @ours (using
- * q.dirfd and q.path) after the vanish and fault checks for @op.
- */
-#define PATH_CALL(dirfd, path, op, fail, pass, ours)                 \
-	do {                                                         \
-		struct req q;                                        \
-		int c_ = classify((dirfd), (path), &q), e_;          \
-		__typeof__(pass) r_;                                 \
-                                                                     \
-		if (c_ == 0)                                         \
-			return (pass);                               \
-		if (c_ < 0)                                          \
-			return (fail);                               \
-		if ((e_ = pre_op(&q, (op)))) {                       \
-			errno = e_;                                  \
-			return (fail);                               \
-		}                                                    \
-		vfr_busy++;                                          \
-		r_ = (ours);                                         \
-		e_ = errno;                                          \
-		vfr_busy--;                                          \
-		errno = e_;                                          \
-		return r_;                                           \
-	} while (0)
 
 VFR_EXPORT int stat(const char *path, struct stat *st)
 {
@@ -368,23 +343,6 @@ VFR_EXPORT char *__realpath_chk(const char *path, char *resolved, size_t resolve
 VFR_EXPORT char *canonicalize_file_name(const char *path)
 {
 	return realpath(path, NULL);
-}
-
-VFR_EXPORT int mkdir(const char *path, mode_t mode)
-{
-	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(mkdir)(path, mode),
-		  mkdirat(q.dirfd, q.path, mode));
-}
-
-VFR_EXPORT int unlink(const char *path)
-{
-	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(unlink)(path), unlinkat(q.dirfd, q.path, 0));
-}
-
-VFR_EXPORT int rmdir(const char *path)
-{
-	PATH_CALL(AT_FDCWD, path, OP_STAT, -1, REAL(rmdir)(path),
-		  unlinkat(q.dirfd, q.path, AT_REMOVEDIR));
 }
 
 VFR_EXPORT int chdir(const char *path)
