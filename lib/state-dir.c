@@ -17,6 +17,13 @@
 
 #define LOG_DOMAIN "state"
 #define STATE_DIR "run/vfioreset"
+/*
+ * Others may pass through the state directory but not list it, so that the
+ * one public directory below it (the pending records, which every reader
+ * of config space must see) can be read; everything else in it is 0600.
+ */
+#define STATE_DIR_MODE 0711
+#define PUBLIC_DIR_MODE 0755
 
 /* "ROOT/run/vfioreset" as a user reads it: "/run/vfioreset" on the host. */
 static char *shown_path(const struct vfr_ctx *ctx)
@@ -54,30 +61,37 @@ static int make_dir(const struct vfr_ctx *ctx, const char *rel, mode_t mode)
 
 static int open_dir(const struct vfr_ctx *ctx, bool create)
 {
-	int fd = ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+	/* Only passed through to read (others cannot list it): a path descriptor then. */
+	int fd = ctx_open(ctx, STATE_DIR, (create ? O_RDONLY : O_PATH) | O_DIRECTORY, 0,
+			  BENEATH_DIR);
 	int r;
 
 	if (fd != -ENOENT || !create)
 		return fd;
-	/* /run is 0755 root on a host; the directory itself is ours alone. */
+	/* /run is 0755 root on a host; the directory can be passed, not listed, by others. */
 	r = make_dir(ctx, "run", 0755);
 	if (r < 0 && r != -EEXIST)
 		return r;
-	r = make_dir(ctx, STATE_DIR, 0700);
+	r = make_dir(ctx, STATE_DIR, STATE_DIR_MODE);
 	if (r < 0 && r != -EEXIST)
 		return r;
 	return ctx_open(ctx, STATE_DIR, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
 }
 
-/* The checks of a directory of ours: -EPERM (with the sentence) or 0, tightened to 0700. */
-static int check_dir(int fd, const char *shown, struct vfr_error **reterr)
+/*
+ * The checks of a directory of the state: -EPERM (with the sentence) or 0.
+ * Ours, or - only to read it - root's; nobody else may write to it. Ours
+ * with other permissions than @mode (made by an older version) is set to it.
+ */
+static int check_dir(int fd, const char *shown, mode_t mode, bool read_only,
+		     struct vfr_error **reterr)
 {
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
 		return error_set(reterr, -errno, NULL, "cannot stat the state directory %s: %s",
 				 shown, g_strerror(errno));
-	if (st.st_uid != geteuid())
+	if (st.st_uid != geteuid() && !(read_only && st.st_uid == 0))
 		return error_set(reterr, -EPERM, NULL,
 				 "the state directory %s belongs to uid %u, not to this user (uid "
 				 "%u): not used", shown, (unsigned int)st.st_uid,
@@ -86,10 +100,11 @@ static int check_dir(int fd, const char *shown, struct vfr_error **reterr)
 		return error_set(reterr, -EPERM, NULL,
 				 "the state directory %s can be written by others (mode %04o): not "
 				 "used", shown, (unsigned int)(st.st_mode & 07777));
-	/* Readable by others: made by an older version. It is ours: close it. */
-	if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
-		return error_set(reterr, -errno, NULL, "cannot make the state directory %s private: %s",
-				 shown, g_strerror(errno));
+	/* Set only by those who change things; a reader may hold a path descriptor. */
+	if (!read_only && st.st_uid == geteuid() && (st.st_mode & 07777) != mode &&
+	    fchmod(fd, mode) < 0)
+		return error_set(reterr, -errno, NULL, "cannot set the mode of the state directory "
+				 "%s: %s", shown, g_strerror(errno));
 	return 0;
 }
 
@@ -111,7 +126,7 @@ static int state_dir_open_as(const struct vfr_ctx *ctx, bool create, int *ret_di
 	if (fd < 0)
 		return error_set(reterr, fd, NULL, "cannot open the state directory %s: %s", shown,
 				 g_strerror(-fd));
-	r = check_dir(fd, shown, reterr);
+	r = check_dir(fd, shown, STATE_DIR_MODE, !create, reterr);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -142,7 +157,7 @@ int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, 
 	}
 	fd = beneath_open(dirfd, name, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
 	if (fd == -ENOENT && create) {
-		if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST) {
+		if (mkdirat(dirfd, name, PUBLIC_DIR_MODE) < 0 && errno != EEXIST) {
 			r = -errno;
 			close(dirfd);
 			return error_set(reterr, r, NULL, "cannot make %s: %s", shown, g_strerror(-r));
@@ -154,7 +169,7 @@ int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, 
 		return -ENOENT;
 	if (fd < 0)
 		return error_set(reterr, fd, NULL, "cannot open %s: %s", shown, g_strerror(-fd));
-	r = check_dir(fd, shown, reterr);
+	r = check_dir(fd, shown, PUBLIC_DIR_MODE, !create, reterr);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -168,16 +183,25 @@ bool state_name_valid(const char *name)
 	return beneath_name_valid(name) && name[0] != '.';
 }
 
-/* Ours and private, or refused: the checks on every file of the directory. */
-static int check_file(int fd)
+/*
+ * The checks on every file of a directory of the state: ours, or - to read
+ * it - root's; nobody else may write to it. A file is as readable as its
+ * directory: 0644 in the public one, else 0600 (set when it is ours).
+ */
+static int check_file(int dirfd, int fd, int flags)
 {
-	struct stat st;
+	bool read_only = (flags & O_ACCMODE) == O_RDONLY && !(flags & O_CREAT);
+	struct stat st, dir;
+	mode_t mode;
 
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &st) < 0 || fstat(dirfd, &dir) < 0)
 		return -errno;
-	if (st.st_uid != geteuid())
+	if (st.st_uid != geteuid() && !(read_only && st.st_uid == 0))
 		return -EPERM;
-	if ((st.st_mode & 077) && fchmod(fd, 0600) < 0)
+	if (st.st_mode & 022)
+		return -EPERM;
+	mode = dir.st_mode & 004 ? 0644 : 0600;
+	if (st.st_uid == geteuid() && (st.st_mode & 0777) != mode && fchmod(fd, mode) < 0)
 		return -errno;
 	return 0;
 }
@@ -189,7 +213,7 @@ static int open_any(int dirfd, const char *name, int flags)
 
 	if (fd < 0)
 		return fd;
-	r = check_file(fd);
+	r = check_file(dirfd, fd, flags);
 	if (r < 0) {
 		close(fd);
 		return r;

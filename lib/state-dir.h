@@ -8,13 +8,19 @@
  * What is in it decides what the library does to devices, and other users
  * can try to plant or hold things there, so:
  *
- * - the directory is made 0700 and used only while it belongs to the
+ * - the directory is made 0711 and used only while it belongs to the
  *   effective user and nobody else may write to it: one owned by another
- *   user, or writable by its group or by all, is refused; one merely
- *   readable by others (made by an older version) is tightened to 0700;
+ *   user, or writable by its group or by all, is refused; one with other
+ *   permissions (made by an older version) is set to 0711. Others may pass
+ *   through it but not list it: the records of pending calls, in its one
+ *   public subdirectory (0755, records 0644), must reach every process
+ *   that could read config space, root or not (pending.h); a reader that
+ *   is not root reads root's files there, and nothing else;
  * - run/vfioreset and every name in it are opened through the one opener
  *   (beneath.h): no link is followed, nothing but regular files is opened;
- * - files are made 0600, and one that belongs to another user is refused;
+ * - files are made 0600 (0644 in the public subdirectory), and one that
+ *   belongs to another user (but root's, to read) or that others may write
+ *   is refused;
  * - names are single path components (state_name_valid());
  * - a file is replaced only by rename(), after fsync(), so a crash leaves
  *   the old content or the new one.
@@ -40,9 +46,10 @@
 int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
 
 /*
- * Opens ROOT/run/vfioreset/@name, a directory of the state directory (the
- * records of pending calls), under the same rules: made 0700 when @create
- * (and the state directory with it), else -ENOENT when either is missing.
+ * Opens ROOT/run/vfioreset/@name, the public directory of the state
+ * directory (the records of pending calls), under the same rules: made
+ * 0755 when @create (and the state directory with it), else -ENOENT when
+ * either is missing; without @create, root's is accepted (to read).
  */
 int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, int *ret_fd,
 		      struct vfr_error **reterr);

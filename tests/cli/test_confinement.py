@@ -218,14 +218,18 @@ class StateDirectory(unittest.TestCase):
         return p
 
     def test_made_private(self):
+        """Records and locks 0600; the directory can be passed, not listed, by others;
+        only the pending records (which every reader of config space needs) are public."""
         p = self.mock("bind", FN)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(os.stat(self.state).st_mode & 0o7777, 0o700)
+        self.assertEqual(os.stat(self.state).st_mode & 0o7777, 0o711)
         for top, dirs, files in os.walk(self.state):
+            public = os.path.basename(top) == "pending"
             for name in dirs:
-                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777, 0o700, name)
+                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777, 0o755, name)
             for name in files:
-                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777, 0o600, name)
+                self.assertEqual(os.stat(os.path.join(top, name)).st_mode & 0o7777,
+                                 0o644 if public else 0o600, name)
 
     def test_older_world_readable_one_is_tightened(self):
         os.makedirs(self.state, mode=0o755)
@@ -236,7 +240,7 @@ class StateDirectory(unittest.TestCase):
         os.chmod(lock, 0o644)
         p = self.mock("bind", FN)
         self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertEqual(os.stat(self.state).st_mode & 0o7777, 0o700)
+        self.assertEqual(os.stat(self.state).st_mode & 0o7777, 0o711)
         self.assertEqual(os.stat(lock).st_mode & 0o7777, 0o600)
 
     def test_writable_by_others_is_refused(self):
@@ -289,6 +293,45 @@ class StateDirectory(unittest.TestCase):
         finally:
             holder.stdin.close()
             holder.wait()
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to become another user")
+    def test_pending_records_reach_other_users(self):
+        """A reader that is not root reads config space too (its first 64 bytes), and
+        would sleep behind a stuck reset like root: root's pending records reach it."""
+        for d in (self.tmp.name, self.root, os.path.join(self.root, "run")):
+            os.chmod(d, 0o755)
+        stuck = subprocess.Popen(["python3", "-c", "import sys; sys.stdin.read()"],
+                                 stdin=subprocess.PIPE)
+        try:
+            with open(f"/proc/{stuck.pid}/stat", encoding="ascii") as f:
+                start = f.read().rsplit(")", 1)[1].split()[19]
+            p = self.mock("bind", FN)  # makes the state directory as the library does
+            self.assertEqual(p.returncode, 0, p.stderr)
+            pending = os.path.join(self.state, "pending")
+            record = os.path.join(pending, FN)
+            with open(record, "w", encoding="ascii") as f:
+                f.write(f"[pending]\naddress={FN}\noperation=reset\nmethod=flr\n"
+                        f"affected={FN};\nconfig_locked={FN};\npid={stuck.pid}\n"
+                        f"pid_start={start}\nsince=1\n")
+            os.chmod(record, 0o644)
+            nobody = pwd.getpwnam("nobody")
+
+            def become_nobody():
+                os.setgid(nobody.pw_gid)
+                os.setgroups([])
+                os.setuid(nobody.pw_uid)
+
+            q = subprocess.run([MOCK, self.root, "--"] + WRAPPER + [VFIORESET, "--json", "show",
+                                                                    FN],
+                               capture_output=True, text=True, env=clean_env(), timeout=LIMIT,
+                               preexec_fn=become_nobody, check=False)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            dev = json.loads(q.stdout)["devices"][0]
+            self.assertEqual((dev["pending"] or {}).get("pid"), stuck.pid, q.stderr)
+            self.assertIsNone(dev["capabilities"])
+        finally:
+            stuck.stdin.close()
+            stuck.wait()
 
     def test_held_lock_names_its_holder(self):
         os.makedirs(self.state, mode=0o700)
