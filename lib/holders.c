@@ -140,10 +140,15 @@ static int collect_nodes(struct target *t)
 
 /* ---- what one process holds ---- */
 
-/* Marks in @how[k] what process holds of target k; @unnamed: it holds something unnamed. */
+/*
+ * Marks in @how[k] what process holds of target k; @unnamed: it holds
+ * something unnamed; @some_group: it holds some group node (of any group).
+ */
 struct seen {
 	unsigned int *how;
+	const GArray *groups; /* struct node_id: every group node of the host */
 	bool unnamed;
+	bool some_group;
 	bool uninspectable;
 };
 
@@ -251,8 +256,14 @@ static void scan_fds(int pid_fd, const struct target *t, size_t n, struct seen *
 			s->uninspectable = true;
 			continue;
 		}
-		if (r == 0)
+		if (r == 0) {
 			mark_file(t, n, st.st_dev, st.st_ino, false, s);
+			for (guint i = 0; !s->some_group && i < s->groups->len; i++) {
+				const struct node_id *g = &g_array_index(s->groups, struct node_id, i);
+
+				s->some_group = g->dev == st.st_dev && g->ino == st.st_ino;
+			}
+		}
 		/*
 		 * An anonymous inode has no file type; a deleted file has no
 		 * links left. Only those can be a device file: the link text of
@@ -328,11 +339,41 @@ static int compare_holder(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Every group node of the host (ROOT/dev/vfio/N, noiommu-N), whichever
+ * function it is of: a process that holds one took its device files from
+ * a group it holds.
+ */
+static GArray *host_group_nodes(const struct vfr_ctx *ctx)
+{
+	GArray *nodes = g_array_new(FALSE, FALSE, sizeof(struct node_id));
+	g_auto(GStrv) names = NULL;
+	size_t n = 0;
+	int fd = ctx ? ctx_open(ctx, "dev/vfio", O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR) : -1;
+	int r = fd >= 0 ? sysfs_list(fd, ".", &names, &n) : fd;
+
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		return nodes;
+	for (size_t i = 0; i < n; i++) {
+		const char *num = g_str_has_prefix(names[i], "noiommu-") ? names[i] + 8 : names[i];
+		g_autofree char *rel = NULL;
+
+		if (!*num || strspn(num, "0123456789") != strlen(num))
+			continue;
+		rel = g_strconcat("dev/vfio/", names[i], NULL);
+		add_node(ctx, nodes, rel, HOLDER_GROUP);
+	}
+	return nodes;
+}
+
 int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_t n,
 			 struct holders *ret, size_t *ret_uninspectable, struct vfr_error **reterr)
 {
 	g_autofree struct target *t = g_new0(struct target, n ? n : 1);
 	g_autofree unsigned int *how = g_new0(unsigned int, n ? n : 1);
+	g_autoptr(GArray) groups = NULL;
 	size_t uninspectable = 0;
 	bool any_vfio = false, any_node = false;
 	pid_t self = getpid();
@@ -365,8 +406,9 @@ int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_
 		ret[k].certain = g_array_new(FALSE, FALSE, sizeof(struct holder));
 		ret[k].uncertain = g_array_new(FALSE, FALSE, sizeof(struct holder));
 	}
+	groups = host_group_nodes(n ? devs[0]->host->ctx : NULL);
 	while (dir && (de = readdir(dir))) {
-		struct seen s = { .how = how };
+		struct seen s = { .how = how, .groups = groups };
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		int pid_fd;
@@ -384,8 +426,14 @@ int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_
 			uninspectable++;
 		for (size_t k = 0; k < n; k++) {
 			struct holder h = { .pid = (pid_t)pid, .how = how[k] };
-			/* Only a function bound to a vfio driver has device files to hold. */
-			bool maybe = s.unnamed && t[k].vfio && !how[k];
+			/*
+			 * Only a function bound to a vfio driver has device files to
+			 * hold, and a device file comes from a group: a process that
+			 * holds a group node took its device files from its groups
+			 * (QEMU keeps them open, and maps the device files), so only
+			 * one that holds none may hold any function.
+			 */
+			bool maybe = s.unnamed && !s.some_group && t[k].vfio && !how[k];
 
 			if (pid == self) {
 				ret[k].self = how[k];

@@ -244,6 +244,50 @@ static void test_device_file_only(void **state)
 	assert_int_equal(unbind(e, NULL), 0);
 }
 
+/* QEMU's way: the group stays open beside its device file. */
+static bool hold_group_and_device_file(void)
+{
+	int group = -1, container = -1;
+
+	return device_file(&group, &container) >= 0;
+}
+
+/*
+ * A VMM that keeps its group open (QEMU does) took its device files from
+ * that group: it holds FN for certain, and another vfio-bound function,
+ * in another group, is not held by it - a manager resets the devices of a
+ * VM that ended while others run.
+ */
+static void test_vmm_with_group_holds_only_its_group(void **state)
+{
+	struct env *e = *state;
+	struct vfr_reset_options *o = NULL;
+	struct vfr_reset_batch *batch;
+	struct vfr_reset_result *res;
+	struct vfr_device *other = NULL;
+
+	to_vfio("0000:07:00.0");
+	rescan(e);
+	hold_in_child(e, hold_group_and_device_file);
+
+	batch = reset(e, 0);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_int_equal(vfr_reset_result_get_outcome(res), VFR_RESET_OUTCOME_REFUSED);
+	assert_int_equal(vfr_reset_result_get_n_holders(res), 1);
+	assert_int_equal(vfr_reset_result_get_holder(res, 0), e->child);
+	vfr_reset_batch_free(batch);
+
+	assert_int_equal(vfr_host_lookup(e->host, "0000:07:00.0", &other, NULL), 0);
+	assert_int_equal(vfr_reset_options_new(&o), 0);
+	assert_int_equal(vfr_reset_options_set_timeout(o, 5000), 0);
+	assert_int_equal(vfr_reset_batch_run(&other, 1, o, &batch, NULL), 0);
+	res = vfr_reset_batch_get_result(batch, 0);
+	assert_int_equal(vfr_reset_result_get_n_uncertain_holders(res), 0);
+	assert_int_equal(vfr_reset_result_get_outcome(res), VFR_RESET_OUTCOME_RESET);
+	vfr_reset_batch_free(batch);
+	vfr_reset_options_free(o);
+}
+
 static char *cdev_node(void)
 {
 	g_autofree char *dir = g_strconcat(DEV, FN, "/vfio-dev", NULL);
@@ -358,6 +402,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cdev_mapping_only, setup_cdev, teardown),
 		cmocka_unit_test_setup_teardown(test_resource_mapping, setup_host_driver, teardown),
 		cmocka_unit_test_setup_teardown(test_self_holding, setup_vfio, teardown),
+		cmocka_unit_test_setup_teardown(test_vmm_with_group_holds_only_its_group, setup_vfio,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("holders", tests, NULL, NULL);
