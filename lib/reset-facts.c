@@ -107,7 +107,6 @@ static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options 
 	f->n_bus_peers = k;
 }
 
-/* The pids of @pids (a GArray of pid_t) as ints, kept in @f. */
 /* The pids of a holders list (struct holder, holders.h), kept with @f. */
 static const int *keep_pids(struct reset_facts *f, GArray *pids, size_t *ret_n)
 {
@@ -150,7 +149,9 @@ static void set_holders(struct reset_facts *f, struct reset_peer *p, void *data)
 
 /*
  * Whether a stuck kernel call holds the target or a function its methods
- * reach (the records were read afresh by the caller), and who holds their
+ * reach - one this library recorded (the records were read afresh by the
+ * caller), or another program's, seen as a process asleep in the kernel
+ * with the function's reset or config file open - and who holds their
  * vfio nodes: @holders maps every name of @reach to its struct holders (one
  * pass over /proc made them), or is NULL when that pass failed (@why).
  * reach->pdata[0] is the target.
@@ -172,6 +173,25 @@ static void gather_holders(struct vfr_device *dev, struct reset_facts *f, GPtrAr
 		else
 			for_each_peer(f, devs[i]->name, set_pending, (void *)what);
 	}
+	if (holders)
+		for (guint i = 0; i < reach->len; i++) {
+			const struct holders *h = g_hash_table_lookup(holders, devs[i]->name);
+			const char *what;
+
+			/* A record says more (since when, what call): it wins. */
+			if (!h || !h->stuck || !h->stuck->len ||
+			    (i == 0 ? f->pending != NULL : vfr_device_get_pending_call(devs[i], &call) == 0))
+				continue;
+			what = keep(f, g_strdup_printf(
+				"process %d is asleep in the kernel with the reset or config file of %s "
+				"open (state D): a reset may be pending there, and a reset or config "
+				"read of it could hang as well",
+				(int)g_array_index(h->stuck, struct holder, 0).pid, devs[i]->name));
+			if (i == 0)
+				f->pending = what;
+			else
+				for_each_peer(f, devs[i]->name, set_pending, (void *)what);
+		}
 	if (!holders) {
 		f->holders_unknown = keep(f, g_strdup_printf(
 			"cannot tell who holds the vfio nodes of the functions a reset of %s "
