@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "device-private.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "sysfs.h"
 #include "vfio-uapi.h"
 #include "vfio.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "device-private.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "scope.h"
 #include "sysfs.h"
 

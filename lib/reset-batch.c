@@ -21,7 +21,7 @@
 #include "bind-state.h"
 #include "deadline.h"
 #include "device-private.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "pending.h"
 #include "reset-exec.h"
 #include "reset-lock.h"

@@ -9,7 +9,7 @@
 
 #include "device-private.h"
 #include "holders.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "pciconf.h"
 #include "reset-plan.h"
 #include "scope.h"
