@@ -529,10 +529,3 @@ static void reset_facts_clear(struct reset_facts *f)
 		g_ptr_array_free(f->storage, TRUE);
 	memset(f, 0, sizeof(*f));
 }
-
-VFR_EXPORT int vfr_reset_plan_new(struct vfr_device *dev, const struct vfr_reset_options *opts,
-				  struct vfr_reset_plan **ret_plan, struct vfr_error **reterr)
-{
-	assert_return(dev && ret_plan, -EINVAL);
-	return reset_plans_make(&dev, 1, opts, ret_plan);
-}
