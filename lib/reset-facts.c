@@ -2,7 +2,7 @@
 /*
  * A function's facts for the reset plan, from the device getters, the
  * topology index, the ownership registry and the caller's vfio device fd.
- * Reads only; the decision is reset-plan.c's.
+ * Reads only; the decision is reset-decide.c's.
  */
 #include <stdlib.h>
 #include <string.h>
