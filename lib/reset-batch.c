@@ -27,6 +27,7 @@
 #include "reset-lock.h"
 #include "scope.h"
 #include "sysfs.h"
+#include "vfio-holding.h"
 
 #define LOG_DOMAIN "reset"
 

@@ -14,6 +14,7 @@
 #include "reset-plan.h"
 #include "scope.h"
 #include "sysfs.h"
+#include "vfio-holding.h"
 
 #include "vfio.h"
 #include "vfio-uapi.h"
