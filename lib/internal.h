@@ -89,5 +89,3 @@ int ctx_open(const struct vfr_ctx *ctx, const char *rel, int flags, mode_t mode,
 int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret);
 /* The module index; on failure @ret_why points at the sentence saying why. */
 int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);
-/* variant.c: the PCI driver loaded module @module registers (g_free), NULL when none. */
-char *module_pci_driver(const struct vfr_ctx *ctx, const char *module);

@@ -13,6 +13,7 @@
 #include <libkmod.h>
 
 #include "modindex.h"
+#include "variant-private.h"
 
 #define LOG_DOMAIN "kmod"
 

@@ -10,6 +10,7 @@
 #include "device-private.h"
 #include "modindex.h"
 #include "sysfs.h"
+#include "variant-private.h"
 
 #define LOG_DOMAIN "variant"
 
