@@ -43,7 +43,7 @@ struct vfr_ctx {
 	char modindex_why[320];
 };
 
-/* log.c */
+/* ctx.c: the log sink */
 void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int log_priority_from_string(const char *text);
