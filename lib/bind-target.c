@@ -18,7 +18,7 @@ static bool driver_loaded(const struct vfr_ctx *ctx, const char *driver)
 {
 	g_autofree char *path = g_build_filename("bus/pci/drivers", driver, NULL);
 
-	return sysfs_exists(ctx->sys_fd, path) > 0;
+	return sysfs_exists(ctx_get_sys_fd(ctx), path) > 0;
 }
 
 static int load_module(struct bind_op *op, struct bind_item *it, const char *module,

@@ -320,15 +320,15 @@ static int write_driver_attr(struct bind_op *op, struct bind_item *it, const cha
 	g_autofree char *path = g_build_filename("bus/pci/drivers", driver, attr, NULL);
 	g_autofree char *what = g_strdup_printf("%s %s %s", driver, attr, it->dev->name);
 
-	return kernel_write(op, it, op->ctx->sys_fd, path, it->dev->name, what, reterr);
+	return kernel_write(op, it, ctx_get_sys_fd(op->ctx), path, it->dev->name, what, reterr);
 }
 
 static int write_probe(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
 {
 	g_autofree char *what = g_strdup_printf("drivers_probe of %s", it->dev->name);
 
-	return kernel_write(op, it, op->ctx->sys_fd, "bus/pci/drivers_probe", it->dev->name, what,
-			    reterr);
+	return kernel_write(op, it, ctx_get_sys_fd(op->ctx), "bus/pci/drivers_probe", it->dev->name,
+			    what, reterr);
 }
 
 /*
@@ -576,7 +576,8 @@ static int check_final(struct bind_op *op, struct vfr_error **reterr)
 		g_auto(bind_record_t) now = { 0 };
 		int r = bind_read_state(it->dev, &now);
 
-		if (r == -ENODEV || (r == 0 && sysfs_exists(op->ctx->sys_fd, it->dev->syspath) <= 0))
+		if (r == -ENODEV ||
+		    (r == 0 && sysfs_exists(ctx_get_sys_fd(op->ctx), it->dev->syspath) <= 0))
 			return bind_item_fail(it, reterr, -ENODEV,
 					      "the function vanished (hot-unplugged?) after its binding "
 					      "was changed");

@@ -20,6 +20,29 @@
 
 #define LOG_DOMAIN "ctx"
 
+struct vfr_ctx {
+	int refcount;
+	/*
+	 * ROOT/sys (ctx_open()); every sysfs path is resolved from this fd. -1
+	 * when the root has no sys directory.
+	 */
+	int sys_fd;
+	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
+	/* sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
+	bool sys_nodev;
+	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
+	int root_fd;
+	char *root;
+	int log_priority;
+	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
+	void *log_userdata;
+	struct pciconf *pciconf; /* libpci access, made on first use */
+	char *modules_dir;       /* set by the caller, or ROOT/lib/modules/RELEASE */
+	struct modindex *modindex; /* libkmod index, made on first use */
+	int modindex_error;        /* its failure, kept so it is not retried per function */
+	char modindex_why[320];
+};
+
 static const char *const priority_names[] = {
 	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
 	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
@@ -262,4 +285,24 @@ int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **re
 	}
 	*ret = ctx->modindex;
 	return 0;
+}
+
+int ctx_get_sys_fd(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_fd;
+}
+
+int ctx_get_sys_error(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_error;
+}
+
+bool ctx_sys_is_nodev(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_nodev;
+}
+
+int ctx_get_root_fd(const struct vfr_ctx *ctx)
+{
+	return ctx->root_fd;
 }

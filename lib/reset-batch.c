@@ -433,7 +433,7 @@ static int open_pending(struct vfr_ctx *ctx)
 
 	if (pending_dir_open(ctx, true, &fd) < 0) {
 		vfr_dbg(ctx, "no pending records: %s/run/vfioreset/pending cannot be opened",
-			ctx->root);
+			vfr_ctx_get_root(ctx));
 		return -1;
 	}
 	pending_reap(ctx, fd);

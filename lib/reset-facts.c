@@ -197,7 +197,7 @@ static char **live_functions(struct vfr_device *dev, const char *rel)
 	GPtrArray *out;
 	size_t n = 0;
 
-	if (sysfs_list(dev->host->ctx->sys_fd, rel, &names, &n) < 0)
+	if (sysfs_list(ctx_get_sys_fd(dev->host->ctx), rel, &names, &n) < 0)
 		return NULL;
 	out = g_ptr_array_new();
 	for (size_t i = 0; i < n; i++) {
