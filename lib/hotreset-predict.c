@@ -10,7 +10,7 @@
 
 #include "device-private.h"
 #include "hotreset-private.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "hotreset"

@@ -25,7 +25,7 @@
 #include "pending.h"
 #include "reset-exec.h"
 #include "reset-lock.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
 #include "vfio-holding.h"
 

@@ -12,7 +12,7 @@
 #include "hotreset-private.h"
 #include "pciconf.h"
 #include "reset-plan.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
 #include "vfio-holding.h"
 
