@@ -25,7 +25,8 @@
 static void reload(struct vfr_host *host)
 {
 	struct vfr_ctx *ctx = host->ctx;
-	g_autofree char *dir = g_build_filename(ctx->root, "run", "vfioreset", "pending", NULL);
+	g_autofree char *dir =
+		g_build_filename(vfr_ctx_get_root(ctx), "run", "vfioreset", "pending", NULL);
 	GPtrArray *calls = NULL;
 	struct stat st;
 	int fd;

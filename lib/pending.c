@@ -271,7 +271,8 @@ static int load_all(struct vfr_ctx *ctx, int pending_fd, GPtrArray **ret)
 			continue; /* a record being written */
 		if (parse_record(pending_fd, names[i], &call, why, sizeof(why)) < 0) {
 			vfr_warn(ctx, "ignoring %s/run/vfioreset/pending/%s: %s",
-				 strcmp(ctx->root, "/") == 0 ? "" : ctx->root, names[i], why);
+				 strcmp(vfr_ctx_get_root(ctx), "/") == 0 ? "" : vfr_ctx_get_root(ctx),
+				 names[i], why);
 			continue;
 		}
 		g_ptr_array_add(calls, call);
@@ -313,12 +314,12 @@ static void put_back_methods(struct vfr_ctx *ctx, const struct vfr_pending_call 
 	char link[4096], dir[4096], now[256];
 	int fd, r;
 
-	if (!call->reset_method || !call->method || ctx->sys_fd < 0)
+	if (!call->reset_method || !call->method || ctx_get_sys_fd(ctx) < 0)
 		return;
 	/* The bus's entry is a link into devices/: resolved here, never followed. */
-	if (sysfs_readlink(ctx->sys_fd, rel, link, sizeof(link)) < 0 ||
+	if (sysfs_readlink(ctx_get_sys_fd(ctx), rel, link, sizeof(link)) < 0 ||
 	    sysfs_resolve_link("bus/pci/devices", link, dir, sizeof(dir)) < 0 ||
-	    sysfs_open_dir(ctx->sys_fd, dir, &fd) < 0)
+	    sysfs_open_dir(ctx_get_sys_fd(ctx), dir, &fd) < 0)
 		return;
 	r = sysfs_read(fd, "reset_method", now, sizeof(now));
 	if (r >= 0 && strcmp(g_strstrip(now), call->method) == 0 &&

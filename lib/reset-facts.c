@@ -2,19 +2,20 @@
 /*
  * A function's facts for the reset plan, from the device getters, the
  * topology index, the ownership registry and the caller's vfio device fd.
- * Reads only; the decision is reset-plan.c's.
+ * Reads only; the decision is reset-decide.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "device-private.h"
 #include "holders.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "pciconf.h"
 #include "pending.h"
 #include "reset-plan.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
+#include "vfio-holding.h"
 
 #include "vfio.h"
 #include "vfio-uapi.h"
@@ -198,7 +199,7 @@ static char **live_functions(struct vfr_device *dev, const char *rel)
 	GPtrArray *out;
 	size_t n = 0;
 
-	if (sysfs_list(dev->host->ctx->sys_fd, rel, &names, &n) < 0)
+	if (sysfs_list(ctx_get_sys_fd(dev->host->ctx), rel, &names, &n) < 0)
 		return NULL;
 	out = g_ptr_array_new();
 	for (size_t i = 0; i < n; i++) {
@@ -553,11 +554,4 @@ static void reset_facts_clear(struct reset_facts *f)
 	if (f->storage)
 		g_ptr_array_free(f->storage, TRUE);
 	memset(f, 0, sizeof(*f));
-}
-
-VFR_EXPORT int vfr_reset_plan_new(struct vfr_device *dev, const struct vfr_reset_options *opts,
-				  struct vfr_reset_plan **ret_plan, struct vfr_error **reterr)
-{
-	assert_return(dev && ret_plan, -EINVAL);
-	return reset_plans_make(&dev, 1, opts, ret_plan);
 }
