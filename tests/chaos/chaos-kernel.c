@@ -184,6 +184,14 @@ void chaos_kernel_run(const struct chaos_run *run, int in_fd, int out_fd)
 			(void)lstat(dev, &st);
 			remove_rule(&k, rule);
 			write_rules(&k);
+		} else if (g_str_has_prefix(line, "sriov ")) {
+			g_auto(GStrv) f = g_strsplit(line + strlen("sriov "), " ", 2);
+			g_autofree char *path = g_strdup_printf("/sys/bus/pci/devices/%s/sriov_numvfs", f[0]);
+
+			/* From any count to another one goes through 0, as the kernel insists. */
+			sysfs_write(path, "0");
+			if (f[1])
+				sysfs_write(path, f[1]);
 		} else if (g_str_equal(line, "rescan")) {
 			sysfs_write("/sys/bus/pci/rescan", "1");
 		} else if (g_str_equal(line, "unhang")) {

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,7 @@ struct worker {
 	/* Hold attempts, oldest first; a failed one is kept (NULL) so the generator can count. */
 	struct vfr_vfio_holding *hold[2];
 	char held[2][16];
+	char held_mode[2][8];
 	int n_held;
 	GString *out;  /* the answer's fields */
 	GString *viol; /* violations, "; "-separated */
@@ -473,13 +476,22 @@ static void do_hotcheck(struct worker *w, char **tok)
 
 static void do_hold(struct worker *w, char **tok)
 {
-	struct vfr_device *dev = lookup(w, tok[1]);
+	struct vfr_device *dev;
 	struct vfr_vfio_holding *h = NULL;
 
 	if (w->n_held == 2) {
 		g_string_append(w->out, "\tnot-held");
 		return;
 	}
+	if (opt_int(tok, "bind", 0)) {
+		/* A manager hands the function to vfio-pci first, then its VMM opens it. */
+		g_autofree char *line = g_strdup_printf("bind %s group=0 variant=0 driver=vfio-pci "
+							"write=1000 lock=500", tok[1]);
+		g_auto(GStrv) btok = g_strsplit(line, " ", -1);
+
+		do_binding(w, btok);
+	}
+	dev = lookup(w, tok[1]);
 	if (!dev ||
 	    vfr_vfio_holding_new(w->host,
 				 strcmp(opt(tok, "mode", "group"), "cdev") == 0 ? VFR_HOT_RESET_MODE_CDEV
@@ -494,6 +506,7 @@ static void do_hold(struct worker *w, char **tok)
 	}
 	w->hold[w->n_held] = h;
 	g_strlcpy(w->held[w->n_held], tok[1], sizeof(w->held[0]));
+	g_strlcpy(w->held_mode[w->n_held], opt(tok, "mode", "group"), sizeof(w->held_mode[0]));
 	w->n_held++;
 }
 
@@ -507,8 +520,41 @@ static void unhold(struct worker *w)
 	vfr_vfio_holding_free(w->hold[0]);
 	w->hold[0] = w->hold[1];
 	memcpy(w->held[0], w->held[1], sizeof(w->held[0]));
+	memcpy(w->held_mode[0], w->held_mode[1], sizeof(w->held_mode[0]));
 	w->hold[1] = NULL;
 	w->n_held--;
+}
+
+/*
+ * A manager that dies part-way: the operation runs in a child killed after
+ * @after ms (a fault's timing, not a synchronisation). What it leaves - a
+ * record, a lock, a helper still in the kernel - is the next round's host.
+ */
+static void do_crash(struct worker *w, char **tok)
+{
+	int after = opt_int(tok, "after", 10);
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		g_auto(GStrv) rest = g_strdupv(tok + 1);
+		GString *out = w->out, *viol = w->viol;
+
+		if (g_str_equal(rest[0], "reset"))
+			do_reset(w, rest);
+		else
+			do_binding(w, rest);
+		(void)out;
+		(void)viol;
+		_exit(0);
+	}
+	if (pid < 0)
+		return;
+	usleep((useconds_t)after * 1000);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	g_string_append_printf(w->out, "\tcrashed=%d", (int)pid);
 }
 
 static void host_unref(void *host)
@@ -557,6 +603,8 @@ void chaos_worker_run(const struct chaos_run *run, int index, int in_fd, int out
 			do_reset(&w, tok);
 		} else if (g_str_equal(tok[0], "hotcheck")) {
 			do_hotcheck(&w, tok);
+		} else if (g_str_equal(tok[0], "crash") && tok[1]) {
+			do_crash(&w, tok);
 		} else if (g_str_equal(tok[0], "hold")) {
 			do_hold(&w, tok);
 		} else if (g_str_equal(tok[0], "unhold")) {
@@ -568,6 +616,11 @@ void chaos_worker_run(const struct chaos_run *run, int index, int in_fd, int out
 		g_ptr_array_add(hosts, vfr_host_ref(w.host));
 		while (hosts->len > 64 && !w.n_held)
 			g_ptr_array_remove_index(hosts, 0);
+		/* What it holds now, whole: the coordinator keeps no books of its own. */
+		g_string_append(w.out, "\tholding=");
+		for (int i = 0; i < w.n_held; i++)
+			if (w.hold[i])
+				g_string_append_printf(w.out, "%s:%s+", w.held[i], w.held_mode[i]);
 		dprintf(out_fd, "done%s%s%s\n", w.out->str, w.viol->len ? "\tviol=" : "", w.viol->str);
 	}
 	for (int i = 0; i < 2; i++)

@@ -147,7 +147,16 @@ static char *gen_worker_op(struct gen *g, int w, int *held_top)
 	if (p < 88 && g->maybe_held[w]->len < 2) {
 		g_ptr_array_add(g->maybe_held[w], GINT_TO_POINTER(f->top + 1));
 		*held_top = f->top;
-		return g_strdup_printf("hold %s mode=%s", f->addr, mode);
+		return g_strdup_printf("hold %s mode=%s bind=%d", f->addr, mode, chaos_rng_chance(&g->rng, 60));
+	}
+	if (p < 90) {
+		/* A manager killed part-way through a change of binding or a reset. */
+		if (chaos_rng_chance(&g->rng, 60))
+			return g_strdup_printf("crash %s %s group=%d write=800 lock=500 after=%s",
+					       PICK(g, "bind", "unbind", "restore"), f->addr,
+					       chaos_rng_chance(&g->rng, 30), PICK(g, "1", "5", "20", "60"));
+		return g_strdup_printf("crash reset %s policy=strict timeout=700 flags=1 caller=- hold=none "
+				       "methods=all after=%s", f->addr, PICK(g, "1", "5", "20", "60"));
 	}
 	if (p < 94 && g->maybe_held[w]->len > 0) {
 		g_ptr_array_remove_index(g->maybe_held[w], 0);
@@ -255,6 +264,19 @@ static char *gen_chaos_op(struct gen *g, int procs, const int *held_now)
 		if (!top_maybe_held(g, procs, f->top, held_now)) {
 			g->vanished = true;
 			return g_strdup_printf("vanish %s", f->addr);
+		}
+	}
+	if (p < 78) {
+		const struct chaos_fn *f = pick_fn(g, true);
+
+		/* VFs come and go with sriov_numvfs, never under a worker that may hold one. */
+		if (strstr(f->methods, "flr") && !f->bridge && !top_maybe_held(g, procs, f->top, held_now)) {
+			for (guint i = 0; i < g->h->fns->len; i++) {
+				const struct chaos_fn *vf = g->h->fns->pdata[i];
+
+				if (vf->top == f->top && strstr(vf->addr, ":10."))
+					return g_strdup_printf("sriov %.8s00.0 %s", f->addr, PICK(g, "1", "2", "3"));
+			}
 		}
 	}
 	if (p < 84 || (g->vanished && chaos_rng_chance(&g->rng, 30))) {
@@ -578,9 +600,14 @@ static bool same_top(const struct run_state *s, const char *a, const char *b)
 }
 
 /* The first address an operation names (its target), or NULL. */
+static const char *uncrashed(const char *text)
+{
+	return g_str_has_prefix(text, "crash ") ? text + strlen("crash ") : text;
+}
+
 static char *target_of(const char *text)
 {
-	g_auto(GStrv) tok = g_strsplit(text, " ", 3);
+	g_auto(GStrv) tok = g_strsplit(uncrashed(text), " ", 3);
 
 	if (!tok[0] || !tok[1] || !g_str_has_prefix(tok[1], "0000:"))
 		return NULL;
@@ -604,7 +631,7 @@ static bool touched_by_others(const struct run_state *s, GPtrArray *ops, int fro
 			continue;
 		}
 		if (strstr(o->text, ",") && strstr(o->text, "reset ")) {
-			g_auto(GStrv) tok = g_strsplit(o->text, " ", 3);
+			g_auto(GStrv) tok = g_strsplit(uncrashed(o->text), " ", 3);
 			g_auto(GStrv) addrs = g_strsplit(tok[1], ",", -1);
 
 			for (char **a = addrs; *a; a++)
@@ -629,7 +656,7 @@ static bool touched_by_worker(const struct run_state *s, GPtrArray *ops, int fro
 
 		if (o->who != w || o->round < from || o->round > to)
 			continue;
-		tok = g_strsplit(o->text, " ", 3);
+		tok = g_strsplit(uncrashed(o->text), " ", 3);
 		if (tok[0] && tok[1] && g_str_has_prefix(tok[1], "0000:")) {
 			g_auto(GStrv) addrs = g_strsplit(tok[1], ",", -1);
 
@@ -692,7 +719,7 @@ static void check_journal(struct run_state *s, GPtrArray *ops, int round, const 
 					g_autofree char *t = NULL;
 
 					if (o->who < 0 || o->round < round - LATE_ROUNDS || o->round > round ||
-					    !g_str_has_prefix(o->text, "reset "))
+					    !g_str_has_prefix(uncrashed(o->text), "reset "))
 						continue;
 					t = target_of(o->text);
 					if (strstr(o->text, " flags=") &&
@@ -728,7 +755,8 @@ static void check_journal(struct run_state *s, GPtrArray *ops, int round, const 
 static void check_bindings(struct run_state *s, GPtrArray *ops, int round, const struct op *o,
 			   char **fields, GHashTable *records_before, GHashTable *pending)
 {
-	const char *verb = o->text;
+	const char *verb = o->text, *rcs = field(fields, "rc");
+	int rc = rcs ? atoi(rcs) : -1;
 
 	for (char **f = fields; *f; f++) {
 		g_auto(GStrv) v = NULL;
@@ -769,7 +797,8 @@ static void check_bindings(struct run_state *s, GPtrArray *ops, int round, const
 		if (status == 0 && g_str_has_prefix(verb, "restore")) {
 			gpointer was = NULL;
 
-			if (has_rec > 0)
+			/* A restore that failed elsewhere keeps every record, for the next one. */
+			if (has_rec > 0 && rc == 0)
 				violate(s, "%s: %s restored but its record is still there", verb, addr);
 			if (g_hash_table_lookup_extended(records_before, addr, NULL, &was) &&
 			    g_strcmp0(now, was) != 0)
@@ -911,7 +940,7 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 		const struct op *o = round_ops->pdata[i];
 		int idx = o->who < 0 ? s->procs : o->who;
 		g_auto(GStrv) fields = NULL;
-		const char *viol, *held, *unheld;
+		const char *viol, *held;
 
 		if (idx > s->procs || !s->kids[idx].answer)
 			continue;
@@ -921,49 +950,54 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 				o->text, s->kids[idx].answer);
 		if ((viol = field(fields, "viol")))
 			violate(s, "worker %d, '%s': %s", o->who, o->text, viol);
-		if ((held = field(fields, "held"))) {
-			struct held *h = g_new0(struct held, 1);
-			g_auto(GStrv) hv = g_strsplit(held, ",", 2);
+		if ((held = field(fields, "holding")) && o->who >= 0) {
+			g_auto(GStrv) list = g_strsplit(held, "+", -1);
+			GHashTableIter hi;
+			gpointer hk, hv;
+			g_autoptr(GHashTable) was = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-			h->worker = o->who;
-			h->direct = true;
-			h->group = hv[1] && strcmp(hv[1], "group") == 0;
-			h->since = round;
-			g_hash_table_replace(s->held, g_strdup(hv[0]), h);
-			/* In group mode every member of the group is held with it. */
-			if (h->group) {
-				const struct chaos_fn *f = chaos_host_find(s->run.host, hv[0]);
+			/* The worker's holdings, as it says they are now. */
+			g_hash_table_iter_init(&hi, s->held);
+			while (g_hash_table_iter_next(&hi, &hk, &hv)) {
+				struct held *h = hv;
 
-				for (guint j = 0; f && j < s->run.host->fns->len; j++) {
+				if (h->worker == o->who) {
+					if (h->direct)
+						g_hash_table_insert(was, g_strdup(hk), GINT_TO_POINTER(h->since + 1));
+					g_hash_table_iter_remove(&hi);
+				}
+			}
+			for (char **e = list; *e && **e; e++) {
+				g_auto(GStrv) hv2 = g_strsplit(*e, ":", -1);
+				guint n = g_strv_length(hv2);
+				g_autofree char *addr = NULL;
+				struct held *h;
+				const struct chaos_fn *f;
+
+				if (n < 2)
+					continue;
+				/* "0000:01:00.0:group": the address has colons of its own. */
+				addr = g_strjoinv(":", (char *[]){ hv2[0], hv2[1], hv2[2], NULL });
+				h = g_new0(struct held, 1);
+				h->worker = o->who;
+				h->direct = true;
+				h->group = strcmp(hv2[n - 1], "group") == 0;
+				h->since = g_hash_table_contains(was, addr)
+						   ? GPOINTER_TO_INT(g_hash_table_lookup(was, addr)) - 1 : round;
+				f = chaos_host_find(s->run.host, addr);
+				/* In group mode every member of the group is held with it. */
+				for (guint j = 0; h->group && f && j < s->run.host->fns->len; j++) {
 					const struct chaos_fn *m = s->run.host->fns->pdata[j];
 
-					if (m != f && m->group == f->group && !m->bridge) {
+					if (m != f && m->group == f->group && !m->bridge &&
+					    !g_hash_table_contains(s->held, m->addr)) {
 						struct held *mh = g_memdup2(h, sizeof(*h));
 
 						mh->direct = false;
-
-						g_hash_table_replace(s->held, g_strdup(m->addr), mh);
+						g_hash_table_insert(s->held, g_strdup(m->addr), mh);
 					}
 				}
-			}
-		}
-		for (char **f = fields; *f; f++) {
-			if (!g_str_has_prefix(*f, "unheld="))
-				continue;
-			unheld = *f + strlen("unheld=");
-			{
-				const struct chaos_fn *fn = chaos_host_find(s->run.host, unheld);
-				struct held *h = g_hash_table_lookup(s->held, unheld);
-				bool group = h && h->group;
-
-				g_hash_table_remove(s->held, unheld);
-				for (guint j = 0; group && fn && j < s->run.host->fns->len; j++) {
-					const struct chaos_fn *m = s->run.host->fns->pdata[j];
-					struct held *mh = g_hash_table_lookup(s->held, m->addr);
-
-					if (m->group == fn->group && mh && mh->worker == o->who)
-						g_hash_table_remove(s->held, m->addr);
-				}
+				g_hash_table_replace(s->held, g_steal_pointer(&addr), h);
 			}
 		}
 	}
@@ -977,7 +1011,7 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 			continue;
 		fields = g_strsplit(s->kids[idx].answer, "\t", -1);
 		if (o->who >= 0 && (g_str_has_prefix(o->text, "bind ") || g_str_has_prefix(o->text, "unbind ") ||
-				    g_str_has_prefix(o->text, "restore ")))
+				    g_str_has_prefix(o->text, "restore ") || g_str_has_prefix(o->text, "hold ")))
 			check_bindings(s, s->done, round, o, fields, records_before, pending);
 		if (o->who >= 0 && g_str_has_prefix(o->text, "reset ")) {
 			const char *ms = field(fields, "ms");
@@ -1038,6 +1072,7 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 }
 
 struct outcome {
+	int round; /* where the violation was seen */
 	bool violated;
 	char *first; /* the first violation */
 	uint64_t ops_run;
@@ -1069,8 +1104,10 @@ static void run_trace(const struct chaos_host *h, int procs, GPtrArray *ops, boo
 	for (guint i = 0; i < ops->len; i++)
 		g_ptr_array_add(s.done, ops->pdata[i]);
 	for (int round = 0; round <= last_round; round++)
-		if (run_round(&s, ops, &next, round) < 0)
+		if (run_round(&s, ops, &next, round) < 0) {
+			out->round = round;
 			break;
+		}
 	stop_children(&s);
 	out->violated = s.violations->len > 0;
 	out->first = s.violations->len ? g_strdup(s.violations->pdata[0]) : NULL;
@@ -1162,8 +1199,8 @@ static GPtrArray *subset(GPtrArray *ops, guint skip_from, guint skip_n)
 
 static bool still_fails(const struct chaos_host *h, int procs, GPtrArray *ops, const char *sig)
 {
-	/* The interleaving within a round is the scheduler's: a candidate gets three tries. */
-	for (int tries = 0; tries < 3; tries++) {
+	/* The interleaving within a round is the scheduler's: a candidate gets two tries. */
+	for (int tries = 0; tries < 2; tries++) {
 		struct outcome o;
 		g_autofree char *got = NULL;
 
@@ -1294,6 +1331,9 @@ int main(int argc, char **argv)
 			path = g_strdup_printf("%s/chaos-seed-%" PRIu64 ".full.trace", out_dir, seed);
 			g_file_set_contents(path, full, -1, NULL);
 			fprintf(stderr, "vfr-chaos: its trace is %s; shrinking...\n", path);
+			/* What comes after the failing round never ran. */
+			while (ops->len && ((struct op *)ops->pdata[ops->len - 1])->round > o.round)
+				g_ptr_array_remove_index(ops, ops->len - 1);
 			small = shrink(h, procs, ops, o.first, shrink_s);
 			text = trace_text(seed, procs, small, o.first);
 			g_free(path);
