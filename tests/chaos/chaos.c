@@ -224,7 +224,7 @@ static char *gen_chaos_op(struct gen *g, int procs, const int *held_now)
 	if (p < 30) {
 		char *rule = gen_rule(g);
 
-		g_ptr_array_add(g->rules, g_strdup(rule));
+		g_ptr_array_add(g->rules, rule);
 		return g_strdup_printf("fault-add %s", rule);
 	}
 	if (p < 48 && g->rules->len) {
@@ -897,7 +897,7 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 	g_autoptr(GPtrArray) round_ops = g_ptr_array_new();
 	g_autoptr(GHashTable) records_before =
 		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	g_autoptr(GHashTable) held_before = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) held_before = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	g_autoptr(GHashTable) drivers_before = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
 	g_autoptr(GHashTable) pending = NULL;
 	bool sent[MAX_PROCS + 1] = { false };
@@ -920,8 +920,9 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 		g_hash_table_insert(drivers_before, (char *)f->addr, driver_now(s->run.root, f->addr));
 	}
 	g_hash_table_iter_init(&it, s->held);
+	/* A copy: the answers replace the entries of s->held. */
 	while (g_hash_table_iter_next(&it, &k, &v))
-		g_hash_table_insert(held_before, k, v);
+		g_hash_table_insert(held_before, g_strdup(k), g_memdup2(v, sizeof(struct held)));
 	for (guint i = 0; i < round_ops->len; i++) {
 		const struct op *o = round_ops->pdata[i];
 		int idx = o->who < 0 ? s->procs : o->who;
