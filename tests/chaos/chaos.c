@@ -815,6 +815,13 @@ static void check_bindings(struct run_state *s, GPtrArray *ops, int round, const
 	}
 }
 
+static bool has_journal_line(const char *journal, const char *line)
+{
+	g_auto(GStrv) lines = g_strsplit(journal, "\n", -1);
+
+	return g_strv_contains((const char *const *)lines, line);
+}
+
 /* Reads answers until every child has answered, letting hangs go when the round drags. */
 static void collect(struct run_state *s, const bool *sent, double budget_ms, GPtrArray *round_ops)
 {
@@ -951,6 +958,28 @@ static int run_round(struct run_state *s, GPtrArray *ops, guint *next, int round
 				o->text, s->kids[idx].answer);
 		if ((viol = field(fields, "viol")))
 			violate(s, "worker %d, '%s': %s", o->who, o->text, viol);
+		/*
+		 * A binding reported done without its kernel line during the call:
+		 * the line must be in the round's journal (a removal racing the
+		 * call journals its unbind after the driver link is gone), else `ok`
+		 * came back for a write the kernel never completed.
+		 */
+		for (char **f = fields; *f; f++) {
+			g_auto(GStrv) c = NULL;
+			g_autofree char *probe = NULL;
+
+			if (!g_str_has_prefix(*f, "claim="))
+				continue;
+			c = g_strsplit(*f + strlen("claim="), " ", 3);
+			if (g_strv_length(c) < 3)
+				continue;
+			probe = g_strdup_printf("drivers_probe %s %s", c[1], c[2]);
+			if (!has_journal_line(journal, *f + strlen("claim=")) &&
+			    !(g_str_equal(c[0], "bind") && has_journal_line(journal, probe)))
+				violate(s, "worker %d, '%s': %s of %s reported done (%s), but the kernel never "
+					   "completed it",
+					o->who, o->text, c[0], c[1], c[2]);
+		}
 		if ((held = field(fields, "holding")) && o->who >= 0) {
 			g_auto(GStrv) list = g_strsplit(held, "+", -1);
 			GHashTableIter hi;
