@@ -544,8 +544,8 @@ static void do_crash(struct worker *w, char **tok)
 			do_reset(w, rest);
 		else
 			do_binding(w, rest);
-		(void)out;
-		(void)viol;
+		if (getenv("VFR_CHAOS_VERBOSE"))
+			fprintf(stderr, "crashing child %d:%s %s\n", (int)getpid(), out->str, viol->str);
 		_exit(0);
 	}
 	if (pid < 0)

@@ -353,6 +353,7 @@ static bool counts_as_held(const struct held *h, GHashTable *drivers_before, con
 
 struct run_state {
 	struct chaos_run run;
+	int stuck_s; /* how long a call may go without returning before it is a violation */
 	char *dir;
 	int procs;
 	struct child kids[MAX_PROCS + 1]; /* [procs]: the kernel's chaos */
@@ -851,7 +852,7 @@ static void collect(struct run_state *s, const bool *sent, double budget_ms, GPt
 			chaos_release_hangs(s->run.root);
 			released = waited > budget_ms + 4000;
 		}
-		if (waited > budget_ms + 60000) {
+		if (waited > budget_ms + 1000.0 * s->stuck_s) {
 			for (int k = 0; k < n; k++) {
 				const char *text = "?";
 
@@ -1108,10 +1109,12 @@ struct outcome {
 	uint64_t ops_run;
 };
 
+static int stuck_seconds = 60;
+
 static void run_trace(const struct chaos_host *h, int procs, GPtrArray *ops, bool keep,
 		      struct outcome *out)
 {
-	struct run_state s = { .procs = procs };
+	struct run_state s = { .procs = procs, .stuck_s = stuck_seconds };
 	guint next = 0;
 	int last_round = ops->len ? ((struct op *)ops->pdata[ops->len - 1])->round : -1;
 
@@ -1190,6 +1193,8 @@ static GPtrArray *trace_parse(const char *text, uint64_t *ret_seed, int *ret_pro
 			*ret_seed = g_ascii_strtoull(*l + 5, NULL, 10);
 		} else if (g_str_has_prefix(*l, "procs ")) {
 			*ret_procs = atoi(*l + 6);
+		} else if (g_str_has_prefix(*l, "stuck-seconds ")) {
+			stuck_seconds = atoi(*l + strlen("stuck-seconds "));
 		} else if (sscanf(*l, "%d %7s %n", &round, who, &consumed) == 2 && consumed > 0) {
 			g_ptr_array_add(ops, op_new(round, who[0] == 'c' ? -1 : atoi(who),
 						    g_strdup(*l + consumed)));
