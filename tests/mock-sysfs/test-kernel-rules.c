@@ -9,6 +9,8 @@
  *   VFIO_DEVICE_BIND_IOMMUFD fails with EPERM, as on the cdev kernel.
  * - vfio-pci cannot register a function that is in no IOMMU group (no
  *   noiommu): bind fails with EINVAL, drivers_probe leaves it unbound.
+ * - Nor a bridge: vfio_pci_core_register_device() takes header type 0
+ *   only, so a root port given to vfio-pci stays unbound (EINVAL).
  */
 #include "test-tree.h"
 
@@ -122,11 +124,27 @@ static void test_vfio_needs_a_group(void **state)
 	assert_string_equal(driver, "vfio-pci");
 }
 
+static void test_vfio_refuses_bridges(void **state)
+{
+	struct tree *t = *state;
+
+	assert_int_equal(sysfs_write(DEV "0000:00:1d.0/driver_override", "vfio-pci"), 0);
+	assert_int_equal(sysfs_write(DEV "0000:00:1d.0/driver/unbind", "0000:00:1d.0"), 0);
+	assert_int_equal(sysfs_write("/sys/bus/pci/drivers/vfio-pci/bind", "0000:00:1d.0"),
+			 -EINVAL);
+	assert_false(exists(DEV "0000:00:1d.0/driver"));
+	assert_false(exists(DEV "0000:00:1d.0/vfio-dev"));
+	assert_true(tree_journal_has(t, "bind 0000:00:1d.0 vfio-pci EINVAL"));
+	assert_int_equal(sysfs_write("/sys/bus/pci/drivers_probe", "0000:00:1d.0"), 0);
+	assert_false(exists(DEV "0000:00:1d.0/driver"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pf_stub_not_viable, setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_vfio_needs_a_group, setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_vfio_refuses_bridges, setup, tree_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

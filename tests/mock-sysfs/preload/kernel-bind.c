@@ -282,11 +282,13 @@ static bool is_bridge(struct kctx *k, const struct kdev *d)
  * The driver's probe(): 0, or the errno it fails with. vfio-pci registers
  * the function with a VFIO group, and without an IOMMU group there is none
  * to find (vfio_group_find_or_alloc(): EINVAL) unless vfio's
- * enable_unsafe_noiommu_mode makes one, which is not simulated.
+ * enable_unsafe_noiommu_mode makes one, which is not simulated. Nor does
+ * it take a bridge: vfio_pci_core_register_device() refuses every header
+ * type but 0 with EINVAL.
  */
 static int driver_probe(struct kctx *k, const struct kdev *d, const char *drv)
 {
-	if (k_driver_is_vfio(k, drv) && k_group_of(k, d) < 0)
+	if (k_driver_is_vfio(k, drv) && (k_group_of(k, d) < 0 || is_bridge(k, d)))
 		return EINVAL;
 	return 0;
 }
