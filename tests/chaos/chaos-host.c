@@ -9,6 +9,7 @@
  */
 #include "chaos.h"
 
+#include <stdio.h>
 #include <string.h>
 
 uint64_t chaos_rng_next(uint64_t *state)
