@@ -736,9 +736,6 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 	for (i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 
-		r = check_not_pending(&op, it, reterr);
-		if (r < 0)
-			goto out;
 		r = bind_read_state(it->dev, &it->orig);
 		if (r < 0) {
 			r = bind_item_fail(it, reterr, r, "its driver cannot be read: %s",
@@ -746,6 +743,9 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 			goto out;
 		}
 		it->before = g_strdup(it->orig.driver);
+		r = check_not_pending(&op, it, reterr);
+		if (r < 0)
+			goto out;
 	}
 	/* Refusals that need no look at the drivers' modules come first: they change nothing. */
 	r = bind_check_owners(&op, reterr);
