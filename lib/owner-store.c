@@ -172,8 +172,9 @@ int owner_store_load_ctx(const struct vfr_ctx *ctx, struct vfr_owners **ret,
 		close(dirfd);
 		if (r < 0) {
 			vfr_owners_unref(owners);
-			return error_set(reterr, r, NULL, "the owners' list %s/run/vfioreset/%s cannot "
-					 "be read: %s", ctx->root, FILE_NAME, g_strerror(-r));
+			return error_set(reterr, r, NULL, "the owners' list run/vfioreset/%s below %s "
+					 "cannot be read: %s", FILE_NAME, vfr_ctx_get_root(ctx),
+					 g_strerror(-r));
 		}
 	}
 	*ret = owners;
