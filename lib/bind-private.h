@@ -23,6 +23,7 @@ struct bind_item {
 	bool any_driver;       /* restore without a record: whatever the probe binds */
 	bool changed;          /* a write to the kernel succeeded */
 	bool created_record;
+	bool declared;         /* this operation declared it for the binding's owner */
 	bool rolled_back;
 	bool unknown;          /* a write did not return: state unknown */
 	char *before, *after;
@@ -38,6 +39,7 @@ struct vfr_binding {
 	GPtrArray *requested; /* struct vfr_device *, as added */
 	GPtrArray *items;     /* struct bind_item *, sorted by address */
 	char *driver;
+	char *owner;          /* vfr_binding_set_owner(), NULL: each function's own */
 	unsigned int flags;
 	int write_ms, lock_ms;
 	int state_fd; /* ROOT/run/vfioreset, opened on first use */
@@ -55,6 +57,7 @@ struct bind_op {
 	struct vfr_ctx *ctx;
 	enum bind_kind kind;
 	char *driver; /* the resolved target of a named-driver bind, for every item */
+	struct vfr_owners *owners; /* the persisted declarations, read once the items are locked */
 };
 
 /* bind-item.c */
@@ -67,8 +70,27 @@ void bind_item_note(struct bind_item *it, const char *fmt, ...) G_GNUC_PRINTF(2,
 int bind_plan(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr);
 
 /*
+ * bind-groups.c. Before anything changes, with VFR_BINDING_GROUP and a vfio
+ * target: every group of the items viable once the items are bound, the
+ * other members keeping the drivers they have; else -EPERM on the first
+ * item of the group, naming the member that blocks it.
+ */
+int bind_predict_groups(struct bind_op *op, struct vfr_error **reterr);
+
+/*
  * bind-groups.c: the groups of the items, after a bind: with @strict a
- * group that is not viable fails the operation (-EBUSY naming the member
+ * group that is not viable fails the operation (-EPERM naming the member
  * that blocks); otherwise it is noted on the items.
  */
 int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr);
+
+/*
+ * bind-owner.c. Reads the persisted declarations into op->owners and
+ * refuses (-EPERM, nothing changed) a function declared for another owner
+ * than the binding's, or, without one, functions of two owners at once.
+ */
+int bind_check_owners(struct bind_op *op, struct vfr_error **reterr);
+/* Declares every item for the binding's owner (none: nothing to do); it->declared marks the new ones. */
+int bind_declare(struct bind_op *op, struct vfr_error **reterr);
+/* Withdraws the declarations of the items: all of them (@all), or those this operation made. */
+int bind_withdraw(struct bind_op *op, bool all, struct vfr_error **reterr);

@@ -17,6 +17,7 @@
 #include "bind-private.h"
 #include "deadline.h"
 #include "holders.h"
+#include "owner-store.h"
 #include "pending.h"
 #include "sysfs.h"
 
@@ -80,6 +81,7 @@ VFR_EXPORT struct vfr_binding *vfr_binding_unref(struct vfr_binding *b)
 	if (b->pending_fd >= 0)
 		close(b->pending_fd);
 	g_free(b->driver);
+	g_free(b->owner);
 	vfr_host_unref(b->host);
 	g_free(b);
 	return NULL;
@@ -102,6 +104,16 @@ VFR_EXPORT int vfr_binding_set_driver(struct vfr_binding *b, const char *driver)
 	assert_return(!driver || (beneath_name_valid(driver) && strlen(driver) < 256), -EINVAL);
 	g_free(b->driver);
 	b->driver = g_strdup(driver);
+	return 0;
+}
+
+VFR_EXPORT int vfr_binding_set_owner(struct vfr_binding *b, const char *owner)
+{
+	assert_return(b, -EINVAL);
+	/* It is written to the owners' list. */
+	assert_return(!owner || owner_name_valid(owner), -EINVAL);
+	g_free(b->owner);
+	b->owner = g_strdup(owner);
 	return 0;
 }
 
@@ -671,13 +683,10 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 
 	if (b->pending_fd >= 0)
 		pending_reap(op.ctx, b->pending_fd);
-	/* What each function has and what it should get, before anything changes. */
+	/* What each function has, before anything changes. */
 	for (i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 
-		r = check_not_pending(&op, it, reterr);
-		if (r < 0)
-			goto out;
 		r = bind_read_state(it->dev, &it->orig);
 		if (r < 0) {
 			r = bind_item_fail(it, reterr, r, "its driver cannot be read: %s",
@@ -685,24 +694,46 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 			goto out;
 		}
 		it->before = g_strdup(it->orig.driver);
-		r = bind_plan(&op, it, reterr);
+		r = check_not_pending(&op, it, reterr);
 		if (r < 0)
 			goto out;
+	}
+	/* Refusals that need no look at the drivers' modules come first: they change nothing. */
+	r = bind_check_owners(&op, reterr);
+	if (r < 0)
+		goto out;
+	if (kind == BIND_BIND && (b->flags & VFR_BINDING_GROUP)) {
+		r = bind_predict_groups(&op, reterr);
+		if (r < 0)
+			goto out;
+	}
+	/* What each function should get (a target driver's module is loaded here). */
+	for (i = 0; i < b->items->len; i++) {
+		r = bind_plan(&op, b->items->pdata[i], reterr);
+		if (r < 0)
+			goto out;
+	}
+	/* Declared before the first write, as the records are: a crash leaves them known. */
+	if (kind != BIND_RESTORE) {
+		r = bind_declare(&op, reterr);
+		if (r < 0) {
+			bind_item_note(b->items->pdata[0], "the owners' list was not changed");
+			goto out;
+		}
 	}
 
 	for (i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 		struct bind_record rec = { 0 };
-		bool no_change = g_strcmp0(it->orig.driver, it->want.driver) == 0 &&
-				 g_strcmp0(it->orig.override, it->want.override) == 0;
-		int rr = kind != BIND_RESTORE && !no_change
-				 ? bind_record_read(b->state_fd, it->dev->name, &rec)
-				 : 0;
+		int rr = kind != BIND_RESTORE ? bind_record_read(b->state_fd, it->dev->name, &rec) : 0;
 
 		/*
-		 * The first managed change records the original; later ones keep it.
-		 * A record that exists but cannot be read is not overwritten: the
-		 * binding now may already be a managed one, and the original lost.
+		 * The first managed operation records the original, even one that
+		 * changes nothing (a function an administrator put on vfio-pci with
+		 * its override): a restore then puts back exactly that, not a
+		 * function without a driver. Later ones keep it. A record that
+		 * exists but cannot be read is not overwritten: the binding now may
+		 * already be a managed one, and the original lost.
 		 */
 		if (rr < 0 && rr != -ENOENT) {
 			r = bind_item_fail(it, reterr, rr, "its recorded original binding cannot be "
@@ -731,6 +762,7 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 		r = check_final(&op, reterr);
 	if (r < 0) {
 		roll_back(&op, MIN(i, b->items->len - 1));
+		bind_withdraw(&op, false, NULL);
 		goto out;
 	}
 	for (i = 0; i < b->items->len; i++) {
@@ -739,11 +771,17 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 		if (kind == BIND_RESTORE)
 			bind_record_remove(b->state_fd, it->dev->name);
 	}
+	/* Given back: no longer the owner's. The drivers are as asked even if this fails. */
+	if (kind == BIND_RESTORE && (r = bind_withdraw(&op, true, reterr)) < 0)
+		vfr_err(op.ctx, "restored, but the owners' list still names %s's functions",
+			b->owner);
 	g_free(op.driver);
+	vfr_owners_unref(op.owners);
 	unlock_all(b);
-	return 0;
+	return r;
 out:
 	g_free(op.driver);
+	vfr_owners_unref(op.owners);
 	fill_after(b);
 	unlock_all(b);
 	return r;

@@ -276,8 +276,10 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 		    (PCI_AF_CAP_TP | PCI_AF_CAP_FLR))
 		f->caps |= VFR_CAP_AF_FLR;
 	if (len > CFG_BASIC_SIZE) {
-		if (find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED))
+		if ((cap = find_cap(d, PCI_EXT_CAP_ID_ACS, PCI_CAP_EXTENDED))) {
 			f->caps |= VFR_CAP_ACS;
+			f->acs_ctrl = get16(cfg, len, cap->addr + PCI_ACS_CTRL);
+		}
 		if (find_cap(d, PCI_EXT_CAP_ID_SRIOV, PCI_CAP_EXTENDED))
 			f->caps |= VFR_CAP_SRIOV;
 	}

@@ -21,6 +21,7 @@ struct pciconf_facts {
 	uint8_t revision;    /* Revision ID (0x08) */
 	unsigned int caps;   /* enum vfr_capability */
 	uint8_t pcie_type;   /* PCIe Device/Port Type (PCI_EXP_TYPE_*), when VFR_CAP_PCIE */
+	uint16_t acs_ctrl;   /* ACS Control register, when VFR_CAP_ACS */
 	size_t config_size;  /* bytes of config space that could be read: 64, 256 or 4096 */
 };
 

@@ -10,6 +10,7 @@
 #include "device-private.h"
 #include "holders.h"
 #include "hotreset-private.h"
+#include "owner-store.h"
 #include "pciconf.h"
 #include "pending.h"
 #include "reset-plan.h"
@@ -510,6 +511,34 @@ static void free_holders(gpointer p)
 	g_free(p);
 }
 
+/*
+ * The caller's registry with the persisted declarations (owner-store.h)
+ * added; the file wins where both name a function, since it is what every
+ * other process sees. NULL when the file names nothing (or cannot be read,
+ * which is logged: a plan is still made from what the caller declared).
+ */
+static struct vfr_owners *owners_with_persisted(struct vfr_host *host,
+						const struct vfr_owners *mine)
+{
+	struct vfr_owners *all = NULL;
+	struct vfr_error *err = NULL;
+
+	if (owner_store_load_ctx(host->ctx, &all, &err) < 0) {
+		vfr_warn(host->ctx, "%s; planning with the caller's owners only",
+			 vfr_error_get_message(err));
+		vfr_error_free(err);
+		return NULL;
+	}
+	if (vfr_owners_get_n(all) == 0) {
+		vfr_owners_unref(all);
+		return NULL;
+	}
+	for (size_t i = 0; mine && i < vfr_owners_get_n(mine); i++)
+		(void)owners_add_name(all, vfr_owners_get_owner(mine, i),
+				      vfr_owners_get_address(mine, i));
+	return all;
+}
+
 int reset_plans_make(struct vfr_device *const *devs, size_t n,
 		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans)
 {
@@ -518,9 +547,20 @@ int reset_plans_make(struct vfr_device *const *devs, size_t n,
 	g_autoptr(GHashTable) holders = NULL;
 	g_autofree struct holders *found = NULL;
 	struct vfr_error *err = NULL;
+	struct vfr_reset_options *defaults = NULL;
+	struct vfr_reset_options with_persisted;
+	struct vfr_owners *owners;
 
 	if (n == 0)
 		return 0;
+	owners = owners_with_persisted(devs[0]->host, opts ? opts->owners : NULL);
+	if (owners) {
+		if (!opts)
+			vfr_reset_options_new(&defaults);
+		with_persisted = opts ? *opts : *defaults;
+		with_persisted.owners = owners;
+		opts = &with_persisted;
+	}
 	/* The records first: a stuck reset's functions must not be read meanwhile. */
 	(void)host_pending_for(devs[0]->host, devs[0]->name, true);
 	for (size_t i = 0; i < n; i++)
@@ -544,6 +584,8 @@ int reset_plans_make(struct vfr_device *const *devs, size_t n,
 		reset_facts_clear(&f);
 	}
 	vfr_error_free(err);
+	vfr_owners_unref(owners);
+	vfr_reset_options_free(defaults);
 	return 0;
 }
 

@@ -140,6 +140,11 @@ int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error *
 	return state_dir_open_as(ctx, true, ret_dirfd, reterr);
 }
 
+int state_dir_open_existing(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+{
+	return state_dir_open_as(ctx, false, ret_dirfd, reterr);
+}
+
 int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, int *ret_fd,
 		      struct vfr_error **reterr)
 {

@@ -46,6 +46,12 @@
 int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
 
 /*
+ * The same to read what is there: -ENOENT (no sentence) when the directory
+ * does not exist, which is not made; root's is accepted.
+ */
+int state_dir_open_existing(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
+
+/*
  * Opens ROOT/run/vfioreset/@name, the public directory of the state
  * directory (the records of pending calls), under the same rules: made
  * 0755 when @create (and the state directory with it), else -ENOENT when

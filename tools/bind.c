@@ -10,6 +10,7 @@ static gboolean opt_variant;
 static gboolean opt_group;
 static int opt_timeout = 10000;
 static int opt_lock_timeout = 30000;
+static char *opt_as;
 
 /* What bind, unbind and restore all take. */
 #define COMMON_OPTIONS                                                                        \
@@ -19,7 +20,10 @@ static int opt_lock_timeout = 30000;
 	  "Give up on a kernel write after MS milliseconds (default 10000, -1 never)", "MS" }, \
 	{ "lock-timeout", 0, 0, G_OPTION_ARG_INT, &opt_lock_timeout,                          \
 	  "Wait at most MS for another process's lock (default 30000, 0 not at all, -1 no "    \
-	  "limit)", "MS" }
+	  "limit)", "MS" },                                                                   \
+	{ "as", 0, 0, G_OPTION_ARG_STRING, &opt_as,                                            \
+	  "Act for owner NAME: refuse functions declared for another, keep the owners' list",  \
+	  "NAME" }
 
 const GOptionEntry bind_options[] = {
 	{ "driver", 'd', 0, G_OPTION_ARG_STRING, &opt_driver,
@@ -153,6 +157,12 @@ static int run(struct cli *cli, enum op op, const char *name, int argc, char **a
 		flags |= VFR_BINDING_VARIANT;
 	vfr_binding_set_flags(bd, flags);
 	vfr_binding_set_timeout(bd, opt_timeout, opt_lock_timeout);
+	if (opt_as && vfr_binding_set_owner(bd, opt_as) < 0) {
+		cli_error("%s: '%s' cannot be an owner's name", name, opt_as);
+		vfr_binding_unref(bd);
+		vfr_host_unref(host);
+		return EXIT_USAGE;
+	}
 	if (opt_driver && vfr_binding_set_driver(bd, opt_driver) < 0) {
 		cli_error("%s: '%s' is not a driver name", name, opt_driver);
 		vfr_binding_unref(bd);
@@ -174,6 +184,7 @@ static int run(struct cli *cli, enum op op, const char *name, int argc, char **a
 	vfr_binding_unref(bd);
 	vfr_host_unref(host);
 	g_free(opt_driver);
+	g_free(opt_as);
 	return status;
 }
 

@@ -50,6 +50,8 @@ int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_reset(struct cli *cli, int argc, char **argv);
 extern const GOptionEntry plan_options[];
 extern const GOptionEntry reset_options[];
+/* owner.c: `owner add|remove|list`. */
+int cmd_owner(struct cli *cli, int argc, char **argv);
 
 /*
  * Finds the functions @argv names, once each: one named twice (in any

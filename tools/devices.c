@@ -42,7 +42,88 @@ struct facts {
 	const char *vendor_name, *device_name;
 	struct vfr_device *parent, *physfn;
 	const struct vfr_pending_call *pending; /* NULL: none */
+	/* show only: the ACS path (vfr_device_check_acs_path()) and the persisted owner. */
+	int r_acs;
+	struct vfr_device *acs_port;
+	unsigned int acs_missing;
+	const char *owner;
 };
+
+/*
+ * The persisted owners, read once per run for `show`; NULL when they cannot
+ * be read (a user without access to the state directory), said once.
+ */
+static const char *owner_of(struct vfr_device *dev)
+{
+	static struct vfr_owners *owners;
+	static bool tried;
+	struct vfr_address addr;
+
+	if (!tried) {
+		struct vfr_error *err = NULL;
+
+		tried = true;
+		if (vfr_owners_load(vfr_host_get_ctx(vfr_device_get_host(dev)), &owners, &err) < 0) {
+			cli_error("owners unknown: %s", vfr_error_get_message(err));
+			vfr_error_free(err);
+		}
+	}
+	if (!owners)
+		return NULL;
+	vfr_device_get_address(dev, &addr);
+	return vfr_owners_lookup(owners, &addr);
+}
+
+/* What only `show` says: where ACS isolation ends, and who the function is declared for. */
+static void gather_detail(struct facts *f)
+{
+	f->r_acs = vfr_device_check_acs_path(f->dev, &f->acs_port, &f->acs_missing);
+	f->owner = owner_of(f->dev);
+}
+
+static void add_acs_path(JsonBuilder *b, const struct facts *f)
+{
+	json_builder_set_member_name(b, "acs_path");
+	if (f->r_acs < 0) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "isolated");
+	json_builder_add_boolean_value(b, f->r_acs == 1);
+	json_builder_set_member_name(b, "port");
+	if (f->acs_port)
+		json_builder_add_string_value(b, vfr_device_get_name(f->acs_port));
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "missing");
+	json_builder_begin_array(b);
+	for (unsigned int bit = 1; bit <= VFR_ACS_UPSTREAM_FORWARDING; bit <<= 1)
+		if (f->acs_missing & bit)
+			json_builder_add_string_value(b, vfr_acs_control_to_string(bit));
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	/* libvirt's strict_acs_check verdict; without the strict check anything readable is. */
+	json_builder_set_member_name(b, "assignable_strict_acs");
+	json_builder_add_boolean_value(b, f->r_acs == 1);
+}
+
+static char *acs_text(const struct facts *f)
+{
+	GString *s;
+
+	if (f->r_acs < 0)
+		return g_strdup_printf("unknown: %s", g_strerror(-f->r_acs));
+	if (f->r_acs == 1)
+		return g_strdup("isolated (assignable with the strict ACS check)");
+	s = g_string_new(NULL);
+	g_string_printf(s, "%s lacks", vfr_device_get_name(f->acs_port));
+	for (unsigned int bit = 1, n = 0; bit <= VFR_ACS_UPSTREAM_FORWARDING; bit <<= 1)
+		if (f->acs_missing & bit)
+			g_string_append_printf(s, "%s %s", n++ ? "," : "", vfr_acs_control_to_string(bit));
+	g_string_append(s, " (not assignable with the strict ACS check)");
+	return g_string_free(s, FALSE);
+}
 
 static void gather(struct vfr_device *dev, struct facts *f, bool names)
 {
@@ -115,7 +196,7 @@ static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *d
 	add_string(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
 }
 
-static void build_device(JsonBuilder *b, const struct facts *f)
+static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 {
 	struct vfr_device *dev = f->dev;
 	size_t n;
@@ -172,6 +253,10 @@ static void build_device(JsonBuilder *b, const struct facts *f)
 		json_builder_add_string_value(b, vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
 	json_builder_end_array(b);
 	add_device_ref(b, "parent", f->parent);
+	if (detail) {
+		add_acs_path(b, f);
+		add_string(b, "owner", 0, f->owner);
+	}
 
 	json_builder_set_member_name(b, "pending");
 	if (!f->pending) {
@@ -202,7 +287,7 @@ static void build_device(JsonBuilder *b, const struct facts *f)
  * each function's object is generated and written on its own, so memory does
  * not grow with the number of functions.
  */
-static void print_json(struct vfr_device **devs, size_t n)
+static void print_json(struct vfr_device **devs, size_t n, bool detail)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	bool pretty = isatty(STDOUT_FILENO);
@@ -219,14 +304,16 @@ static void print_json(struct vfr_device **devs, size_t n)
 		struct facts f;
 
 		gather(devs[i], &f, false);
+		if (detail)
+			gather_detail(&f);
 		if (pretty) {
-			build_device(all, &f);
+			build_device(all, &f, detail);
 		} else {
 			g_autoptr(JsonBuilder) b = json_builder_new();
 			g_autoptr(JsonNode) node = NULL;
 			g_autofree char *text = NULL;
 
-			build_device(b, &f);
+			build_device(b, &f, detail);
 			node = json_builder_get_root(b);
 			json_generator_set_root(gen, node);
 			text = json_generator_to_data(gen, NULL);
@@ -312,12 +399,14 @@ static void print_field(const char *label, const char *fmt, ...)
 
 static void print_report(struct vfr_device *dev)
 {
-	g_autofree char *methods = NULL, *name = NULL, *ids = NULL;
+	g_autofree char *methods = NULL, *name = NULL, *ids = NULL, *acs = NULL;
 	GString *caps = g_string_new(NULL);
 	struct facts f;
 	size_t n;
 
 	gather(dev, &f, true);
+	gather_detail(&f);
+	acs = acs_text(&f);
 	ids = ids_text(&f);
 	methods = join_methods(&f);
 	name = name_text(&f);
@@ -353,6 +442,8 @@ static void print_report(struct vfr_device *dev)
 		print_field("capabilities:", "unknown");
 	}
 	print_field("parent:", "%s", f.parent ? vfr_device_get_name(f.parent) : "- (root bus)");
+	print_field("acs path:", "%s", acs);
+	print_field("owner:", "%s", f.owner ? f.owner : "-");
 	if (f.physfn)
 		print_field("physfn:", "%s", vfr_device_get_name(f.physfn));
 	n = vfr_device_get_n_virtfns(dev);
@@ -390,7 +481,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			devs[i] = vfr_host_get_device(host, i);
 		if (cli->json)
-			print_json(devs, n);
+			print_json(devs, n, false);
 		else
 			print_table(devs, n);
 	}
@@ -446,7 +537,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return cli->status;
 	devs = cli_lookup(host, &argc, argv, &status);
 	if (devs && cli->json) {
-		print_json(devs, (size_t)argc);
+		print_json(devs, (size_t)argc, true);
 	} else if (devs) {
 		for (int i = 0; i < argc; i++) {
 			if (i)

@@ -63,6 +63,8 @@ static const struct command commands[] = {
 	  cmd_plan, plan_options },
 	{ "reset", "BDF...", "Reset functions through the kernel (disjoint ones in parallel)",
 	  cmd_reset, reset_options },
+	{ "owner", "add|remove|list", "Declare, withdraw or list who uses which function (kept)",
+	  cmd_owner },
 };
 
 void cli_error(const char *fmt, ...)

@@ -31,7 +31,19 @@ struct vfr_device;
  *   while its VFs are bound or held;
  * - each function is locked (flock on ROOT/run/vfioreset/ADDR.lock, taken in
  *   address order) for the duration, so concurrent processes do not
- *   interleave their changes.
+ *   interleave their changes;
+ * - what can be refused is refused before the first write: a function
+ *   declared for another owner (owners.h), a group that would not be viable;
+ * - bind, unbind or restore then restore is the identity: the original is
+ *   recorded whenever an operation is asked, even one that changes nothing.
+ *
+ * Errors, the same in every call: -EPERM refused to protect something, with
+ * nothing changed: a group that is not or would not be viable (the same
+ * errno as vfr_vfio_holding_add() gives for a group that is not viable), or
+ * a function declared for another owner; -EBUSY held by another process
+ * (its pids are reported), locked by another binding, or held by a kernel
+ * call still pending; -ENOENT no such driver or module; -ETIMEDOUT a write
+ * to the kernel did not return (the function's state is unknown).
  *
  * The outcome of each function is data in the object (the getters below);
  * the operation's return value says whether all of them ended as asked.
@@ -81,6 +93,25 @@ int vfr_binding_add_device(struct vfr_binding *b, struct vfr_device *dev);
  */
 int vfr_binding_set_driver(struct vfr_binding *b, const char *driver);
 
+/**
+ * vfr_binding_set_owner:
+ * @owner: (nullable): the owner the binding acts for (a VM, a tenant: 1 to
+ *         256 bytes of UTF-8 without control characters), as the persisted
+ *         declarations name it (owners.h).
+ *
+ * With an owner, a function declared for another one (the group flag's
+ * members included) is refused before anything changes; vfr_binding_bind()
+ * and vfr_binding_unbind() declare every function for @owner in the
+ * persisted list before the first write (withdrawn again when they roll
+ * back), and vfr_binding_restore() withdraws them once the functions are
+ * given back. Without one (the default), each function is acted on for the
+ * owner it is declared for, if any; functions of two owners in one binding
+ * are refused; the list is not changed.
+ * Returns: 0, -EINVAL for a name that cannot be an owner.
+ * Since: 0.1
+ */
+int vfr_binding_set_owner(struct vfr_binding *b, const char *owner);
+
 /** vfr_binding_set_flags: a mask of enum vfr_binding_flags. Since: 0.1 */
 int vfr_binding_set_flags(struct vfr_binding *b, unsigned int flags);
 
@@ -105,13 +136,17 @@ int vfr_binding_set_timeout(struct vfr_binding *b, int write_ms, int lock_ms);
  * vfr_binding_bind:
  * Binds every function (its group's members with VFR_BINDING_GROUP) to the
  * driver, waiting for vfio drivers to create vfio-dev/ and the group or
- * device node. With VFR_BINDING_GROUP the groups must end up viable (every
- * member vfio-bound, unbound, on pci-stub, or a bridge on pcieport).
+ * device node. With VFR_BINDING_GROUP and a vfio target (vfio-pci, a
+ * variant, a named driver with "vfio" in its name) the groups must be
+ * viable once bound (every member vfio-bound, unbound, on pci-stub, or a
+ * bridge on pcieport): this is decided before the first write from the
+ * drivers each member will have (vfr_host_check_group_viable_if_bound()),
+ * and checked again afterwards. Without the flag a group left not viable
+ * is only noted on its functions.
  * Returns: 0 when every function is bound as asked; else the first failure's
- *          -errno (-EBUSY: held by another process or locked; -ENOENT: no
- *          such driver or module; -ETIMEDOUT: a write to the kernel did not
- *          return) — the functions were put back as they were, except those
- *          whose state is unknown.
+ *          -errno (see above: -EPERM for a group that would not be viable,
+ *          the blocking member named, nothing changed) — the functions
+ *          were put back as they were, except those whose state is unknown.
  * Since: 0.1
  */
 int vfr_binding_bind(struct vfr_binding *b, struct vfr_error **reterr);
@@ -128,7 +163,8 @@ int vfr_binding_unbind(struct vfr_binding *b, struct vfr_error **reterr);
 /**
  * vfr_binding_restore:
  * Gives every function back its recorded original binding (driver_override
- * as it was, the old driver bound again, confirmed) and removes the record.
+ * as it was, the old driver bound again, confirmed) and removes the record
+ * (and, with an owner, the functions' declarations).
  * A function without a record gets its override cleared and is probed, so
  * the kernel picks its driver; it is reported as such.
  * Returns: as vfr_binding_bind().
@@ -193,6 +229,22 @@ const int *vfr_binding_get_holders(const struct vfr_binding *b, size_t index, si
  */
 int vfr_host_check_group_viable(struct vfr_host *host, int group,
 				struct vfr_device **ret_blocker);
+
+/**
+ * vfr_host_check_group_viable_if_bound:
+ * Would IOMMU group @group be viable if @devs were bound to a vfio driver
+ * and every other member kept the driver it has now (read afresh)? What a
+ * manager asks before it binds anything. @devs may hold functions of other
+ * groups; they are ignored.
+ * @ret_blocker: (out) (optional) (transfer none): the first member that
+ *       would block it, NULL when the group would be viable.
+ * Returns: 1 viable, 0 not, -ENOENT when no function is in @group, -EINVAL
+ *          (a function of another host).
+ * Since: 0.1
+ */
+int vfr_host_check_group_viable_if_bound(struct vfr_host *host, int group,
+					 struct vfr_device *const *devs, size_t n_devs,
+					 struct vfr_device **ret_blocker);
 
 static inline void vfr_binding_unrefp(struct vfr_binding **p)
 {

@@ -236,7 +236,8 @@ int vfr_vfio_holding_new(struct vfr_host *host, enum vfr_hot_reset_mode mode,
  * container, whose IOMMU type is set on first use) and its device fd, or its
  * cdev bound to the holding's iommufd.
  * Returns: 0; -ENOENT when @dev is in no IOMMU group or has no VFIO node
- *          (not bound to a vfio driver); -EPERM when its group is not viable;
+ *          (not bound to a vfio driver); -EPERM when its group is not viable
+ *          (the errno a binding gives for a group that would not be, bind.h);
  *          -EBUSY when someone else holds it; the errno of the open or ioctl.
  * Since: 0.1
  */

@@ -22,4 +22,6 @@
 #include <vfioreset/bind.h>
 #include <vfioreset/reset.h>
 #include <vfioreset/hotreset.h>
+#include <vfioreset/owners.h>
+#include <vfioreset/assign.h>
 #undef VFIORESET_INSIDE

@@ -43,6 +43,7 @@ struct cfg {
 	int secondary;	    /* a bridge's secondary bus, -1: unread */
 	int subordinate;    /* and its subordinate bus */
 	unsigned int total_vfs, num_vfs, vf_offset, vf_stride, vf_device;
+	int acs_ctrl;	    /* the ACS Control register, -1: unread */
 	GString *others;    /* capabilities no token describes */
 };
 
@@ -380,6 +381,7 @@ static void decode_extended(struct cfg *f, const uint8_t *b)
 		seen[at / 4] = true;
 		if (id == 0x0d) {
 			f->caps |= CAP_ACS;
+			f->acs_ctrl = at + 8 <= f->len ? (int)get16(b, at + 6) : -1;
 		} else if (id == 0x10 && at + 0x1c <= f->len) {
 			f->caps |= CAP_SRIOV;
 			f->total_vfs = get16(b, at + 0x0e);
@@ -405,6 +407,7 @@ static void decode_config(struct cfg *f, const uint8_t *b, size_t len)
 	f->header = -1;
 	f->pcie_type = -1;
 	f->secondary = -1;
+	f->acs_ctrl = -1;
 	f->subordinate = -1;
 	if (len == 0)
 		return;
@@ -1292,6 +1295,14 @@ static void write_device(struct capture *c, struct cdev *d, GString *out)
 	if (!d->power_state && c->power_state)
 		d->missing |= UINT64_C(1) << ATTR_POWER_STATE;
 	g_string_append_printf(keys, "caps=%s\n", caps);
+	/* What Linux enables is the default; a port left otherwise is what assignability sees. */
+	if ((f->caps & CAP_ACS) && f->acs_ctrl >= 0 && f->acs_ctrl != 0x001d) {
+		if (f->acs_ctrl & ~0x5f)
+			note(d, "not modelled: ACS Control %04x (egress control or bits above it)",
+			     (unsigned int)f->acs_ctrl);
+		else
+			g_string_append_printf(keys, "acs_ctrl=%04x\n", (unsigned int)f->acs_ctrl);
+	}
 	if (f->others)
 		note(d, "not modelled: %s", f->others->str);
 	if (f->af_flr_only)

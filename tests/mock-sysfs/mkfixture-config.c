@@ -255,9 +255,9 @@ size_t fx_config_build(const struct fx_dev *d, uint8_t cfg[4096])
 		if (d->caps & CAP_ACS) {
 			ext[n_ext] = e;
 			ext_id[n_ext++] = EXT_ID_ACS;
-			/* SV TB RR CR UF DT capable; SV RR CR UF on, as Linux sets. */
+			/* SV TB RR CR UF DT capable; SV RR CR UF on, as Linux sets, or acs_ctrl=. */
 			put16(cfg, e + 4, 0x005f);
-			put16(cfg, e + 6, 0x001d);
+			put16(cfg, e + 6, d->acs_ctrl >= 0 ? (uint16_t)d->acs_ctrl : 0x001d);
 			e += 0x10;
 		}
 		if (d->caps & CAP_SRIOV) {

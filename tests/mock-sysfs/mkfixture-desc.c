@@ -129,6 +129,7 @@ static const char *const device_keys[] = {
 	"vf_stride",
 	"link_active",
 	"multifunction",
+	"acs_ctrl",
 	NULL,
 };
 
@@ -601,6 +602,20 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 		if (!get_bool(p, group, "multifunction", &b))
 			return false;
 		d->multifunction_key = b;
+	}
+	d->acs_ctrl = -1;
+	if (g_key_file_has_key(p->kf, group, "acs_ctrl", NULL)) {
+		uint32_t ctrl = 0;
+
+		if (!get_hex(p, group, "acs_ctrl", 4, false, &ctrl))
+			return false;
+		if (!(caps & CAP_ACS))
+			return fx_fail(p, group, "acs_ctrl", "acs_ctrl needs acs in caps");
+		if (ctrl & ~0x5fu)
+			return fx_fail(p, group, "acs_ctrl",
+				       "%04x sets bits the ACS capability does not offer (SV TB RR "
+				       "CR UF DT capable: 005f)", ctrl);
+		d->acs_ctrl = (int)ctrl;
 	}
 	d->vfio_dev = -1;
 	if (g_key_file_has_key(p->kf, group, "vfio_dev", NULL)) {

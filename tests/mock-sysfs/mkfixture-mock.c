@@ -342,6 +342,7 @@ struct fx_dev *fx_vf_template(const struct fx_dev *pf)
 		 t->fn);
 	t->section = g_strdup_printf("VF template of [%s]", pf->section);
 	t->kind = KIND_ENDPOINT;
+	t->acs_ctrl = -1;
 	if (src) {
 		/* VFs of one PF are alike: the first described one stands for the rest. */
 		t->vendor = src->vendor;

@@ -132,6 +132,7 @@ struct fx_dev {
 	int total_vfs; /* total_vfs=, -1: derived */
 	int vf_offset_key, vf_stride_key; /* vf_offset=, vf_stride=; -1: derived */
 	bool link_down; /* link_active=false: a port that never reports DL_Active */
+	int acs_ctrl;   /* acs_ctrl=: the ACS Control register, -1: SV RR CR UF as Linux sets */
 	int multifunction_key; /* multifunction=, -1: derived from the slot */
 	char *parent_addr, *physfn_addr;
 

@@ -33,6 +33,7 @@ import guest_fidelity  # noqa: E402
 import guest_ops  # noqa: E402
 import guest_safety  # noqa: E402
 import guest_holders  # noqa: E402
+import guest_manager  # noqa: E402
 
 
 def guest_lspci_blocks():
@@ -311,6 +312,7 @@ SCENARIOS = [
     ("reset-methods", scenario_reset_methods),
     ("vfio-bind", scenario_vfio_bind),
     ("bad-address", scenario_bad_address),
+    *guest_manager.SCENARIOS,
     *guest_fidelity.SCENARIOS,
     *guest_ops.BEFORE_REPROBE,
     ("reprobe", scenario_reprobe),

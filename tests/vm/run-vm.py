@@ -420,7 +420,7 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
     for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py", "guest_safety.py",
-                   "guest_holders.py", "guest_fidelity.py"):
+                   "guest_holders.py", "guest_fidelity.py", "guest_manager.py"):
         cpio.copy(os.path.join(HERE, module), "/vm/" + module)
     # The cdev kernel builds in drivers (shpchp, ahci, i801_smbus) Debian's
     # kernels leave to modules: it has a fixture of its own.
@@ -436,6 +436,10 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     stale_reset = os.environ.get("VFR_VM_STALE_RESET")
     if stale_reset:
         programs[stale_reset] = "/usr/bin/vfr-vm-stale-reset"
+    # examples/hostdev, the manager the `hostdev` scenario runs.
+    hostdev = os.environ.get("VFR_VM_HOSTDEV")
+    if hostdev:
+        programs[hostdev] = "/usr/bin/vfr-hostdev"
     # The mock harness, to replay the guest's capture next to its kernel (fidelity).
     for name, guest in (("VFR_MKFIXTURE", "/usr/bin/vfr-mkfixture"),
                         ("VFR_MOCK", "/usr/bin/vfioreset-mock"),
