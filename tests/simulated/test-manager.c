@@ -45,21 +45,10 @@ static const char switch_ini[] =
 	"vendor=8086\ndevice=10d3\ndriver=vfio-pci\ndriver_override=vfio-pci\niommu_group=8\n"
 	"reset_method=flr\ncaps=pm,flr\n";
 
-static int setup_switch(void **state)
+/* Each case runs in a process of its own on the tree it declares (mock.h). */
+static int setup(void **state)
 {
-	*state = mock_new(switch_ini, NULL);
-	return 0;
-}
-
-static int setup_cdev(void **state)
-{
-	*state = mock_fixture("qemu-q35-cdev.ini");
-	return 0;
-}
-
-static int setup_q35(void **state)
-{
-	*state = mock_fixture("qemu-q35.ini");
+	*state = mock_current();
 	return 0;
 }
 
@@ -439,26 +428,20 @@ static void test_acs_unreadable_port(void **state)
 	vfr_host_unref(host);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_refused_before_any_write, setup_cdev,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_viable_if_bound, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_not_viable_errno_matches_holding, setup_q35,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_admin_vfio_binding_survives_restore,
-						setup_switch, teardown),
-		cmocka_unit_test_setup_teardown(test_owners_persist_and_conflict, setup_switch,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_binding_honours_owners, setup_switch, teardown),
-		cmocka_unit_test_setup_teardown(test_rolled_back_bind_withdraws, setup_switch,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_reset_honours_persisted_owners, setup_switch,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_acs_path, setup_switch, teardown),
-		cmocka_unit_test_setup_teardown(test_acs_unreadable_port, setup_switch, teardown),
+	const struct vfr_test tests[] = {
+		MOCK_CASE(test_group_refused_before_any_write, setup, teardown, .fixture = "qemu-q35-cdev.ini"),
+		MOCK_CASE(test_viable_if_bound, setup, teardown, .fixture = "qemu-q35.ini"),
+		MOCK_CASE(test_not_viable_errno_matches_holding, setup, teardown, .fixture = "qemu-q35.ini"),
+		MOCK_CASE(test_admin_vfio_binding_survives_restore, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_owners_persist_and_conflict, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_binding_honours_owners, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_rolled_back_bind_withdraws, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_reset_honours_persisted_owners, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_acs_path, setup, teardown, .host = switch_ini),
+		MOCK_CASE(test_acs_unreadable_port, setup, teardown, .host = switch_ini),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }
