@@ -64,7 +64,7 @@ int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, co
 void bind_item_note(struct bind_item *it, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* bind-target.c: sets it->want (loading the target driver's module when needed). */
-int bind_plan(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr);
+int bind_resolve_target(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr);
 
 /*
  * bind-groups.c: the groups of the items, after a bind: with @strict a

@@ -685,7 +685,7 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 			goto out;
 		}
 		it->before = g_strdup(it->orig.driver);
-		r = bind_plan(&op, it, reterr);
+		r = bind_resolve_target(&op, it, reterr);
 		if (r < 0)
 			goto out;
 	}

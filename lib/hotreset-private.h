@@ -104,5 +104,5 @@ bool hotreset_is_noiommu(struct vfr_device *dev);
  * no slot or bus reset is possible *ret_why says why and the set is @dev
  * alone; otherwise *ret_why is NULL.
  */
-int hotreset_scope(struct vfr_device *dev, struct hotreset_fact **ret_facts, size_t *ret_n,
-		   const char **ret_why);
+int hotreset_predict_affected(struct vfr_device *dev, struct hotreset_fact **ret_facts,
+			      size_t *ret_n, const char **ret_why);

@@ -285,7 +285,7 @@ int hotreset_evaluate(const struct hotreset_query *q, struct vfr_hot_reset_check
 		if (q->mode == VFR_HOT_RESET_MODE_GROUP && e->group < 0) {
 			block(e, VFR_HOT_RESET_REASON_NO_IOMMU_GROUP,
 			      g_strdup_printf("%s is in no IOMMU group, so the kernel refuses to "
-					      "report the reset's scope", e->name));
+					      "report the reset's affected set", e->name));
 			continue;
 		}
 		if (!check_member(f, e)) {

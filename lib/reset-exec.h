@@ -95,7 +95,7 @@ void reset_job_run(struct reset_job *job);
 typedef void (*reset_check_fn)(struct reset_job **jobs, size_t n, bool *go, void *data);
 
 /*
- * reset-parallel.c: runs @jobs, those whose plans' footprints share a
+ * reset-parallel.c: runs @jobs, those whose plans' affected sets share a
  * function one after the other, the others at the same time. @check runs
  * in the calling thread (the one that called this) right before each job:
  * the first job of every thread in one call, each later one when its

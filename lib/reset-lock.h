@@ -16,7 +16,7 @@
 struct reset_locks;
 
 /*
- * Takes the lock of every function in the footprints of @plans, in address
+ * Takes the lock of every function in the affected sets of @plans, in address
  * order, each waiting until @deadline (g_get_monotonic_time(); 0: without
  * limit). Never fails: what could not be taken is remembered.
  */

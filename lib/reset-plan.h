@@ -151,7 +151,7 @@ int reset_plans_make(struct vfr_device *const *devs, size_t n,
 		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans);
 
 /* Every function any candidate of @plan touches: a hash set of names (g_hash_table_unref). */
-GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan);
+GHashTable *reset_plan_affected(const struct vfr_reset_plan *plan);
 
 /* Pure: no method is left and one was excluded to protect someone. */
 bool reset_plan_is_refused(const struct vfr_reset_plan *plan);

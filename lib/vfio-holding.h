@@ -5,7 +5,7 @@
 #include "internal.h"
 
 /* How @holding opens its functions. */
-enum vfr_hot_reset_mode hotreset_holding_mode(const struct vfr_vfio_holding *holding);
+enum vfr_hot_reset_mode vfio_holding_get_mode(const struct vfr_vfio_holding *holding);
 
 /* The fd of IOMMU group @group in @holding, -ENOENT when not held. */
-int hotreset_holding_group_fd(const struct vfr_vfio_holding *holding, int group);
+int vfio_holding_get_group_fd(const struct vfr_vfio_holding *holding, int group);

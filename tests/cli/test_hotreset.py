@@ -145,7 +145,7 @@ class HotResetCheck(unittest.TestCase):
         c = self.one(root, "0000:06:01.0", status=0)
         self.assertEqual(sorted(self.affected(c)), ["0000:06:01.0", "0000:06:02.0"])
         self.assertEqual(c["groups_to_pass"], [14])
-        # The bridge above is not in its own secondary bus's scope...
+        # A reset of its own secondary bus does not affect the bridge above...
         c = self.one(root, "0000:05:00.0", status=1)
         # ...but a reset of the bridge's bus takes it and everything below.
         aff = self.affected(c)
