@@ -13,6 +13,13 @@
 
 #define VFR_EXPORT __attribute__((visibility("default")))
 
+/*
+ * On internal prototypes: arguments that must not be NULL (a NULL is a bug
+ * here, not input to check), and a returned -errno the caller must look at.
+ */
+#define _nonnull_(...) __attribute__((nonnull(__VA_ARGS__)))
+#define _must_check_ __attribute__((warn_unused_result))
+
 /* Public entry points check their arguments instead of crashing. */
 #define assert_return(expr, r)                                                          \
 	do {                                                                            \
