@@ -227,6 +227,10 @@ class HotResetCheck(unittest.TestCase):
                      ["hot-reset-check", "0000:09:00.0"],
                      ["hot-reset-check", "0000:02:00.0", "--holding", "02:00.0,zz"],
                      ["hot-reset-check", "0000:02:00.0", "--holding", "0000:0a:00.0"],
+                     # An empty entry is a mistake, as in every list option.
+                     ["hot-reset-check", "0000:02:00.0", "--holding", "0000:01:00.0,"],
+                     ["hot-reset-check", "0000:02:00.0", "--holding", "0000:01:00.0,,0000:01:10.2"],
+                     ["hot-reset-check", "0000:02:00.0", "--holding", ""],
                      ["hot-reset-check", "0000:02:00.0", "--no-such-option"]):
             p = self.run_cli(root, *args)
             self.assertEqual(p.returncode, 2, (args, p.stdout, p.stderr))
