@@ -20,7 +20,7 @@
  * `vfio` and `hot` are ioctls on the caller's device fd (reset-vfio.c),
  * under the same deadline. A VFIO_DEVICE_RESET that returns 0 only says the
  * kernel ran one of its methods: on some devices `pm` keeps register state
- * (NOTES.md), which nothing here can verify.
+ * (doc/kernel-behaviour.md), which nothing here can verify.
  */
 #include <string.h>
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """`hot-reset-check`: the prediction on the QEMU topology of
-shared/vm/NOTES.md (tests/fixtures/qemu-q35.ini) with the drivers of each
+doc/kernel-behaviour.md (tests/fixtures/qemu-q35.ini) with the drivers of each
 recorded case, against what the real kernels answered; the JSON shape and
 exit codes of the CLI contract. When the mock harness is available
 (VFR_MOCK, the vfioreset-mock front end), the prediction is also compared
@@ -101,7 +101,7 @@ class HotResetCheck(unittest.TestCase):
     def affected(self, c):
         return {a["address"]: a for a in c["affected"]}
 
-    # --- the recorded cases of NOTES.md, group path ---
+    # --- the recorded cases of doc/kernel-behaviour.md, group path ---
 
     def test_lone_function(self):
         root = self.root(q35(LONE))
