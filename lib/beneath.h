@@ -22,6 +22,8 @@
  */
 #pragma once
 
+#include "macro.h"
+
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -54,10 +56,11 @@ enum beneath_type {
  * a FIFO, a socket, a device node, a directory where a file was asked
  * for), or the open's own error.
  */
-int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigned int types);
+int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigned int types)
+	_must_check_;
 
 /* The stat of @relpath below @dirfd, under the same rules; a symlink anywhere is -ELOOP. */
-int beneath_stat(int dirfd, const char *relpath, struct stat *ret);
+int beneath_stat(int dirfd, const char *relpath, struct stat *ret) _nonnull_(3) _must_check_;
 
 /*
  * Pure: @name is one path component a caller may put into a path: not

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include "macro.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,7 +23,8 @@
  * slot holds the only device of its link, so the set is the same. Only a
  * conventional hotplug bus with several slots (SHPC) would reset less.
  */
-int bus_reset_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n);
+int bus_reset_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n)
+	_nonnull_(1, 2, 3) _must_check_;
 
 /*
  * Would the kernel's per-function `bus` method probe succeed now
@@ -32,4 +35,4 @@ int bus_reset_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, si
  * to the sibling or the function below @dev that makes it fail, when there is
  * one (NULL otherwise).
  */
-bool bus_reset_method_probe(struct vfr_device *dev, const char **ret_blocker);
+bool bus_reset_method_probe(struct vfr_device *dev, const char **ret_blocker) _nonnull_(1);

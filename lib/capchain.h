@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include "macro.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +19,7 @@
  * end of @len, a loop, or more entries than can fit); @problem then holds one
  * sentence such as "capability list loops back to 0x50".
  */
-int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem_size);
+int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem_size) _must_check_;
 
 /*
  * Where the first traditional capability with @id is, walking as above (the

@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "macro.h"
+
 #include <stddef.h>
 
 #include "internal.h"

@@ -9,6 +9,8 @@
  */
 #pragma once
 
+#include "macro.h"
+
 #include <glib.h>
 
 #include "reset-plan.h"
@@ -65,9 +67,9 @@ struct reset_job {
  * when it is still running at the deadline (its outcome is then unknown, and
  * *@ret_stuck the pid of the process blocked in it).
  */
-int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck);
+int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck) _must_check_;
 int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms,
-		   pid_t *ret_stuck);
+		   pid_t *ret_stuck) _must_check_;
 
 /* reset_method texts: what the kernel prints fits easily; methods in one list. */
 #define RESET_METHOD_TEXT 256

@@ -184,7 +184,8 @@ struct vfr_reset_options {
 const char *owners_lookup_name(const struct vfr_owners *owners, const char *name);
 
 /* @dev's vfio device fd: the one the caller passed, else the holding's; -1: none. */
-int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev);
+int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev)
+	_must_check_;
 
 /* Is @name a method the plan knows (a kernel method, `vfio`, `hot`)? */
 bool reset_method_known(const char *name);
