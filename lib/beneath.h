@@ -22,11 +22,11 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include "macro.h"
 
 /* Kinds of file beneath_open() may open (a mask). */
 enum beneath_type {

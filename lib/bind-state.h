@@ -6,10 +6,9 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*

@@ -7,11 +7,10 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "macro.h"
 #include "device-private.h"
 
 /*

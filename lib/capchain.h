@@ -6,10 +6,10 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stddef.h>
 #include <stdint.h>
+
+#include "macro.h"
 
 /*
  * Walks the traditional list (from 0x34, 0x14 on a CardBus bridge, when Status

@@ -48,12 +48,11 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*

@@ -5,10 +5,9 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stddef.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct enum_name {

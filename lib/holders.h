@@ -26,13 +26,12 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stddef.h>
 #include <sys/types.h>
 
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct vfr_device;

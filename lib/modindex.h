@@ -6,10 +6,9 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct modindex;

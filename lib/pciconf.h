@@ -8,11 +8,10 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct pciconf;

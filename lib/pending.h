@@ -24,14 +24,13 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct vfr_pending_call {

@@ -9,10 +9,9 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <glib.h>
 
+#include "macro.h"
 #include "reset-plan.h"
 
 struct reset_attempt {

@@ -6,13 +6,12 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include <glib.h>
 
+#include "macro.h"
 #include "reset-plan.h"
 
 struct reset_locks;

@@ -30,12 +30,11 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*

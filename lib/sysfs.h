@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The only code that touches paths. Every path is relative to a directory
- * fd that descends from the context's root; link targets are read as text
- * and resolved here, never followed blindly, so nothing leads outside the
- * root.
+ * Reads, listings and stores in sysfs: every access below ROOT/sys goes
+ * through here (other paths are opened by beneath.c's callers: ctx.c,
+ * state-dir.c, pending.c, holders.c, pciconf.c, vfio.c; the README lists
+ * them). Every path is relative to a directory fd that descends from the
+ * context's root; link targets are read as text and resolved here, never
+ * followed blindly, so nothing leads outside the root.
  */
 #pragma once
-
-#include "macro.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "macro.h"
 
 /* Opens @root as the directory everything else is resolved from. */
 int sysfs_open_root(const char *root, int *ret_fd) _nonnull_(2) _must_check_;

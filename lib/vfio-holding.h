@@ -3,7 +3,6 @@
 #pragma once
 
 #include "macro.h"
-
 #include "internal.h"
 
 /* How @holding opens its functions. */

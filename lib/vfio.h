@@ -7,12 +7,11 @@
  */
 #pragma once
 
-#include "macro.h"
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /* One entry of the kernel's hot-reset INFO answer. */
