@@ -297,6 +297,8 @@ VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
 		g_hash_table_destroy(host->groups);
 	if (host->pending)
 		g_ptr_array_unref(host->pending);
+	if (host->observed)
+		g_ptr_array_unref(host->observed);
 	vfr_ctx_unref(host->ctx);
 	g_free(host);
 	return NULL;

@@ -44,6 +44,7 @@ void pending_call_free(struct vfr_pending_call *call)
 	g_strfreev(call->config_locked);
 	g_free(call->reset_method);
 	g_free(call->message);
+	g_free(call->observed);
 	g_free(call);
 }
 
@@ -59,7 +60,27 @@ struct vfr_pending_call *pending_call_dup(const struct vfr_pending_call *call)
 	copy->config_locked = g_strdupv(call->config_locked);
 	copy->reset_method = g_strdup(call->reset_method);
 	copy->message = NULL;
+	copy->observed = g_strdup(call->observed);
 	return copy;
+}
+
+struct vfr_pending_call *pending_call_observed(const char *name, pid_t pid)
+{
+	struct vfr_pending_call *call = g_new0(struct vfr_pending_call, 1);
+	const char *const names[] = { name, NULL };
+
+	call->address = g_strdup(name);
+	call->operation = g_strdup("unknown");
+	call->affected = g_strdupv((char **)names);
+	call->config_locked = g_strdupv((char **)names);
+	call->pid = pid;
+	/* Its start time tells pending_call_returned() when it is over. */
+	(void)pending_process_start(pid, &call->pid_start);
+	call->observed = g_strdup_printf(
+		"process %ld is asleep in the kernel with the reset or config file of %s open "
+		"(state D): a reset may be pending there, and a reset or config read of it "
+		"could hang as well", (long)pid, name);
+	return call;
 }
 
 bool pending_call_locks_config(const struct vfr_pending_call *call, const char *name)
@@ -81,6 +102,8 @@ char *pending_call_describe(const struct vfr_pending_call *call)
 	time_t t = (time_t)call->since;
 	struct tm tm;
 
+	if (call->observed)
+		return g_strdup(call->observed);
 	if (call->since > 0 && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	if (call->method)
