@@ -79,7 +79,7 @@ char *pending_call_describe(const struct vfr_pending_call *call);
  * The start time of process @pid (clock ticks since boot), -ESRCH when it
  * is gone or a zombie (its call has returned). Any thread.
  */
-int pending_process_start(pid_t pid, uint64_t *ret_start) _nonnull_(2) _must_check_;
+int pending_process_start(pid_t pid, uint64_t *ret_start) _nonnull_(2);
 
 /*
  * Fills @call's pid_start and since for the stuck process @pid and writes
