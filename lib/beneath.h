@@ -26,6 +26,8 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "macro.h"
+
 /* Kinds of file beneath_open() may open (a mask). */
 enum beneath_type {
 	BENEATH_REG = 1u << 0,
@@ -54,10 +56,11 @@ enum beneath_type {
  * a FIFO, a socket, a device node, a directory where a file was asked
  * for), or the open's own error.
  */
-int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigned int types);
+int beneath_open(int dirfd, const char *relpath, int flags, mode_t mode, unsigned int types)
+	_must_check_;
 
 /* The stat of @relpath below @dirfd, under the same rules; a symlink anywhere is -ELOOP. */
-int beneath_stat(int dirfd, const char *relpath, struct stat *ret);
+int beneath_stat(int dirfd, const char *relpath, struct stat *ret) _nonnull_(3) _must_check_;
 
 /*
  * Pure: @name is one path component a caller may put into a path: not

@@ -61,13 +61,14 @@ struct bind_op {
 };
 
 /* bind-item.c */
-int bind_read_state(struct vfr_device *dev, struct bind_record *ret);
+int bind_read_state(struct vfr_device *dev, struct bind_record *ret) _nonnull_(1, 2) _must_check_;
 int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, const char *fmt,
 		   ...) G_GNUC_PRINTF(4, 5);
 void bind_item_note(struct bind_item *it, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 /* bind-target.c: sets it->want (loading the target driver's module when needed). */
-int bind_plan(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr);
+int bind_resolve_target(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+	_nonnull_(1, 2) _must_check_;
 
 /*
  * bind-groups.c. Before anything changes, with VFR_BINDING_GROUP and a vfio
@@ -82,7 +83,8 @@ int bind_predict_groups(struct bind_op *op, struct vfr_error **reterr);
  * group that is not viable fails the operation (-EPERM naming the member
  * that blocks); otherwise it is noted on the items.
  */
-int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr);
+int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr)
+	_nonnull_(1) _must_check_;
 
 /*
  * bind-owner.c. Reads the persisted declarations into op->owners and

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*
@@ -26,7 +27,8 @@ struct bind_record {
 void bind_record_clear(struct bind_record *rec);
 
 /* Opens the state directory (state_dir_open()). */
-int bind_state_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
+int bind_state_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+	_nonnull_(1, 2) _must_check_;
 
 /*
  * Pure: parses the @len bytes of a record of @addr. -EIO when it is not one:
@@ -34,16 +36,19 @@ int bind_state_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error 
  * that is not a name (it becomes a path), an override the kernel would not
  * take.
  */
-int bind_record_parse(const char *text, size_t len, const char *addr, struct bind_record *ret);
+int bind_record_parse(const char *text, size_t len, const char *addr, struct bind_record *ret)
+	_nonnull_(4) _must_check_;
 
 /* Pure: the record's text (g_free), or NULL when it would exceed BIND_RECORD_MAX or is invalid. */
-char *bind_record_format(const char *addr, const struct bind_record *rec, size_t *ret_len);
+char *bind_record_format(const char *addr, const struct bind_record *rec, size_t *ret_len)
+	_nonnull_(3);
 
 /* The record of @addr: 0, -ENOENT when there is none, -EIO when it cannot be parsed. */
-int bind_record_read(int dirfd, const char *addr, struct bind_record *ret);
+int bind_record_read(int dirfd, const char *addr, struct bind_record *ret)
+	_nonnull_(3) _must_check_;
 
 /* Writes the record of @addr atomically; -EFBIG/-EINVAL when it could not be read back. */
-int bind_record_write(int dirfd, const char *addr, const struct bind_record *rec);
+int bind_record_write(int dirfd, const char *addr, const struct bind_record *rec) _must_check_;
 
 /* Removes it; no record is not an error. */
 int bind_record_remove(int dirfd, const char *addr);
@@ -54,5 +59,5 @@ int bind_record_remove(int dirfd, const char *addr);
  * process still holds it at the deadline (*@ret_holder: its pid, 0 when
  * unknown), or -errno.
  */
-int bind_lock_take(int dirfd, const char *addr, int timeout_ms, pid_t *ret_holder);
+int bind_lock_take(int dirfd, const char *addr, int timeout_ms, pid_t *ret_holder) _must_check_;
 void bind_lock_release(int fd);

@@ -173,7 +173,7 @@ static int plan_restore(struct bind_op *op, struct bind_item *it, struct vfr_err
 	return 0;
 }
 
-int bind_plan(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
+int bind_resolve_target(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
 {
 	switch (op->kind) {
 	case BIND_BIND:

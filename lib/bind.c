@@ -709,7 +709,7 @@ static int bind_run(struct vfr_binding *b, enum bind_kind kind, struct vfr_error
 	}
 	/* What each function should get (a target driver's module is loaded here). */
 	for (i = 0; i < b->items->len; i++) {
-		r = bind_plan(&op, b->items->pdata[i], reterr);
+		r = bind_resolve_target(&op, b->items->pdata[i], reterr);
 		if (r < 0)
 			goto out;
 	}

@@ -38,7 +38,7 @@ static gint by_address(gconstpointer a, gconstpointer b)
 	return vfr_address_compare(&x->addr, &y->addr);
 }
 
-int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n)
+int bus_reset_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n)
 {
 	GPtrArray *out;
 
@@ -53,7 +53,7 @@ int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, si
 	return 0;
 }
 
-bool scope_bus_method_probe(struct vfr_device *dev, const char **ret_blocker)
+bool bus_reset_method_probe(struct vfr_device *dev, const char **ret_blocker)
 {
 	GPtrArray *siblings = dev->parent ? dev->parent->children : NULL;
 	enum vfr_header_type type;

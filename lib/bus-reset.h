@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "macro.h"
 #include "device-private.h"
 
 /*
@@ -21,7 +22,8 @@
  * slot holds the only device of its link, so the set is the same. Only a
  * conventional hotplug bus with several slots (SHPC) would reset less.
  */
-int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n);
+int bus_reset_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, size_t *ret_n)
+	_nonnull_(1, 2, 3) _must_check_;
 
 /*
  * Would the kernel's per-function `bus` method probe succeed now
@@ -32,4 +34,4 @@ int scope_bus_affected(struct vfr_device *dev, struct vfr_device ***ret_devs, si
  * to the sibling or the function below @dev that makes it fail, when there is
  * one (NULL otherwise).
  */
-bool scope_bus_method_probe(struct vfr_device *dev, const char **ret_blocker);
+bool bus_reset_method_probe(struct vfr_device *dev, const char **ret_blocker) _nonnull_(1);

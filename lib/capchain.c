@@ -12,13 +12,19 @@
 
 #include "capchain.h"
 
-#define CFG_HEADER_END 0x40  /* first byte after the type 0/1 header */
-#define CFG_BASIC_SIZE 0x100 /* where extended config space starts */
-#define STATUS 0x06
-#define STATUS_CAP_LIST 0x10
-#define HEADER_TYPE 0x0e
-#define CAP_PTR 0x34
-#define CARDBUS_CAP_PTR 0x14 /* CardBus bridges keep their pointer here, as the kernel knows */
+/*
+ * Offsets of the configuration header (PCI Local Bus Specification 3.0
+ * §6.1, §6.2; PCI Express Base Specification 5.0 §7.5.1.1) and of the two
+ * capability lists (PCI 3.0 §6.7; PCIe 5.0 §7.6.1, §7.6.3).
+ */
+#define CFG_HEADER_END 0x40  /* first byte after the type 0/1 header (PCI 3.0 §6.1) */
+#define CFG_BASIC_SIZE 0x100 /* where extended config space starts (PCIe 5.0 §7.6.1) */
+#define STATUS 0x06          /* Status register (PCIe 5.0 §7.5.1.1.4) */
+#define STATUS_CAP_LIST 0x10 /* its bit 4, Capabilities List */
+#define HEADER_TYPE 0x0e     /* Header Type (PCIe 5.0 §7.5.1.1.9); bit 7 is multi-function */
+#define CAP_PTR 0x34         /* Capabilities Pointer (PCIe 5.0 §7.5.1.1.11) */
+/* A type 2 (CardBus bridge) header keeps its pointer at 14h instead, as the kernel knows. */
+#define CARDBUS_CAP_PTR 0x14
 
 /*
  * The kernel's bounds (PCI_FIND_CAP_TTL, PCI_EXT_CAP_TTL): as many entries as

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
+
 /*
  * Walks the traditional list (from 0x34, 0x14 on a CardBus bridge, when Status
  * bit 4 is set; an entry with ID 0xff ends it) and, when
@@ -17,7 +19,7 @@
  * end of @len, a loop, or more entries than can fit); @problem then holds one
  * sentence such as "capability list loops back to 0x50".
  */
-int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem_size);
+int capchain_check(const uint8_t *cfg, size_t len, char *problem, size_t problem_size) _must_check_;
 
 /*
  * Where the first traditional capability with @id is, walking as above (the

@@ -52,6 +52,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*
@@ -63,29 +64,29 @@
  * processes honour (pending.h); a later call reaps it); -EIO when the program died without answering (killed: the outcome
  * is unknown too); or the spawn's -errno (-ENOENT: no program).
  */
-int deadline_store(int fd, const char *text, int timeout_ms, pid_t *ret_stuck);
-int deadline_vfio_reset(int device_fd, int timeout_ms, pid_t *ret_stuck);
+int deadline_store(int fd, const char *text, int timeout_ms, pid_t *ret_stuck) _must_check_;
+int deadline_vfio_reset(int device_fd, int timeout_ms, pid_t *ret_stuck) _must_check_;
 /* @n group fds for a group-opened device; none (@n 0) for a cdev. */
 int deadline_vfio_hot_reset(int device_fd, const int *group_fds, size_t n, int timeout_ms,
-			    pid_t *ret_stuck);
+			    pid_t *ret_stuck) _must_check_;
 
 /* How long the posix_spawn() of a call took, for bench/bench-deadline.c. */
 struct deadline_timing {
 	int64_t spawn_ns;
 };
 int deadline_store_timed(int fd, const char *text, int timeout_ms, pid_t *ret_stuck,
-			 struct deadline_timing *ret_timing);
+			 struct deadline_timing *ret_timing) _must_check_;
 
 /*
  * deadline-program.c: the path of vfioreset-call (as above) into @buf; 0
  * when it can be executed, else -errno (the path is filled in all the same,
  * for the message), -ENAMETOOLONG when it does not fit.
  */
-int deadline_program_path(char *buf, size_t size);
+int deadline_program_path(char *buf, size_t size) _must_check_;
 
 /*
  * Whether deadline calls can run at all: 0, or -errno with *@reterr a
  * sentence naming the missing program; for the operations to refuse before
  * they change anything.
  */
-int deadline_check(struct vfr_error **reterr);
+int deadline_check(struct vfr_error **reterr) _must_check_;

@@ -111,7 +111,7 @@ struct vfr_device *device_new(struct vfr_host *host, const struct vfr_address *a
 void device_free(struct vfr_device *dev);
 void device_add_problem(struct vfr_device *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int device_load(struct vfr_device *dev, enum device_attr attr);
+int device_load(struct vfr_device *dev, enum device_attr attr) _must_check_;
 /*
  * Forgets what was read from sysfs (driver, override, reset methods, config
  * facts...) so the next getter reads it again: after a bind, an unbind, a
@@ -125,15 +125,15 @@ void device_invalidate(struct vfr_device *dev);
  * reset_method list (g_strfreev; empty: no method), and the uevent
  * attribute's keys into @dev (@text is modified).
  */
-int device_parse_hex(const char *text, uint32_t max, uint32_t *ret);
-int device_parse_int(const char *text, int *ret);
+int device_parse_hex(const char *text, uint32_t max, uint32_t *ret) _must_check_;
+int device_parse_int(const char *text, int *ret) _must_check_;
 char **device_parse_reset_methods(const char *text);
 void device_parse_uevent(struct vfr_device *dev, char *text);
 
 /* host.c */
-int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev);
+int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev) _must_check_;
 /* The same directory in a descriptor of the caller's own (close it); -ENODEV when gone. */
-int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev);
+int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev) _must_check_;
 struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);
 void host_index_virtfns(struct vfr_host *host);
 bool host_has_vfio_dev_mechanism(struct vfr_host *host);

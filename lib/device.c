@@ -937,19 +937,3 @@ VFR_EXPORT const char *vfr_device_get_problem(const struct vfr_device *dev, size
 	assert_return(dev && dev->problems && index < dev->problems->len, NULL);
 	return dev->problems->pdata[index];
 }
-
-VFR_EXPORT const char *vfr_header_type_to_string(enum vfr_header_type type)
-{
-	switch (type) {
-	case VFR_HEADER_ENDPOINT:
-		return "endpoint";
-	case VFR_HEADER_BRIDGE:
-		return "bridge";
-	case VFR_HEADER_CARDBUS:
-		return "cardbus";
-	case VFR_HEADER_UNKNOWN:
-		return "unknown";
-	default:
-		return NULL;
-	}
-}

@@ -32,7 +32,7 @@
 struct node_id {
 	dev_t dev;
 	ino_t ino;
-	unsigned int how; /* what holding it means: HOLDER_GROUP, HOLDER_CDEV; mapped: HOLDER_MMAP */
+	unsigned int how; /* how it is held: HOLDER_GROUP, HOLDER_CDEV; mapped: HOLDER_MMAP */
 	bool map_only;    /* a resource file: only a mapping of it counts */
 };
 

@@ -31,6 +31,7 @@
 
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct vfr_device;
@@ -73,11 +74,12 @@ void holders_clear(struct holders *h);
  * without privilege): they are neither holders nor not.
  */
 int holders_find_many(struct vfr_device *const *devs, size_t n, struct holders *ret,
-		      size_t *ret_uninspectable, struct vfr_error **reterr);
+		      size_t *ret_uninspectable, struct vfr_error **reterr) _must_check_;
 
 /* The same over another /proc (a test's crafted one). */
 int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_t n,
-			 struct holders *ret, size_t *ret_uninspectable, struct vfr_error **reterr);
+			 struct holders *ret, size_t *ret_uninspectable, struct vfr_error **reterr)
+	_must_check_;
 
 /*
  * Pure: "1234 (group node), 5678 (device file)" for @n holders, and "and
@@ -92,6 +94,7 @@ char *holders_describe(const struct holder *list, size_t n, size_t uninspectable
  * it is not one), its device, inode and path (borrowed from @line, may be
  * "").
  */
-int holders_parse_fdinfo(const char *text, struct vfr_address *ret_addr);
+int holders_parse_fdinfo(const char *text, struct vfr_address *ret_addr) _nonnull_(2) _must_check_;
 int holders_parse_maps_line(const char *line, unsigned int *ret_major, unsigned int *ret_minor,
-			    unsigned long *ret_ino, const char **ret_path);
+			    unsigned long *ret_ino, const char **ret_path)
+	_nonnull_(2, 3, 4, 5) _must_check_;

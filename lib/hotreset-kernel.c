@@ -31,8 +31,8 @@ static bool listed(const struct vfr_address *set, size_t n, const struct vfr_add
 
 /*
  * INFO itself refused: ENODEV (no slot or bus reset) or EPERM (group mode, a
- * function without a group). The kernel lists nothing; the predicted scope
- * names the functions, and the errno stays the kernel's.
+ * function without a group). The kernel lists nothing; the predicted
+ * affected set names the functions, and the errno stays the kernel's.
  */
 static int refused_info(struct vfr_device *dev, enum vfr_hot_reset_mode mode, int error,
 			const int *held_groups, size_t n_held_groups,
@@ -45,7 +45,7 @@ static int refused_info(struct vfr_device *dev, enum vfr_hot_reset_mode mode, in
 	size_t n = 0;
 	int r;
 
-	r = hotreset_scope(dev, &facts, &n, &why);
+	r = hotreset_predict_affected(dev, &facts, &n, &why);
 	if (r < 0)
 		return r;
 	q.target = dev->addr;
@@ -71,7 +71,7 @@ static int refused_info(struct vfr_device *dev, enum vfr_hot_reset_mode mode, in
 		c->summary = g_strdup_printf("%s: no hot reset (%s): the kernel refused the hot-reset "
 					     "INFO: %s", c->target, error == ENODEV ? "ENODEV" : "EPERM",
 					     error == ENODEV ? "it found no slot or bus reset"
-							     : "a function in the reset's scope has "
+							     : "a function the reset affects has "
 							       "no IOMMU group");
 	}
 	*ret = c;

@@ -82,8 +82,8 @@ bool hotreset_is_noiommu(struct vfr_device *dev)
 	return false;
 }
 
-int hotreset_scope(struct vfr_device *dev, struct hotreset_fact **ret_facts, size_t *ret_n,
-		   const char **ret_why)
+int hotreset_predict_affected(struct vfr_device *dev, struct hotreset_fact **ret_facts,
+			      size_t *ret_n, const char **ret_why)
 {
 	g_autofree struct vfr_device **devs = NULL;
 	struct vfr_device *pf;
@@ -92,7 +92,7 @@ int hotreset_scope(struct vfr_device *dev, struct hotreset_fact **ret_facts, siz
 	size_t n = 0;
 	int r;
 
-	r = scope_bus_affected(dev, &devs, &n);
+	r = bus_reset_affected(dev, &devs, &n);
 	if (r == -ENOTTY) {
 		why = "it sits on a root bus, with no bridge above it to reset the bus";
 	} else if (r < 0) {
@@ -108,7 +108,7 @@ int hotreset_scope(struct vfr_device *dev, struct hotreset_fact **ret_facts, siz
 				why = "a function on its bus is known to break on a bus reset";
 	}
 	if (why) {
-		/* The kernel reports no scope; only the function itself is named. */
+		/* The kernel reports no affected set; only the function itself is named. */
 		g_clear_pointer(&devs, g_free);
 		n = 1;
 	}
@@ -165,7 +165,7 @@ int hotreset_predict(struct vfr_device *dev, const struct vfr_address *holding, 
 			g_array_append_val(groups, group);
 	}
 
-	r = hotreset_scope(dev, &facts, &n_facts, &why);
+	r = hotreset_predict_affected(dev, &facts, &n_facts, &why);
 	if (r < 0)
 		return error_set(reterr, r, dev->name, "%s: cannot find what a hot reset touches: %s",
 				 dev->name, g_strerror(-r));

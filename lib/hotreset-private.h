@@ -3,7 +3,7 @@
  * The hot-reset evaluator: pure, no I/O. Given the affected functions (from
  * the kernel's INFO answer or predicted from topology), their facts and what
  * the caller holds, it returns the kernel's decision in the kernel's order
- * (shared/research/seed-004-hot-reset.md §2.1, §4).
+ * (doc/hot-reset.md lists the checks in order).
  */
 #pragma once
 
@@ -81,7 +81,8 @@ struct vfr_hot_reset_check {
 };
 
 /* Never fails for a well-formed query; -EINVAL otherwise. */
-int hotreset_evaluate(const struct hotreset_query *q, struct vfr_hot_reset_check **ret);
+int hotreset_evaluate(const struct hotreset_query *q, struct vfr_hot_reset_check **ret)
+	_must_check_;
 
 /*
  * hotreset-predict.c: the reset engine's question, "is a `hot` reset of
@@ -91,18 +92,19 @@ int hotreset_evaluate(const struct hotreset_query *q, struct vfr_hot_reset_check
  * first blocker's sentence), freed with vfr_hot_reset_check_free().
  */
 int hotreset_predict(struct vfr_device *dev, const struct vfr_address *holding, size_t n_holding,
-		     bool cdev, struct vfr_hot_reset_check **ret, struct vfr_error **reterr);
+		     bool cdev, struct vfr_hot_reset_check **ret, struct vfr_error **reterr)
+	_must_check_;
 
 /* The facts of one function, from its sysfs getters (driver strings are borrowed). */
-void hotreset_fact_from_device(struct vfr_device *dev, struct hotreset_fact *f);
+void hotreset_fact_from_device(struct vfr_device *dev, struct hotreset_fact *f) _nonnull_(1);
 
 /* Is @dev's vfio device a noiommu one (vfio-dev/noiommu-vfioN)? */
-bool hotreset_is_noiommu(struct vfr_device *dev);
+bool hotreset_is_noiommu(struct vfr_device *dev) _nonnull_(1);
 
 /*
  * The predicted affected set of @dev with facts (g_free *ret_facts). When
  * no slot or bus reset is possible *ret_why says why and the set is @dev
  * alone; otherwise *ret_why is NULL.
  */
-int hotreset_scope(struct vfr_device *dev, struct hotreset_fact **ret_facts, size_t *ret_n,
-		   const char **ret_why);
+int hotreset_predict_affected(struct vfr_device *dev, struct hotreset_fact **ret_facts,
+			      size_t *ret_n, const char **ret_why) _nonnull_(1, 2, 3) _must_check_;

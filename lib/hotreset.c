@@ -285,7 +285,7 @@ int hotreset_evaluate(const struct hotreset_query *q, struct vfr_hot_reset_check
 		if (q->mode == VFR_HOT_RESET_MODE_GROUP && e->group < 0) {
 			block(e, VFR_HOT_RESET_REASON_NO_IOMMU_GROUP,
 			      g_strdup_printf("%s is in no IOMMU group, so the kernel refuses to "
-					      "report the reset's scope", e->name));
+					      "report the reset's affected set", e->name));
 			continue;
 		}
 		if (!check_member(f, e)) {
@@ -432,50 +432,4 @@ VFR_EXPORT int vfr_hot_reset_check_get_group(const struct vfr_hot_reset_check *c
 {
 	assert_return(check && index < check->n_groups, -1);
 	return check->groups[index];
-}
-
-VFR_EXPORT const char *vfr_hot_reset_mode_to_string(enum vfr_hot_reset_mode mode)
-{
-	switch (mode) {
-	case VFR_HOT_RESET_MODE_GROUP:
-		return "group";
-	case VFR_HOT_RESET_MODE_CDEV:
-		return "cdev";
-	default:
-		return NULL;
-	}
-}
-
-VFR_EXPORT const char *vfr_hot_reset_state_to_string(enum vfr_hot_reset_state state)
-{
-	switch (state) {
-	case VFR_HOT_RESET_STATE_OPENED:
-		return "opened";
-	case VFR_HOT_RESET_STATE_OWNED:
-		return "owned";
-	case VFR_HOT_RESET_STATE_BLOCKER:
-		return "blocker";
-	default:
-		return NULL;
-	}
-}
-
-VFR_EXPORT const char *vfr_hot_reset_reason_to_string(enum vfr_hot_reset_reason reason)
-{
-	static const char *const names[] = {
-		[VFR_HOT_RESET_REASON_NONE] = "none",
-		[VFR_HOT_RESET_REASON_NO_RESET_METHOD] = "no-reset-method",
-		[VFR_HOT_RESET_REASON_NO_IOMMU_GROUP] = "no-iommu-group",
-		[VFR_HOT_RESET_REASON_NOT_VFIO_BOUND] = "not-vfio-bound",
-		[VFR_HOT_RESET_REASON_GROUP_NOT_HELD] = "group-not-held",
-		[VFR_HOT_RESET_REASON_NOT_IN_CONTEXT] = "not-in-context",
-		[VFR_HOT_RESET_REASON_OTHER_CONTEXT] = "other-context",
-		[VFR_HOT_RESET_REASON_MIXED_MODE] = "mixed-mode",
-		[VFR_HOT_RESET_REASON_NOIOMMU_CDEV] = "noiommu-cdev",
-		[VFR_HOT_RESET_REASON_WRONG_FD_ARRAY] = "wrong-fd-array",
-	};
-
-	if ((unsigned int)reason >= G_N_ELEMENTS(names))
-		return NULL;
-	return names[reason];
 }

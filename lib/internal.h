@@ -11,6 +11,8 @@
 
 #include <vfioreset/vfioreset.h>
 
+#include "macro.h"
+
 #define VFR_EXPORT __attribute__((visibility("default")))
 
 /* Public entry points check their arguments instead of crashing. */
@@ -29,17 +31,17 @@ struct modindex;
  * from, -1 when the root has none; then why it is -1 (-ENOENT, -ELOOP for
  * a link, ...).
  */
-int ctx_get_sys_fd(const struct vfr_ctx *ctx);
-int ctx_get_sys_error(const struct vfr_ctx *ctx);
+int ctx_get_sys_fd(const struct vfr_ctx *ctx) _must_check_;
+int ctx_get_sys_error(const struct vfr_ctx *ctx) _must_check_;
 /* ROOT/sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
 bool ctx_sys_is_nodev(const struct vfr_ctx *ctx);
 /* The root directory (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
-int ctx_get_root_fd(const struct vfr_ctx *ctx);
+int ctx_get_root_fd(const struct vfr_ctx *ctx) _must_check_;
 
 /* ctx.c: the log sink */
 void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int log_priority_from_string(const char *text);
+int log_priority_from_string(const char *text) _must_check_;
 
 /* Checks the priority before formatting anything. LOG_DOMAIN is per file. */
 #define vfr_log_cond(ctx, prio, ...)                                                    \
@@ -67,7 +69,7 @@ static inline bool driver_type_is_vfio(enum vfr_driver_type type)
  */
 int error_set(struct vfr_error **reterr, int code, const char *address, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
+int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret) _must_check_;
 
 /*
  * Opens ROOT/@rel ("sys", "dev/vfio/12", "run/vfioreset") by beneath_open()'s
@@ -77,8 +79,8 @@ int ctx_get_pciconf(struct vfr_ctx *ctx, struct pciconf **ret);
  * other root is walked from its descriptor. Returns a fd or -errno.
  */
 int ctx_open(const struct vfr_ctx *ctx, const char *rel, int flags, mode_t mode,
-	     unsigned int types);
+	     unsigned int types) _must_check_;
 /* The stat of ROOT/@rel by the same rules. */
-int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret);
+int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret) _must_check_;
 /* The module index; on failure @ret_why points at the sentence saying why. */
-int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);
+int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why) _must_check_;

@@ -8,6 +8,7 @@
 
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct modindex;
@@ -27,7 +28,7 @@ struct variant_candidate {
  * cannot load it; @why then holds the sentence.
  */
 int modindex_new(const struct vfr_ctx *ctx, const char *dirname, struct modindex **ret,
-		 char *why, size_t why_size);
+		 char *why, size_t why_size) _nonnull_(1, 3) _must_check_;
 void modindex_free(struct modindex *mi);
 
 /*
@@ -36,7 +37,7 @@ void modindex_free(struct modindex *mi);
  * alias, unranked. @ret_list holds struct variant_candidate *.
  */
 int modindex_vfio_candidates(struct modindex *mi, const char *modalias, GPtrArray **ret_list,
-			     char *why, size_t why_size);
+			     char *why, size_t why_size) _nonnull_(1, 3) _must_check_;
 
 void variant_candidate_free(struct variant_candidate *c);
 
@@ -46,4 +47,5 @@ void variant_candidate_free(struct variant_candidate *c);
  * -ENOENT when the index has no such module; the kernel's -errno of loading
  * it otherwise; @why then holds the sentence.
  */
-int modindex_load_module(struct modindex *mi, const char *name, char *why, size_t why_size);
+int modindex_load_module(struct modindex *mi, const char *name, char *why, size_t why_size)
+	_nonnull_(1) _must_check_;

@@ -28,8 +28,8 @@
 #define LOG_DOMAIN "pciconf"
 
 #define CFG_HEADER_SIZE 64 /* what the kernel lets an unprivileged reader see */
-#define CFG_BASIC_SIZE 256
-#define CFG_EXT_SIZE 4096
+#define CFG_BASIC_SIZE 256 /* a conventional function's space (PCI Local Bus 3.0 §6.1) */
+#define CFG_EXT_SIZE 4096  /* a PCIe function's, extended (PCIe Base 5.0 §7.2.2) */
 
 struct pciconf {
 	const struct vfr_ctx *ctx;
@@ -257,7 +257,10 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 	}
 	if (pm) {
 		f->caps |= VFR_CAP_PM;
-		/* NoSoftRst clear: D3hot->D0 resets the function (the kernel's "pm" method). */
+		/*
+		 * NoSoftRst (PMCSR bit 3, PCI PM 1.2 §3.2.4) clear: D3hot->D0
+		 * resets the function (the kernel's "pm" method).
+		 */
 		if (pm + PCI_PM_CTRL + 2 <= len &&
 		    !(get16(cfg, len, (unsigned int)pm + PCI_PM_CTRL) & PCI_PM_CTRL_NO_SOFT_RST))
 			f->caps |= VFR_CAP_PM_RESET;
@@ -267,10 +270,14 @@ static void decode(struct pci_dev *d, const uint8_t *cfg, size_t len, struct pci
 	if ((cap = find_cap(d, PCI_CAP_ID_EXP, PCI_CAP_NORMAL))) {
 		f->caps |= VFR_CAP_PCIE;
 		f->pcie_type = (get16(cfg, len, cap->addr + PCI_EXP_FLAGS) & PCI_EXP_FLAGS_TYPE) >> 4;
+		/* Function Level Reset Capability, DevCap bit 28 (PCIe Base 5.0 §7.5.3.3). */
 		if (get32(cfg, len, cap->addr + PCI_EXP_DEVCAP) & PCI_EXP_DEVCAP_FLRESET)
 			f->caps |= VFR_CAP_FLR;
 	}
-	/* The kernel's af_flr needs both Transactions Pending and FLR capable. */
+	/*
+	 * The kernel's af_flr needs both Transactions Pending and FLR capable
+	 * (AF Capabilities bits 0 and 1, the PCI Advanced Features ECN).
+	 */
 	if ((cap = find_cap(d, PCI_CAP_ID_AF, PCI_CAP_NORMAL)) && cap->addr + PCI_AF_CAP < len &&
 	    (cfg[cap->addr + PCI_AF_CAP] & (PCI_AF_CAP_TP | PCI_AF_CAP_FLR)) ==
 		    (PCI_AF_CAP_TP | PCI_AF_CAP_FLR))

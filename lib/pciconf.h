@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct pciconf;
@@ -26,7 +27,7 @@ struct pciconf_facts {
 };
 
 /* Creates the libpci access for ctx's root (sysfs.path = ROOT/sys/bus/pci). */
-int pciconf_new(const struct vfr_ctx *ctx, struct pciconf **ret);
+int pciconf_new(const struct vfr_ctx *ctx, struct pciconf **ret) _must_check_;
 void pciconf_free(struct pciconf *pc);
 
 /*
@@ -44,7 +45,7 @@ void pciconf_free(struct pciconf *pc);
  * On failure @problem holds the sentence that explains it.
  */
 int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
-		 struct pciconf_facts *ret, char *problem, size_t problem_size);
+		 struct pciconf_facts *ret, char *problem, size_t problem_size) _must_check_;
 
 /*
  * Vendor and device names from pci.ids ("Intel Corporation", "82574L
@@ -61,5 +62,5 @@ const char *pciconf_device_name(struct pciconf *pc, uint16_t vendor, uint16_t de
  * config cycle of that size in the kernel. Returns 0, -EIO on a short
  * transfer, or -errno (-ENODEV: the function is gone).
  */
-int pciconf_cfg_read16(int dirfd, unsigned int offset, uint16_t *ret);
-int pciconf_cfg_write16(int dirfd, unsigned int offset, uint16_t value);
+int pciconf_cfg_read16(int dirfd, unsigned int offset, uint16_t *ret) _nonnull_(3) _must_check_;
+int pciconf_cfg_write16(int dirfd, unsigned int offset, uint16_t value) _must_check_;

@@ -30,6 +30,7 @@
 
 #include <glib.h>
 
+#include "macro.h"
 #include "internal.h"
 
 struct vfr_pending_call {
@@ -78,7 +79,7 @@ char *pending_call_describe(const struct vfr_pending_call *call);
  * The start time of process @pid (clock ticks since boot), -ESRCH when it
  * is gone or a zombie (its call has returned). Any thread.
  */
-int pending_process_start(pid_t pid, uint64_t *ret_start);
+int pending_process_start(pid_t pid, uint64_t *ret_start) _nonnull_(2);
 
 /*
  * Fills @call's pid_start and since for the stuck process @pid and writes
@@ -86,13 +87,14 @@ int pending_process_start(pid_t pid, uint64_t *ret_start);
  * replacing an older one of the same function. Any thread: system calls
  * and allocations only.
  */
-int pending_record(int pending_fd, struct vfr_pending_call *call, pid_t pid);
+int pending_record(int pending_fd, struct vfr_pending_call *call, pid_t pid) _must_check_;
 
 /*
  * Opens ROOT/run/vfioreset/pending: -ENOENT when it does not exist and
  * @create is false.
  */
-int pending_dir_open(const struct vfr_ctx *ctx, bool create, int *ret_fd);
+int pending_dir_open(const struct vfr_ctx *ctx, bool create, int *ret_fd)
+	_nonnull_(1, 3) _must_check_;
 
 /*
  * The records of calls still pending (a GPtrArray of struct vfr_pending_call *,
@@ -101,11 +103,11 @@ int pending_dir_open(const struct vfr_ctx *ctx, bool create, int *ret_fd);
  * is gone are left alone (pending_reap() removes them). No directory: an
  * empty list.
  */
-int pending_load(struct vfr_ctx *ctx, int pending_fd, GPtrArray **ret);
+int pending_load(struct vfr_ctx *ctx, int pending_fd, GPtrArray **ret) _nonnull_(1, 3) _must_check_;
 
 /*
  * Removes the records of calls that have returned, each with a log line,
  * putting back the reset_method list a stuck sysfs reset pinned when it is
  * still the pinned method. For operations that change the host.
  */
-void pending_reap(struct vfr_ctx *ctx, int pending_fd);
+void pending_reap(struct vfr_ctx *ctx, int pending_fd) _nonnull_(1);

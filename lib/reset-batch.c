@@ -164,7 +164,7 @@ static void job_group_fds(struct reset_job *job, const struct vfr_reset_options 
 		job->group_fds = g_new0(int, c->n_groups + 1);
 		for (size_t k = 0; k < c->n_groups; k++) {
 			int fd = opts && opts->holding
-					 ? hotreset_holding_group_fd(opts->holding, c->groups[k])
+					 ? vfio_holding_get_group_fd(opts->holding, c->groups[k])
 					 : -ENOENT;
 
 			if (fd < 0) {
@@ -246,7 +246,7 @@ static void invalidate_reach(struct vfr_device *dev)
 	device_invalidate(dev);
 	for (size_t i = 0; i < vfr_device_get_n_virtfns(dev); i++)
 		device_invalidate(vfr_device_get_virtfn(dev, i));
-	if (scope_bus_affected(dev, &below, &n) == 0)
+	if (bus_reset_affected(dev, &below, &n) == 0)
 		for (size_t i = 0; i < n; i++)
 			device_invalidate(below[i]);
 }

@@ -518,7 +518,7 @@ struct vfr_reset_plan *reset_plan_build(const struct reset_facts *f)
 	return plan;
 }
 
-GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan)
+GHashTable *reset_plan_affected(const struct vfr_reset_plan *plan)
 {
 	GHashTable *set = g_hash_table_new(g_str_hash, g_str_equal);
 

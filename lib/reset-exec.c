@@ -20,7 +20,7 @@
  * `vfio` and `hot` are ioctls on the caller's device fd (reset-vfio.c),
  * under the same deadline. A VFIO_DEVICE_RESET that returns 0 only says the
  * kernel ran one of its methods: on some devices `pm` keeps register state
- * (NOTES.md), which nothing here can verify.
+ * (doc/kernel-behaviour.md), which nothing here can verify.
  */
 #include <string.h>
 
@@ -31,10 +31,14 @@
 #include "reset-exec.h"
 #include "sysfs.h"
 
+/*
+ * The Command register and its enable bits: PCI Local Bus Specification 3.0
+ * §6.2.2; PCI Express Base Specification 5.0 §7.5.1.1.3.
+ */
 #define PCI_COMMAND_OFFSET 0x04
-#define PCI_COMMAND_IO 0x1
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
+#define PCI_COMMAND_IO 0x1     /* bit 0, I/O Space Enable */
+#define PCI_COMMAND_MEMORY 0x2 /* bit 1, Memory Space Enable */
+#define PCI_COMMAND_MASTER 0x4 /* bit 2, Bus Master Enable */
 
 /* Without a deadline, readiness is polled as long as the kernel itself would. */
 #define READY_LIMIT_MS 60000

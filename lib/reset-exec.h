@@ -11,6 +11,7 @@
 
 #include <glib.h>
 
+#include "macro.h"
 #include "reset-plan.h"
 
 struct reset_attempt {
@@ -65,9 +66,9 @@ struct reset_job {
  * when it is still running at the deadline (its outcome is then unknown, and
  * *@ret_stuck the pid of the process blocked in it).
  */
-int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck);
+int reset_vfio_device(int device_fd, int timeout_ms, pid_t *ret_stuck) _must_check_;
 int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms,
-		   pid_t *ret_stuck);
+		   pid_t *ret_stuck) _must_check_;
 
 /* reset_method texts: what the kernel prints fits easily; methods in one list. */
 #define RESET_METHOD_TEXT 256
@@ -95,7 +96,7 @@ void reset_job_run(struct reset_job *job);
 typedef void (*reset_check_fn)(struct reset_job **jobs, size_t n, bool *go, void *data);
 
 /*
- * reset-parallel.c: runs @jobs, those whose plans' footprints share a
+ * reset-parallel.c: runs @jobs, those whose plans' affected sets share a
  * function one after the other, the others at the same time. @check runs
  * in the calling thread (the one that called this) right before each job:
  * the first job of every thread in one call, each later one when its

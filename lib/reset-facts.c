@@ -92,7 +92,7 @@ static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options 
 	struct reset_peer *peers;
 	size_t n = 0, k = 0;
 
-	if (scope_bus_affected(dev, &devs, &n) < 0)
+	if (bus_reset_affected(dev, &devs, &n) < 0)
 		return;
 	peers = g_new0(struct reset_peer, n ? n : 1);
 	for (size_t i = 0; i < n; i++) {
@@ -253,7 +253,7 @@ static void check_layout(struct vfr_device *dev, struct reset_facts *f, GPtrArra
 		g_autofree struct vfr_device **below = NULL;
 		size_t n = 0;
 
-		if (scope_bus_affected(dev, &below, &n) < 0)
+		if (bus_reset_affected(dev, &below, &n) < 0)
 			break;
 		for (size_t i = 0; i <= n; i++) {
 			struct vfr_device *b = i == 0 ? bridge : below[i - 1];
@@ -297,7 +297,7 @@ static void predict_hot(struct vfr_device *dev, const struct vfr_reset_options *
 	g_autoptr(GString) s = g_string_new(NULL);
 	struct vfr_hot_reset_check *check = NULL;
 	bool cdev = opts && opts->holding &&
-		    hotreset_holding_mode(opts->holding) == VFR_HOT_RESET_MODE_CDEV;
+		    vfio_holding_get_mode(opts->holding) == VFR_HOT_RESET_MODE_CDEV;
 
 	if (opts && opts->holding)
 		g_string_printf(s, "needs %s held through VFIO, and the VFIO holding passed does "
@@ -447,7 +447,7 @@ static void reset_facts_gather(struct vfr_device *dev, const struct vfr_reset_op
 	}
 
 	f.on_root_bus = !dev->parent;
-	f.bus_probe_ok = scope_bus_method_probe(dev, &f.bus_sibling);
+	f.bus_probe_ok = bus_reset_method_probe(dev, &f.bus_sibling);
 	if (!f.gone && !f.pending)
 		check_layout(dev, &f, extra);
 	if (extra->len) {
@@ -477,7 +477,7 @@ static void add_reach(struct vfr_device *dev, GPtrArray *all, GHashTable *seen)
 		if (g_hash_table_add(seen, vf))
 			g_ptr_array_add(all, vf);
 	}
-	if (scope_bus_affected(dev, &below, &n) == 0)
+	if (bus_reset_affected(dev, &below, &n) == 0)
 		for (size_t i = 0; i < n; i++)
 			if (g_hash_table_add(seen, below[i]))
 				g_ptr_array_add(all, below[i]);

@@ -117,7 +117,7 @@ struct reset_locks *reset_locks_take(struct vfr_ctx *ctx, struct vfr_reset_plan 
 		return l;
 	}
 	for (size_t i = 0; i < n; i++) {
-		g_autoptr(GHashTable) fp = reset_plan_footprint(plans[i]);
+		g_autoptr(GHashTable) fp = reset_plan_affected(plans[i]);
 		GHashTableIter it;
 		gpointer name;
 
@@ -139,7 +139,7 @@ struct reset_locks *reset_locks_take(struct vfr_ctx *ctx, struct vfr_reset_plan 
 static const char *first_missing(struct reset_locks *l, const struct vfr_reset_plan *plan,
 				 int *ret_error)
 {
-	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
+	g_autoptr(GHashTable) fp = reset_plan_affected(plan);
 	g_autoptr(GPtrArray) names = NULL;
 
 	if (l->dirfd < 0)
@@ -180,7 +180,7 @@ pid_t reset_locks_holder(struct reset_locks *l, const char *name)
 
 bool reset_locks_waited(struct reset_locks *l, const struct vfr_reset_plan *plan)
 {
-	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
+	g_autoptr(GHashTable) fp = reset_plan_affected(plan);
 	GHashTableIter it;
 	gpointer name;
 
@@ -194,7 +194,7 @@ bool reset_locks_waited(struct reset_locks *l, const struct vfr_reset_plan *plan
 int reset_locks_extend(struct reset_locks *l, const struct vfr_reset_plan *plan,
 		       const char **ret_name)
 {
-	g_autoptr(GHashTable) fp = reset_plan_footprint(plan);
+	g_autoptr(GHashTable) fp = reset_plan_affected(plan);
 	g_autoptr(GPtrArray) names = sorted_names(fp);
 
 	/* Out of address order now: only without waiting, so no cycle can form. */

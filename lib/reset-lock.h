@@ -11,12 +11,13 @@
 
 #include <glib.h>
 
+#include "macro.h"
 #include "reset-plan.h"
 
 struct reset_locks;
 
 /*
- * Takes the lock of every function in the footprints of @plans, in address
+ * Takes the lock of every function in the affected sets of @plans, in address
  * order, each waiting until @deadline (g_get_monotonic_time(); 0: without
  * limit). Never fails: what could not be taken is remembered.
  */
@@ -29,7 +30,7 @@ struct reset_locks *reset_locks_take(struct vfr_ctx *ctx, struct vfr_reset_plan 
  * named in *@ret_name (borrowed from @plan).
  */
 int reset_locks_cover(struct reset_locks *l, const struct vfr_reset_plan *plan,
-		      const char **ret_name);
+		      const char **ret_name) _must_check_;
 
 /* The process that held lock @name at the deadline, as the kernel names it; 0 when unknown. */
 pid_t reset_locks_holder(struct reset_locks *l, const char *name);
@@ -39,7 +40,7 @@ bool reset_locks_waited(struct reset_locks *l, const struct vfr_reset_plan *plan
 
 /* Takes, without waiting, the locks of a new plan that are not held yet; then as _cover(). */
 int reset_locks_extend(struct reset_locks *l, const struct vfr_reset_plan *plan,
-		       const char **ret_name);
+		       const char **ret_name) _must_check_;
 
 /* Releases every lock; NULL is accepted. */
 void reset_locks_release(struct reset_locks *l);

@@ -5,7 +5,7 @@
  * function below the bridge unreadable, and the kernel's device lock on a
  * function would make the second writer wait anyway (or fail with EAGAIN
  * through vfio's trylock). So jobs are joined into components by shared
- * functions (union-find over their plans' footprints); a component runs
+ * functions (union-find over their plans' affected sets); a component runs
  * sequentially, components run on threads of their own.
  *
  * Before a job writes anything, the calling thread checks it (the facts
@@ -125,7 +125,7 @@ void reset_jobs_run(struct reset_job **jobs, size_t n, reset_check_fn check, voi
 	for (size_t i = 0; i < n; i++)
 		parent[i] = i;
 	for (size_t i = 0; i < n; i++) {
-		g_autoptr(GHashTable) fp = reset_plan_footprint(jobs[i]->res->plan);
+		g_autoptr(GHashTable) fp = reset_plan_affected(jobs[i]->res->plan);
 		GHashTableIter it;
 		gpointer name;
 

@@ -151,7 +151,7 @@ int reset_plans_make(struct vfr_device *const *devs, size_t n,
 		     const struct vfr_reset_options *opts, struct vfr_reset_plan **ret_plans);
 
 /* Every function any candidate of @plan touches: a hash set of names (g_hash_table_unref). */
-GHashTable *reset_plan_footprint(const struct vfr_reset_plan *plan);
+GHashTable *reset_plan_affected(const struct vfr_reset_plan *plan);
 
 /* Pure: no method is left and one was excluded to protect someone. */
 bool reset_plan_is_refused(const struct vfr_reset_plan *plan);
@@ -184,7 +184,8 @@ struct vfr_reset_options {
 const char *owners_lookup_name(const struct vfr_owners *owners, const char *name);
 
 /* @dev's vfio device fd: the one the caller passed, else the holding's; -1: none. */
-int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev);
+int reset_options_vfio_fd(const struct vfr_reset_options *opts, const struct vfr_device *dev)
+	_must_check_;
 
 /* Is @name a method the plan knows (a kernel method, `vfio`, `hot`)? */
 bool reset_method_known(const char *name);

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "macro.h"
 #include "internal.h"
 
 /*
@@ -43,7 +44,8 @@
  * for another owner or a group or world writable directory, -ELOOP for a
  * link in its place.
  */
-int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr);
+int state_dir_open(const struct vfr_ctx *ctx, int *ret_dirfd, struct vfr_error **reterr)
+	_nonnull_(1, 2) _must_check_;
 
 /*
  * The same to read what is there: -ENOENT (no sentence) when the directory
@@ -58,7 +60,7 @@ int state_dir_open_existing(const struct vfr_ctx *ctx, int *ret_dirfd, struct vf
  * either is missing; without @create, root's is accepted (to read).
  */
 int state_subdir_open(const struct vfr_ctx *ctx, const char *name, bool create, int *ret_fd,
-		      struct vfr_error **reterr);
+		      struct vfr_error **reterr) _must_check_;
 
 /* Pure: @name can be a file of the state directory: one component, not hidden (no '.' first). */
 bool state_name_valid(const char *name);
@@ -69,19 +71,20 @@ bool state_name_valid(const char *name);
  * -EMEDIUMTYPE, another user's file -EPERM; one of ours readable by others
  * is tightened to 0600. Returns the fd or -errno.
  */
-int state_file_open(int dirfd, const char *name, int flags);
+int state_file_open(int dirfd, const char *name, int flags) _must_check_;
 
 /*
  * Reads all of @name (at most @max bytes; -EFBIG when longer) into a new
  * NUL-terminated buffer (g_free). -ENOENT when there is none.
  */
-int state_file_read(int dirfd, const char *name, size_t max, char **ret_text, size_t *ret_len);
+int state_file_read(int dirfd, const char *name, size_t max, char **ret_text, size_t *ret_len)
+	_must_check_;
 
 /* Replaces @name with @len bytes of @data, atomically (temporary file, fsync, rename, fsync). */
-int state_file_write(int dirfd, const char *name, const void *data, size_t len);
+int state_file_write(int dirfd, const char *name, const void *data, size_t len) _must_check_;
 
 /* Removes @name; none is not an error. */
-int state_file_remove(int dirfd, const char *name);
+int state_file_remove(int dirfd, const char *name) _must_check_;
 
 /*
  * Takes an exclusive flock on file @name (made as above), waiting at most
@@ -90,7 +93,7 @@ int state_file_remove(int dirfd, const char *name);
  * *@ret_holder, when given, is that process as the kernel's lock table
  * names it, 0 when it does not), or -errno.
  */
-int state_lock_take(int dirfd, const char *name, int timeout_ms, pid_t *ret_holder);
+int state_lock_take(int dirfd, const char *name, int timeout_ms, pid_t *ret_holder) _must_check_;
 
 /* Releases a lock of state_lock_take(); a negative fd is ignored. */
 void state_lock_release(int fd);

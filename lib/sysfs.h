@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The only code that touches paths. Every path is relative to a directory
- * fd that descends from the context's root; link targets are read as text
- * and resolved here, never followed blindly, so nothing leads outside the
- * root.
+ * Reads, listings and stores in sysfs: every access below ROOT/sys goes
+ * through here (other paths are opened by beneath.c's callers: ctx.c,
+ * state-dir.c, pending.c, holders.c, pciconf.c, vfio.c; the README lists
+ * them). Every path is relative to a directory fd that descends from the
+ * context's root; link targets are read as text and resolved here, never
+ * followed blindly, so nothing leads outside the root.
  */
 #pragma once
 
@@ -11,34 +13,36 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "macro.h"
+
 /* Opens @root as the directory everything else is resolved from. */
-int sysfs_open_root(const char *root, int *ret_fd);
+int sysfs_open_root(const char *root, int *ret_fd) _nonnull_(2) _must_check_;
 
 /*
  * Opens directory @relpath below @dirfd (O_PATH). The path must not climb
  * out of @dirfd nor pass through a symlink: the kernel checks both where
  * openat2() exists.
  */
-int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd);
+int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd) _nonnull_(2, 3) _must_check_;
 
 /*
  * Reads attribute @name below @dirfd in one read(), into @buf (NUL
  * terminated, one trailing newline removed). Returns the length, -ENOENT
  * when it does not exist, -EFBIG when it does not fit, or -errno.
  */
-int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
+int sysfs_read(int dirfd, const char *name, char *buf, size_t size) _must_check_;
 
 /*
  * The same, where @nodev says @dirfd is on a mount that cannot open device
  * nodes (the context's sysfs, ctx_sys_is_nodev()): one open fewer (beneath.h).
  */
-int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev);
+int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev) _must_check_;
 
 /*
  * Writes @text to attribute @name below @dirfd in one write(), as one store()
  * of the kernel. Returns 0, or the store's -errno (EINVAL, ENOTTY, EBUSY...).
  */
-int sysfs_write(int dirfd, const char *name, const char *text);
+int sysfs_write(int dirfd, const char *name, const char *text) _must_check_;
 
 /*
  * The same, but the caller waits at most @timeout_ms (< 0: no limit). A store
@@ -50,27 +54,28 @@ int sysfs_write(int dirfd, const char *name, const char *text);
  * back at once.
  */
 int sysfs_write_deadline(int dirfd, const char *name, const char *text, int timeout_ms,
-			 pid_t *ret_stuck);
+			 pid_t *ret_stuck) _must_check_;
 
 /* The two halves of sysfs_write(), for sysfs_write_deadline(): fd or -errno; 0 or -errno. */
-int sysfs_open_attr_for_write(int dirfd, const char *name);
-int sysfs_write_fd(int fd, const char *text);
+int sysfs_open_attr_for_write(int dirfd, const char *name) _must_check_;
+int sysfs_write_fd(int fd, const char *text) _must_check_;
 
 /* Reads symlink @name below @dirfd. Returns the length, -ENOENT, -EINVAL (not a link). */
-int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size);
+int sysfs_readlink(int dirfd, const char *name, char *buf, size_t size) _must_check_;
 
 /* The entries of directory @relpath below @dirfd, without "." and "..". */
-int sysfs_list(int dirfd, const char *relpath, char ***ret_names, size_t *ret_n);
+int sysfs_list(int dirfd, const char *relpath, char ***ret_names, size_t *ret_n)
+	_nonnull_(2, 3, 4) _must_check_;
 
 /* Does @name exist below @dirfd (without following a final symlink)? */
-int sysfs_exists(int dirfd, const char *name);
+int sysfs_exists(int dirfd, const char *name) _must_check_;
 
 /*
  * Pure: joins the directory @base (relative to the sysfs root, no leading
  * '/') and a relative link @target found in it, folding "." and "..".
  * Returns -EXDEV when @target is absolute or climbs above the root.
  */
-int sysfs_resolve_link(const char *base, const char *target, char *buf, size_t size);
+int sysfs_resolve_link(const char *base, const char *target, char *buf, size_t size) _must_check_;
 
 /* Pure: the last component of @path. */
 const char *sysfs_basename(const char *path);

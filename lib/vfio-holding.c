@@ -82,12 +82,12 @@ static int find_device(const struct vfr_vfio_holding *h, const struct vfr_device
 	return -ENOENT;
 }
 
-enum vfr_hot_reset_mode hotreset_holding_mode(const struct vfr_vfio_holding *h)
+enum vfr_hot_reset_mode vfio_holding_get_mode(const struct vfr_vfio_holding *h)
 {
 	return h->mode;
 }
 
-int hotreset_holding_group_fd(const struct vfr_vfio_holding *h, int group)
+int vfio_holding_get_group_fd(const struct vfr_vfio_holding *h, int group)
 {
 	for (guint i = 0; i < h->groups->len; i++)
 		if (g_array_index(h->groups, struct held_group, i).group == group)
@@ -106,7 +106,7 @@ static int hold_group(struct vfr_vfio_holding *h, struct vfr_device *dev, int gr
 		      struct vfr_error **reterr)
 {
 	struct held_group g = { .group = group, .fd = -1 };
-	int r = hotreset_holding_group_fd(h, group);
+	int r = vfio_holding_get_group_fd(h, group);
 
 	if (r >= 0)
 		return r; /* held already: one open per group */

@@ -48,7 +48,7 @@ int vfio_device_reset(int device_fd)
 int vfio_get_hot_reset_info(int device_fd, uint32_t *ret_flags, struct vfio_dependent **ret_entries,
 			    size_t *ret_n)
 {
-	/* Most scopes are a function or two; a bigger one costs one more call. */
+	/* Most affected sets are a function or two; a bigger one costs one more call. */
 	uint32_t room = 8;
 
 	for (int attempt = 0; attempt < INFO_ATTEMPTS; attempt++) {

@@ -39,15 +39,6 @@ const GOptionEntry unbind_options[] = {
 	{ NULL },
 };
 
-static void add_nullable(JsonBuilder *b, const char *key, const char *value)
-{
-	json_builder_set_member_name(b, key);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
 static void print_json(const struct vfr_binding *bd)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -62,11 +53,11 @@ static void print_json(const struct vfr_binding *bd)
 		const int *holders = vfr_binding_get_holders(bd, i, &n_holders);
 
 		json_builder_begin_object(b);
-		add_nullable(b, "address", vfr_device_get_name(vfr_binding_get_device(bd, i)));
+		cli_json_string(b, "address", vfr_device_get_name(vfr_binding_get_device(bd, i)));
 		json_builder_set_member_name(b, "ok");
 		json_builder_add_boolean_value(b, status == 0);
-		add_nullable(b, "driver_before", vfr_binding_get_driver_before(bd, i));
-		add_nullable(b, "driver_after", vfr_binding_get_driver_after(bd, i));
+		cli_json_string(b, "driver_before", vfr_binding_get_driver_before(bd, i));
+		cli_json_string(b, "driver_after", vfr_binding_get_driver_after(bd, i));
 		json_builder_set_member_name(b, "errno");
 		json_builder_add_int_value(b, status < 0 ? -status : 0);
 		json_builder_set_member_name(b, "done");
@@ -80,7 +71,7 @@ static void print_json(const struct vfr_binding *bd)
 		for (size_t k = 0; k < n_holders; k++)
 			json_builder_add_int_value(b, holders[k]);
 		json_builder_end_array(b);
-		add_nullable(b, "message", vfr_binding_get_message(bd, i));
+		cli_json_string(b, "message", vfr_binding_get_message(bd, i));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

@@ -24,8 +24,25 @@ struct cli {
 /* Prints "vfioreset: <message>" to stderr. */
 void cli_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
-/* Prints @root as JSON (pretty when stdout is a terminal) and a newline. */
+/* json.c: prints @root as JSON (pretty when stdout is a terminal) and a newline. */
 void cli_print_json(JsonNode *root);
+/* json.c: member @key, a string or null when @value is NULL. */
+void cli_json_string(JsonBuilder *b, const char *key, const char *value);
+/* json.c: member @key for an attribute read with result @r: null when @r < 0 or @value is NULL. */
+void cli_json_attr(JsonBuilder *b, const char *key, int r, const char *value);
+/* json.c: member @key, @value in @width hex digits ("8086"), null when @r < 0. */
+void cli_json_hex(JsonBuilder *b, const char *key, int r, unsigned int value, int width);
+/* json.c: member @key, an integer, null when @r < 0. */
+void cli_json_int(JsonBuilder *b, const char *key, int r, int value);
+
+/*
+ * The addresses of a repeatable option of comma-separated lists
+ * ("--holding A,B --holding C"), in order. Every entry must be an address:
+ * an empty one ("A,", "A,,B", "") is bad input, as it is for --method. On
+ * bad input prints why, naming @option, and returns -EINVAL.
+ */
+int cli_parse_address_list(const char *option, char *const *values, struct vfr_address **ret,
+			   size_t *ret_n);
 
 /*
  * Checks that @argv are addresses, then scans the host; on failure prints

@@ -160,40 +160,9 @@ static void gather(struct vfr_device *dev, struct facts *f, bool names)
 
 /* ---- JSON ---- */
 
-static void add_hex(JsonBuilder *b, const char *key, int r, unsigned int value, int width)
-{
-	json_builder_set_member_name(b, key);
-	if (r < 0) {
-		json_builder_add_null_value(b);
-	} else {
-		char buf[16];
-
-		snprintf(buf, sizeof(buf), "%0*x", width, value);
-		json_builder_add_string_value(b, buf);
-	}
-}
-
-static void add_string(JsonBuilder *b, const char *key, int r, const char *value)
-{
-	json_builder_set_member_name(b, key);
-	if (r < 0 || !value)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_string_value(b, value);
-}
-
-static void add_int(JsonBuilder *b, const char *key, int r, int value)
-{
-	json_builder_set_member_name(b, key);
-	if (r < 0)
-		json_builder_add_null_value(b);
-	else
-		json_builder_add_int_value(b, value);
-}
-
 static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *dev)
 {
-	add_string(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
+	cli_json_attr(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
 }
 
 static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
@@ -202,22 +171,22 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 	size_t n;
 
 	json_builder_begin_object(b);
-	add_string(b, "address", 0, vfr_device_get_name(dev));
-	add_hex(b, "vendor", f->r_vendor, f->vendor, 4);
-	add_hex(b, "device", f->r_device, f->device, 4);
-	add_hex(b, "subsystem_vendor", f->r_subvendor, f->subvendor, 4);
-	add_hex(b, "subsystem_device", f->r_subdevice, f->subdevice, 4);
-	add_hex(b, "class", f->r_class, f->class_code, 6);
-	add_hex(b, "revision", f->r_revision, f->revision, 2);
-	add_string(b, "driver", f->r_driver, f->driver);
-	add_string(b, "driver_type", f->r_driver,
-		   f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
-	add_string(b, "driver_type_source", f->r_driver,
-		   f->r_driver == 0 ? vfr_driver_type_source_to_string(f->driver_source) : NULL);
-	add_string(b, "driver_override", f->r_override, f->override);
-	add_int(b, "iommu_group", f->r_group, f->group);
-	add_int(b, "numa_node", f->r_numa, f->numa);
-	add_string(b, "header_type", 0, vfr_header_type_to_string(f->header));
+	cli_json_attr(b, "address", 0, vfr_device_get_name(dev));
+	cli_json_hex(b, "vendor", f->r_vendor, f->vendor, 4);
+	cli_json_hex(b, "device", f->r_device, f->device, 4);
+	cli_json_hex(b, "subsystem_vendor", f->r_subvendor, f->subvendor, 4);
+	cli_json_hex(b, "subsystem_device", f->r_subdevice, f->subdevice, 4);
+	cli_json_hex(b, "class", f->r_class, f->class_code, 6);
+	cli_json_hex(b, "revision", f->r_revision, f->revision, 2);
+	cli_json_attr(b, "driver", f->r_driver, f->driver);
+	cli_json_attr(b, "driver_type", f->r_driver,
+		      f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
+	cli_json_attr(b, "driver_type_source", f->r_driver,
+		      f->r_driver == 0 ? vfr_driver_type_source_to_string(f->driver_source) : NULL);
+	cli_json_attr(b, "driver_override", f->r_override, f->override);
+	cli_json_int(b, "iommu_group", f->r_group, f->group);
+	cli_json_int(b, "numa_node", f->r_numa, f->numa);
+	cli_json_attr(b, "header_type", 0, vfr_header_type_to_string(f->header));
 	json_builder_set_member_name(b, "multifunction");
 	json_builder_add_boolean_value(b, f->multifunction);
 
@@ -243,8 +212,8 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 		json_builder_end_object(b);
 	}
 
-	add_string(b, "power_state", f->r_power, f->power);
-	add_string(b, "modalias", f->r_modalias, f->modalias);
+	cli_json_attr(b, "power_state", f->r_power, f->power);
+	cli_json_attr(b, "modalias", f->r_modalias, f->modalias);
 	add_device_ref(b, "physfn", f->physfn);
 	json_builder_set_member_name(b, "virtfns");
 	json_builder_begin_array(b);
@@ -255,7 +224,7 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 	add_device_ref(b, "parent", f->parent);
 	if (detail) {
 		add_acs_path(b, f);
-		add_string(b, "owner", 0, f->owner);
+		cli_json_attr(b, "owner", 0, f->owner);
 	}
 
 	json_builder_set_member_name(b, "pending");
@@ -263,13 +232,13 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 		json_builder_add_null_value(b);
 	} else {
 		json_builder_begin_object(b);
-		add_string(b, "address", 0, vfr_pending_call_get_address(f->pending));
-		add_string(b, "operation", 0, vfr_pending_call_get_operation(f->pending));
-		add_string(b, "method", 0, vfr_pending_call_get_method(f->pending));
-		add_int(b, "pid", 0, vfr_pending_call_get_pid(f->pending));
+		cli_json_attr(b, "address", 0, vfr_pending_call_get_address(f->pending));
+		cli_json_attr(b, "operation", 0, vfr_pending_call_get_operation(f->pending));
+		cli_json_attr(b, "method", 0, vfr_pending_call_get_method(f->pending));
+		cli_json_int(b, "pid", 0, vfr_pending_call_get_pid(f->pending));
 		json_builder_set_member_name(b, "since");
 		json_builder_add_int_value(b, vfr_pending_call_get_since(f->pending));
-		add_string(b, "message", 0, vfr_pending_call_get_message(f->pending));
+		cli_json_attr(b, "message", 0, vfr_pending_call_get_message(f->pending));
 		json_builder_end_object(b);
 	}
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "errnames.h"
 
 static char **opt_holding;
 static gboolean opt_cdev;
@@ -33,37 +34,15 @@ struct outcome {
 	int error_code;
 };
 
+/* The kernel's name of errno @e; null for 0, "" for one without a name. */
 static const char *errno_name(int e)
 {
-	switch (e) {
-	case 0:
-		return NULL;
-	case ENODEV:
-		return "ENODEV";
-	case EPERM:
-		return "EPERM";
-	case EINVAL:
-		return "EINVAL";
-	case EBUSY:
-		return "EBUSY";
-	case ENOENT:
-		return "ENOENT";
-	case ENOTTY:
-		return "ENOTTY";
-	case EACCES:
-		return "EACCES";
-	default:
-		return "";
-	}
-}
+	const char *name;
 
-static void add_string(JsonBuilder *b, const char *key, const char *value)
-{
-	json_builder_set_member_name(b, key);
-	if (value)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
+	if (e == 0)
+		return NULL;
+	name = vfr_errno_name(e);
+	return name ? name : "";
 }
 
 static void build_affected(JsonBuilder *b, const struct vfr_hot_reset_check *c, size_t i)
@@ -76,7 +55,7 @@ static void build_affected(JsonBuilder *b, const struct vfr_hot_reset_check *c, 
 	int64_t devid = vfr_hot_reset_check_get_affected_devid(c, i);
 
 	json_builder_begin_object(b);
-	add_string(b, "address", vfr_hot_reset_check_get_affected(c, i));
+	cli_json_string(b, "address", vfr_hot_reset_check_get_affected(c, i));
 	json_builder_set_member_name(b, "iommu_group");
 	if (group >= 0)
 		json_builder_add_int_value(b, group);
@@ -84,10 +63,10 @@ static void build_affected(JsonBuilder *b, const struct vfr_hot_reset_check *c, 
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "blocker");
 	json_builder_add_boolean_value(b, blocker);
-	add_string(b, "reason", blocker ? text : NULL);
-	add_string(b, "reason_code", blocker ? vfr_hot_reset_reason_to_string(reason) : NULL);
-	add_string(b, "state", vfr_hot_reset_state_to_string(state));
-	add_string(b, "detail", text);
+	cli_json_string(b, "reason", blocker ? text : NULL);
+	cli_json_string(b, "reason_code", blocker ? vfr_hot_reset_reason_to_string(reason) : NULL);
+	cli_json_string(b, "state", vfr_hot_reset_state_to_string(state));
+	cli_json_string(b, "detail", text);
 	json_builder_set_member_name(b, "devid");
 	if (devid >= 0)
 		json_builder_add_int_value(b, devid);
@@ -101,22 +80,22 @@ static void build_check(JsonBuilder *b, const struct outcome *o)
 	const struct vfr_hot_reset_check *c = o->check;
 
 	json_builder_begin_object(b);
-	add_string(b, "address", vfr_device_get_name(o->dev));
-	add_string(b, "mode", c ? vfr_hot_reset_mode_to_string(vfr_hot_reset_check_get_mode(c))
-			      : opt_cdev ? "cdev" : "group");
-	add_string(b, "source", opt_kernel ? "kernel" : "prediction");
+	cli_json_string(b, "address", vfr_device_get_name(o->dev));
+	cli_json_string(b, "mode", c ? vfr_hot_reset_mode_to_string(vfr_hot_reset_check_get_mode(c))
+				   : opt_cdev ? "cdev" : "group");
+	cli_json_string(b, "source", opt_kernel ? "kernel" : "prediction");
 	json_builder_set_member_name(b, "allowed");
 	json_builder_add_boolean_value(b, c && vfr_hot_reset_check_is_allowed(c));
 	json_builder_set_member_name(b, "errno");
 	json_builder_add_int_value(b, c ? vfr_hot_reset_check_get_errno(c) : o->error_code);
-	add_string(b, "errno_name",
-		   errno_name(c ? vfr_hot_reset_check_get_errno(c) : o->error_code));
-	add_string(b, "reason_code",
-		   c && !vfr_hot_reset_check_is_allowed(c)
-			   ? vfr_hot_reset_reason_to_string(vfr_hot_reset_check_get_reason(c))
-			   : NULL);
-	add_string(b, "summary", c ? vfr_hot_reset_check_get_summary(c) : NULL);
-	add_string(b, "error", o->error);
+	cli_json_string(b, "errno_name",
+			errno_name(c ? vfr_hot_reset_check_get_errno(c) : o->error_code));
+	cli_json_string(b, "reason_code",
+			c && !vfr_hot_reset_check_is_allowed(c)
+				? vfr_hot_reset_reason_to_string(vfr_hot_reset_check_get_reason(c))
+				: NULL);
+	cli_json_string(b, "summary", c ? vfr_hot_reset_check_get_summary(c) : NULL);
+	cli_json_string(b, "error", o->error);
 
 	json_builder_set_member_name(b, "groups_to_pass");
 	json_builder_begin_array(b);
@@ -178,34 +157,6 @@ static void print_text(const struct outcome *out, size_t n)
 			       vfr_hot_reset_check_get_affected_text(c, k));
 		}
 	}
-}
-
-/* --holding A,B --holding C: every address, checked before any work. */
-static int parse_holding(struct vfr_address **ret, size_t *ret_n)
-{
-	GArray *addrs = g_array_new(FALSE, FALSE, sizeof(struct vfr_address));
-
-	for (char **h = opt_holding; h && *h; h++) {
-		g_auto(GStrv) parts = g_strsplit(*h, ",", -1);
-
-		for (char **p = parts; *p; p++) {
-			struct vfr_error *err = NULL;
-			struct vfr_address a;
-
-			if (!**p)
-				continue;
-			if (vfr_address_parse(*p, &a, &err) < 0) {
-				cli_error("hot-reset-check: --holding: %s", vfr_error_get_message(err));
-				vfr_error_free(err);
-				g_array_free(addrs, TRUE);
-				return -EINVAL;
-			}
-			g_array_append_val(addrs, a);
-		}
-	}
-	*ret_n = addrs->len;
-	*ret = (struct vfr_address *)(void *)g_array_free(addrs, FALSE);
-	return 0;
 }
 
 static void fail_outcome(struct outcome *o, struct vfr_error *err)
@@ -297,7 +248,7 @@ int cmd_hot_reset_check(struct cli *cli, int argc, char **argv)
 		cli_error("hot-reset-check: name at least one function (DDDD:BB:DD.F)");
 		return EXIT_USAGE;
 	}
-	if (parse_holding(&holding, &n_holding) < 0)
+	if (cli_parse_address_list("--holding", opt_holding, &holding, &n_holding) < 0)
 		return EXIT_USAGE;
 	host = cli_scan(cli, argc, argv);
 	if (!host)

@@ -78,15 +78,38 @@ void cli_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-void cli_print_json(JsonNode *root)
+int cli_parse_address_list(const char *option, char *const *values, struct vfr_address **ret,
+			   size_t *ret_n)
 {
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	g_autofree char *text = NULL;
+	g_autoptr(GArray) addrs = g_array_new(FALSE, FALSE, sizeof(struct vfr_address));
 
-	json_generator_set_root(gen, root);
-	json_generator_set_pretty(gen, isatty(STDOUT_FILENO));
-	text = json_generator_to_data(gen, NULL);
-	puts(text);
+	for (char *const *v = values; v && *v; v++) {
+		g_auto(GStrv) parts = g_strsplit(*v, ",", -1);
+
+		/* g_strsplit() gives no entry at all for "": that is an empty one too. */
+		if (!parts[0]) {
+			cli_error("%s: an empty address", option);
+			return -EINVAL;
+		}
+		for (char **p = parts; *p; p++) {
+			struct vfr_error *err = NULL;
+			struct vfr_address a;
+
+			if (!**p) {
+				cli_error("%s '%s': an empty address", option, *v);
+				return -EINVAL;
+			}
+			if (vfr_address_parse(*p, &a, &err) < 0) {
+				cli_error("%s %s: %s", option, *p, vfr_error_get_message(err));
+				vfr_error_free(err);
+				return -EINVAL;
+			}
+			g_array_append_val(addrs, a);
+		}
+	}
+	*ret_n = addrs->len;
+	*ret = (struct vfr_address *)(void *)g_array_free(g_steal_pointer(&addrs), FALSE);
+	return 0;
 }
 
 struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv)

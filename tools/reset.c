@@ -301,28 +301,28 @@ static bool hold(struct vfr_host *host, struct vfr_device **devs, int argc,
 {
 	struct vfr_vfio_holding *h = NULL;
 	g_autoptr(GPtrArray) extra = g_ptr_array_new();
+	g_autofree struct vfr_address *addrs = NULL;
+	size_t n_addrs = 0;
 
 	*ret = NULL;
 	if (!opt_vfio)
 		return true;
-	for (char **o = opt_holding; o && *o; o++) {
-		g_auto(GStrv) addrs = g_strsplit(*o, ",", -1);
+	if (cli_parse_address_list("--holding", opt_holding, &addrs, &n_addrs) < 0) {
+		*ret_status = EXIT_USAGE;
+		return false;
+	}
+	for (size_t i = 0; i < n_addrs; i++) {
+		struct vfr_device *dev = NULL;
 
-		for (char **a = addrs; *a; a++) {
-			struct vfr_device *dev = NULL;
-			struct vfr_error *err = NULL;
-			struct vfr_address addr;
+		if (vfr_host_find_device(host, &addrs[i], &dev) < 0) {
+			char name[VFR_ADDRESS_STRLEN];
 
-			if (vfr_address_parse(*a, &addr, &err) < 0 ||
-			    vfr_host_find_device(host, &addr, &dev) < 0) {
-				cli_error("--holding %s: %s", *a,
-					  err ? vfr_error_get_message(err) : "no such PCI function");
-				vfr_error_free(err);
-				*ret_status = EXIT_USAGE;
-				return false;
-			}
-			g_ptr_array_add(extra, dev);
+			vfr_address_format(&addrs[i], name, sizeof(name));
+			cli_error("--holding %s: no such PCI function", name);
+			*ret_status = EXIT_USAGE;
+			return false;
 		}
+		g_ptr_array_add(extra, dev);
 	}
 	vfr_vfio_holding_new(host, opt_cdev ? VFR_HOT_RESET_MODE_CDEV : VFR_HOT_RESET_MODE_GROUP,
 			     &h);

@@ -33,9 +33,9 @@ enum vfr_header_type {
 
 /* Capability facts read from config space (what lspci -vvv decodes). */
 enum vfr_capability {
-	VFR_CAP_FLR = 1u << 0,      /* PCIe DevCap bit 28 (FLReset+) */
-	VFR_CAP_AF_FLR = 1u << 1,   /* Advanced Features with TP and FLR */
-	VFR_CAP_PM_RESET = 1u << 2, /* PM capability with NoSoftRst clear */
+	VFR_CAP_FLR = 1u << 0,      /* PCIe DevCap bit 28, FLReset+ (PCIe Base 5.0 §7.5.3.3) */
+	VFR_CAP_AF_FLR = 1u << 1,   /* Advanced Features with TP and FLR (PCI AF ECN) */
+	VFR_CAP_PM_RESET = 1u << 2, /* PM capability with NoSoftRst clear (PCI PM 1.2 §3.2.4) */
 	VFR_CAP_ACS = 1u << 3,      /* ACS extended capability */
 	VFR_CAP_SRIOV = 1u << 4,    /* SR-IOV extended capability */
 	VFR_CAP_PCIE = 1u << 5,     /* has a PCI Express capability */

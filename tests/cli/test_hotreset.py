@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """`hot-reset-check`: the prediction on the QEMU topology of
-shared/vm/NOTES.md (tests/fixtures/qemu-q35.ini) with the drivers of each
+doc/kernel-behaviour.md (tests/fixtures/qemu-q35.ini) with the drivers of each
 recorded case, against what the real kernels answered; the JSON shape and
 exit codes of the CLI contract. When the mock harness is available
 (VFR_MOCK, the vfioreset-mock front end), the prediction is also compared
@@ -101,7 +101,7 @@ class HotResetCheck(unittest.TestCase):
     def affected(self, c):
         return {a["address"]: a for a in c["affected"]}
 
-    # --- the recorded cases of NOTES.md, group path ---
+    # --- the recorded cases of doc/kernel-behaviour.md, group path ---
 
     def test_lone_function(self):
         root = self.root(q35(LONE))
@@ -145,7 +145,7 @@ class HotResetCheck(unittest.TestCase):
         c = self.one(root, "0000:06:01.0", status=0)
         self.assertEqual(sorted(self.affected(c)), ["0000:06:01.0", "0000:06:02.0"])
         self.assertEqual(c["groups_to_pass"], [14])
-        # The bridge above is not in its own secondary bus's scope...
+        # A reset of its own secondary bus does not affect the bridge above...
         c = self.one(root, "0000:05:00.0", status=1)
         # ...but a reset of the bridge's bus takes it and everything below.
         aff = self.affected(c)
@@ -227,6 +227,10 @@ class HotResetCheck(unittest.TestCase):
                      ["hot-reset-check", "0000:09:00.0"],
                      ["hot-reset-check", "0000:02:00.0", "--holding", "02:00.0,zz"],
                      ["hot-reset-check", "0000:02:00.0", "--holding", "0000:0a:00.0"],
+                     # An empty entry is a mistake, as in every list option.
+                     ["hot-reset-check", "0000:02:00.0", "--holding", "0000:01:00.0,"],
+                     ["hot-reset-check", "0000:02:00.0", "--holding", "0000:01:00.0,,0000:01:10.2"],
+                     ["hot-reset-check", "0000:02:00.0", "--holding", ""],
                      ["hot-reset-check", "0000:02:00.0", "--no-such-option"]):
             p = self.run_cli(root, *args)
             self.assertEqual(p.returncode, 2, (args, p.stdout, p.stderr))

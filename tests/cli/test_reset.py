@@ -362,7 +362,9 @@ class VfioReset(unittest.TestCase):
                            (["--method", "pm,", "02:00.0"], "--method"),
                            (["--cdev", "02:00.0"], "--cdev"),
                            (["--holding", "04:00.1", "02:00.0"], "--holding"),
-                           (["--vfio", "--holding", "0000:09:00.0", "02:00.0"], "0000:09:00.0")):
+                           (["--vfio", "--holding", "0000:09:00.0", "02:00.0"], "0000:09:00.0"),
+                           (["--vfio", "--holding", "04:00.1,", "02:00.0"], "--holding"),
+                           (["--vfio", "--holding", "", "02:00.0"], "--holding")):
             for cmd in ("plan", "reset"):
                 r = self.run_mock(root, cmd, *args)
                 self.assertEqual(r.returncode, 2, (cmd, args, r.stderr))

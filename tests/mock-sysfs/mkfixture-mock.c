@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "mkfixture.h"
-#include "preload/errnames.h"
+#include "errnames.h"
 
 const char *const fx_reset_methods[] = {
 	"device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus", NULL,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Hot reset through the library's kernel mode, against the simulated kernel
- * on the QEMU topology of shared/vm/NOTES.md (tests/fixtures/qemu-q35.ini):
+ * on the QEMU topology of doc/kernel-behaviour.md (tests/fixtures/qemu-q35.ini):
  * the functions of each recorded case are bound to vfio-pci through sysfs,
  * held as a VMM holds them (group fds in a container, or cdevs bound to one
  * iommufd), and the kernel's hot-reset INFO answer, evaluated, must be the

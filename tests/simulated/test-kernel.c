@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The simulated kernel against what real kernels answered (shared/vm/NOTES.md,
+ * The simulated kernel against what real kernels answered (doc/kernel-behaviour.md,
  * Debian 6.1 and 6.12 under QEMU) on the q35 topology of
  * tests/fixtures/qemu-q35.ini: each recorded answer is one test. Runs under
  * vfr-preload.so and writes /sys as a shell would.

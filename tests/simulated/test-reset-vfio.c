@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The reset engine's VFIO mechanisms against the simulated kernel, on the
- * QEMU topology of shared/vm/NOTES.md (tests/fixtures/qemu-q35.ini and
+ * QEMU topology of doc/kernel-behaviour.md (tests/fixtures/qemu-q35.ini and
  * qemu-q35-cdev.ini): functions bound to vfio-pci and held as a VMM holds
  * them (a vfr_vfio_holding), reset with `vfio` (VFIO_DEVICE_RESET) and
  * `hot` (VFIO_DEVICE_PCI_HOT_RESET, group fds or an empty array); what
@@ -383,7 +383,7 @@ static void test_cdev(void **state)
 
 /*
  * QEMU's default root port: the bus is reset but the kernel says ENOTTY
- * (NOTES.md). The attempt is recorded with the kernel's errno; the policy
+ * (doc/kernel-behaviour.md). The attempt is recorded with the kernel's errno; the policy
  * decides what the caller is told.
  */
 static void test_hot_enotty(void **state)

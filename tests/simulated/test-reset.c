@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The reset engine under the simulated kernel: for each row of the
- * real-kernel table of shared/vm/NOTES.md (tests/fixtures/qemu-q35.ini) the
+ * real-kernel table of doc/kernel-behaviour.md (tests/fixtures/qemu-q35.ini) the
  * plan and the outcome that kernel implies; stale methods found only when
  * written; a hanging reset and the deadline; the policies; quiesce; the
  * holders of a vfio group.

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The simulated kernel's VFIO ioctls against what real kernels answered
- * (shared/vm/NOTES.md: Debian 6.1 and 6.12 for the group path, the 6.12
+ * (doc/kernel-behaviour.md: Debian 6.1 and 6.12 for the group path, the 6.12
  * cdev build for /dev/vfio/devices and /dev/iommu) on the q35 topology of
  * tests/fixtures/qemu-q35.ini and qemu-q35-cdev.ini, each recorded answer
- * one test, plus the rules of shared/research/seed-004-hot-reset.md.
+ * one test, plus the rules of doc/hot-reset.md.
  * Cross-process behaviour (one open of a group, unbind waiting for the
  * device's user) runs in forked children.
  */

@@ -3,7 +3,7 @@
  * The hot-reset evaluator against the kernel's rules: Yi Liu's five-device
  * example of the hot-reset ownership review (seed-004 §3) and its variants,
  * the kernel's order of checks, and the answers real kernels gave
- * (shared/vm/NOTES.md).
+ * (doc/kernel-behaviour.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -252,7 +252,7 @@ static void test_fd_array(void **state)
 	};
 	struct vfr_hot_reset_check *c;
 
-	/* NOTES.md: HOT_RESET with count 0 -> EINVAL; with the group fd -> 0. */
+	/* doc/kernel-behaviour.md: HOT_RESET with count 0 -> EINVAL; with the group fd -> 0. */
 	c = evaluate(&q);
 	assert_int_equal(vfr_hot_reset_check_get_errno(c), EINVAL);
 	assert_int_equal(vfr_hot_reset_check_get_reason(c), VFR_HOT_RESET_REASON_WRONG_FD_ARRAY);
@@ -387,7 +387,7 @@ static void test_noiommu_cdev(void **state)
 }
 
 /*
- * The recorded answers of NOTES.md, as the kernel's INFO entries: the
+ * The recorded answers of doc/kernel-behaviour.md, as the kernel's INFO entries: the
  * evaluator must reach the kernel's HOT_RESET result from them.
  */
 static void test_recorded_kernel_answers(void **state)

@@ -452,7 +452,7 @@ static void test_restricted(void **state)
 	assert_false(reset_method_known(NULL));
 }
 
-static void test_footprint_and_policy(void **state)
+static void test_affected_and_policy(void **state)
 {
 	static const char *const m[] = { "cxl_bus", "flr", NULL };
 	struct reset_peer peer = { .name = "0000:04:00.1", .driver_type = VFR_DRIVER_NONE };
@@ -467,7 +467,7 @@ static void test_footprint_and_policy(void **state)
 	f.policy = VFR_RESET_NO_STRICT;
 	plan = reset_plan_build(&f);
 	assert_int_equal(vfr_reset_plan_get_policy(plan), VFR_RESET_NO_STRICT);
-	fp = reset_plan_footprint(plan);
+	fp = reset_plan_affected(plan);
 	assert_int_equal(g_hash_table_size(fp), 2);
 	assert_true(g_hash_table_contains(fp, "0000:04:00.1"));
 	g_hash_table_unref(fp);
@@ -638,7 +638,7 @@ int main(void)
 		cmocka_unit_test(test_vfio_mechanisms),
 		cmocka_unit_test(test_hot_from_kernel_verdict),
 		cmocka_unit_test(test_restricted),
-		cmocka_unit_test(test_footprint_and_policy),
+		cmocka_unit_test(test_affected_and_policy),
 		cmocka_unit_test(test_pf_reaches_vfs),
 		cmocka_unit_test(test_refused_or_failed),
 		cmocka_unit_test(test_facts_seen_and_diff),

@@ -317,12 +317,13 @@ static void collect_log(void *userdata, int priority, const char *domain, const 
 }
 
 /* @expected: the affected set as "a b c", or NULL for a function on a root bus. */
-static void check_scope(struct fixture *f, const char *name, const char *expected, bool probe)
+static void check_bus_reset_affected(struct fixture *f, const char *name, const char *expected,
+				     bool probe)
 {
 	struct vfr_device *d = dev(f, name);
 	struct vfr_device **devs = NULL;
 	size_t n = 0;
-	int r = scope_bus_affected(d, &devs, &n);
+	int r = bus_reset_affected(d, &devs, &n);
 
 	if (!expected) {
 		assert_int_equal(r, -ENOTTY);
@@ -335,43 +336,43 @@ static void check_scope(struct fixture *f, const char *name, const char *expecte
 		assert_string_equal(got->str, expected);
 	}
 	g_free(devs);
-	if (scope_bus_method_probe(d, NULL) != probe)
+	if (bus_reset_method_probe(d, NULL) != probe)
 		fail_msg("%s: bus method probe should be %s", name, probe ? "true" : "false");
 }
 
 /*
- * Bus reset scopes, and the live `bus` probe that tells the stale entries of
+ * What bus resets affect, and the live `bus` probe that tells the stale entries of
  * the notes (04:00.0, 05:00.0, 06:01.0) from the real ones (02:00.0, 07:00.0,
  * 08:00.0).
  */
-static void test_bus_scope(void **state)
+static void test_bus_reset_affected(void **state)
 {
 	struct fixture *f = *state;
 
-	check_scope(f, "0000:02:00.0", "0000:02:00.0", true);
-	check_scope(f, "0000:07:00.0", "0000:07:00.0", true);
+	check_bus_reset_affected(f, "0000:02:00.0", "0000:02:00.0", true);
+	check_bus_reset_affected(f, "0000:07:00.0", "0000:07:00.0", true);
 	/* Below the slow-link port the probe succeeds; the reset itself gets ENOTTY. */
-	check_scope(f, "0000:08:00.0", "0000:08:00.0", true);
-	check_scope(f, "0000:04:00.0", "0000:04:00.0 0000:04:00.1", false);
-	check_scope(f, "0000:04:00.1", "0000:04:00.0 0000:04:00.1", false);
-	check_scope(f, "0000:05:00.0", "0000:05:00.0 0000:06:01.0 0000:06:02.0", false);
-	check_scope(f, "0000:06:01.0", "0000:06:01.0 0000:06:02.0", false);
+	check_bus_reset_affected(f, "0000:08:00.0", "0000:08:00.0", true);
+	check_bus_reset_affected(f, "0000:04:00.0", "0000:04:00.0 0000:04:00.1", false);
+	check_bus_reset_affected(f, "0000:04:00.1", "0000:04:00.0 0000:04:00.1", false);
+	check_bus_reset_affected(f, "0000:05:00.0", "0000:05:00.0 0000:06:01.0 0000:06:02.0", false);
+	check_bus_reset_affected(f, "0000:06:01.0", "0000:06:01.0 0000:06:02.0", false);
 	/* VFs sit on their PF's bus: once they exist, the PF is no longer alone. */
-	check_scope(f, "0000:01:10.2", "0000:01:00.0 0000:01:10.0 0000:01:10.2", false);
-	check_scope(f, "0000:00:03.0", NULL, false);
+	check_bus_reset_affected(f, "0000:01:10.2", "0000:01:00.0 0000:01:10.0 0000:01:10.2", false);
+	check_bus_reset_affected(f, "0000:00:03.0", NULL, false);
 	/* What makes the live probe fail is named: the sibling, or the function below a bridge. */
 	{
 		const char *who = "unset";
 
-		assert_false(scope_bus_method_probe(dev(f, "0000:04:00.0"), &who));
+		assert_false(bus_reset_method_probe(dev(f, "0000:04:00.0"), &who));
 		assert_string_equal(who, "0000:04:00.1");
-		assert_false(scope_bus_method_probe(dev(f, "0000:05:00.0"), &who));
+		assert_false(bus_reset_method_probe(dev(f, "0000:05:00.0"), &who));
 		assert_string_equal(who, "0000:06:01.0");
-		assert_true(scope_bus_method_probe(dev(f, "0000:02:00.0"), &who));
+		assert_true(bus_reset_method_probe(dev(f, "0000:02:00.0"), &who));
 		assert_null(who);
 	}
-	check_scope(f, "0000:00:1f.2", NULL, false);
-	check_scope(f, "0000:00:02.3", NULL, false);
+	check_bus_reset_affected(f, "0000:00:1f.2", NULL, false);
+	check_bus_reset_affected(f, "0000:00:02.3", NULL, false);
 }
 
 static void test_bad_roots(void **state)
@@ -441,7 +442,7 @@ static void link_function(const char *root, const char *name, const char *target
 
 /*
  * Two functions, each placed below the other: parents that loop. Walking
- * the topology (a bus reset's scope) used to recurse until the stack ran
+ * the topology (what a bus reset affects) used to recurse until the stack ran
  * out; the loop is now a problem of every function on it.
  */
 static void test_parent_cycle(void **state)
@@ -473,9 +474,9 @@ static void test_parent_cycle(void **state)
 	assert_null(vfr_device_get_parent(b));
 	/* Below the loop the tree is whole. */
 	assert_ptr_equal(vfr_device_get_parent(c), b);
-	assert_int_equal(scope_bus_affected(c, &affected, &n), 0);
+	assert_int_equal(bus_reset_affected(c, &affected, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(scope_bus_affected(a, &affected, &n), -ENOTTY);
+	assert_int_equal(bus_reset_affected(a, &affected, &n), -ENOTTY);
 	assert_int_equal(vfr_reset_plan_new(c, NULL, &plan, NULL), 0);
 	vfr_reset_plan_unref(plan);
 	vfr_host_unref(host);
@@ -539,7 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vanished, setup_host, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup_corrupt, teardown),
 		cmocka_unit_test_setup_teardown(test_env_root, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_bus_scope, setup_q35, teardown),
+		cmocka_unit_test_setup_teardown(test_bus_reset_affected, setup_q35, teardown),
 		cmocka_unit_test(test_bad_roots),
 		cmocka_unit_test(test_parent_cycle),
 		cmocka_unit_test_setup_teardown(test_two_spellings, setup_host, teardown),

@@ -150,7 +150,7 @@ def fixture_devices():
 
 def scenario_reset_methods():
     """(3) The reset_method lists of tests/fixtures/qemu-q35.ini (what
-    NOTES.md records) are what this kernel shows for the same functions."""
+    doc/kernel-behaviour.md records) are what this kernel shows for the same functions."""
     sc = Scenario("reset-methods")
     fixture = fixture_devices()
     functions = set(sys_functions())
@@ -278,7 +278,7 @@ def scenario_bad_address():
 
 
 def scenario_reprobe():
-    """(6) `echo default > reset_method` makes the kernel probe again (NOTES.md:
+    """(6) `echo default > reset_method` makes the kernel probe again (doc/kernel-behaviour.md:
     the stale `bus` entries go, the e1000's list becomes empty); vfioreset then
     reports the new lists, an empty one as [] and not as null."""
     sc = Scenario("reprobe")
@@ -301,7 +301,7 @@ def scenario_reprobe():
         empty += want == []
     if not empty:
         sc.fail("no function shows an empty reset_method after the re-probe "
-                "(NOTES.md: the e1000 behind the pcie-pci-bridge does)")
+                "(doc/kernel-behaviour.md: the e1000 behind the pcie-pci-bridge does)")
     sc.finish(f"re-probed: {', '.join(changed) or 'nothing changed'}; {empty} empty")
 
 

@@ -16,7 +16,7 @@ ever, see reset-deadline), and its bus reset where one is listed and live;
 bind and restore of a lone e1000e, the nvme, the two-function e1000e
 (--group) and the two functions behind the pcie-pci-bridge (whose group the
 cdev kernel's shpchp makes non-viable); hot-reset-check predicted and asked
-of the kernel (--kernel) while the NOTES.md cases are bound, and in cdev
+of the kernel (--kernel) while the cases of doc/kernel-behaviour.md are bound, and in cdev
 mode on the cdev kernel.
 """
 import json

@@ -13,7 +13,7 @@ from guest_lib import (
 
 
 def fixture_stale():
-    """address -> the reset methods the fixture marks stale (NOTES.md: probed
+    """address -> the reset methods the fixture marks stale (doc/kernel-behaviour.md: probed
     before a sibling or a subordinate bus existed)."""
     cp = configparser.ConfigParser(interpolation=None, strict=False,
                                    comment_prefixes=("#", ";"), empty_lines_in_values=False)
@@ -108,7 +108,7 @@ def scenario_bind():
     pair = find_by_driver("e1000e", alone=False)
     for bdfs, group in (([lone], False), ([nvme], False)):
         if bdfs[0] is None:
-            sc.fail("a function of the NOTES.md topology is missing")
+            sc.fail("a function of the topology of doc/kernel-behaviour.md is missing")
             continue
         done.append(bind_round_trip(sc, bdfs, group))
     if pair:
@@ -132,7 +132,7 @@ def kernel_live_methods(bdf, listed):
 
 def scenario_plan():
     """(8) `plan` of every function: bridges refused; the kernel's methods in
-    its order, minus the stale `bus` entries NOTES.md records, which are
+    its order, minus the stale `bus` entries doc/kernel-behaviour.md records, which are
     excluded with a reason; a bus reset touches everything below the parent."""
     sc = Scenario("plan")
     stale = fixture_stale()
@@ -244,7 +244,7 @@ def stuck_calls():
 
 
 def scenario_reset_deadline():
-    """(10) NOTES.md: a sysfs reset of an igb VF still bound to igbvf blocks
+    """(10) doc/kernel-behaviour.md: a sysfs reset of an igb VF still bound to igbvf blocks
     for ever. `reset --timeout` returns at the deadline, saying so, and the
     store is left in vfioreset-call (not in a copy of the caller), still in
     the kernel. Runs last: the stuck store keeps the VF's device lock."""
@@ -344,7 +344,7 @@ def hot_case(sc, name, held, target, want_entries, want_allowed, cdev):
 
 def partial_case(sc, pair):
     """One function of the two-function group on vfio-pci, the other left on
-    e1000e: the kernel refuses the group (SET_CONTAINER: EPERM, NOTES.md), and
+    e1000e: the kernel refuses the group (SET_CONTAINER: EPERM, doc/kernel-behaviour.md), and
     the prediction names the other function as the blocker."""
     held, other = pair[0], pair[1]
     driver = link_name(other, "driver")
@@ -370,7 +370,7 @@ def partial_case(sc, pair):
 
 
 def scenario_hot_reset_check():
-    """(11) NOTES.md's hot-reset cases, group mode (and cdev mode on the cdev
+    """(11) the hot-reset cases of doc/kernel-behaviour.md, group mode (and cdev mode on the cdev
     kernel): lone e1000e 1 entry, two-function e1000e 2, the two devices
     behind the pcie-pci-bridge 2, an igb VF with its PF on igb 3 and denied,
     one function of the pair held and the other on e1000e denied; the
@@ -408,12 +408,12 @@ def scenario_hot_reset_check():
         write_attr(f"/sys/bus/pci/drivers/{bridge_driver}/bind", bridge)
         sc.check(f"{bridge} driver after the checks", link_name(bridge, "driver"), bridge_driver)
     if not lone or not pair or len(behind) != 2:
-        sc.fail("the NOTES.md topology is incomplete in this guest")
+        sc.fail("the topology of doc/kernel-behaviour.md is incomplete in this guest")
     sc.finish("; ".join(done))
 
 
 def scenario_slow_link():
-    """(12) NOTES.md: below a root port at QEMU's default link settings, a bus
+    """(12) doc/kernel-behaviour.md: below a root port at QEMU's default link settings, a bus
     reset resets the device but the kernel returns ENOTTY. vfioreset, told to
     use `bus` only, reports exactly the kernel's errno for it, fails under
     strict, and leaves the driver bound and reset_method as it was."""
@@ -457,7 +457,7 @@ def scenario_slow_link():
 def hot_reset_case(sc, name, held, target, method, cdev, want_errno):
     """Bind @held, reset @target with only @method through the CLI's own VFIO
     holding, restore. @want_errno: the errno of the one attempt the kernel
-    answers (NOTES.md), or None when the plan must refuse (no attempt)."""
+    answers (doc/kernel-behaviour.md), or None when the plan must refuse (no attempt)."""
     before = {b: link_name(b, "driver") for b in held}
     status, _, err = cli("bind", *held)
     if status != 0:
@@ -492,7 +492,7 @@ def scenario_hot_reset():
     empty array on the cdev kernel) succeed; VFIO_DEVICE_RESET of the lone
     e1000e succeeds; an igb VF's hot reset is refused before any ioctl (its
     PF is on igb); below the default-speed root port the kernel's hot reset
-    returns ENOTTY (NOTES.md) and that is what the result says."""
+    returns ENOTTY (doc/kernel-behaviour.md) and that is what the result says."""
     sc = Scenario("hot-reset")
     lone = find_by_driver("e1000e", alone=True)
     pair = find_by_driver("e1000e", alone=False)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The vm suite: boots real kernels under QEMU (TCG) with the q35 topology of
-shared/vm/NOTES.md and runs guest.py's scenarios inside them.
+doc/kernel-behaviour.md and runs guest.py's scenarios inside them.
 
 For each kernel it builds an initramfs (busybox-static, the kernel's modules
 with their dependencies, the vfioreset CLI and library with their shared
@@ -13,8 +13,9 @@ Exit status: 0 all passed, 1 something failed,
 
 Kernels: Debian's `linux-image-amd64` (6.1) and `linux-image-6.12-amd64`,
 fetched with `apt-get download` into $VFR_VM_CACHE (default
-~/.cache/vfioreset-vm), plus $VFR_VM_KERNEL (a bzImage with everything built
-in) when set. QEMU: the system's; when it has no igb (QEMU < 8.0), QEMU from
+~/.cache/vfioreset-vm), plus the vfio cdev kernel as "custom": $VFR_VM_KERNEL
+(a bzImage with everything built in) when set, else $VFR_VM_CACHE/
+bzImage-6.12-cdev when kernel/build-cdev-kernel.sh has built it there. QEMU: the system's; when it has no igb (QEMU < 8.0), QEMU from
 the backports suite unpacked into the same cache, if it can be had.
 Arguments or $VFR_VM_ONLY (comma-separated: 6.1, 6.12, custom) choose a
 subset. See README.md beside this file for every knob.
@@ -36,6 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get("VFR_SOURCE_ROOT") or os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("VFR_VM_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "vfioreset-vm")
+# The vfio cdev/iommufd kernel, where kernel/build-cdev-kernel.sh puts it by default.
+CDEV_KERNEL = os.path.join(CACHE, "bzImage-6.12-cdev")
+BUILD_CDEV_HINT = (f"build it with tests/vm/kernel/build-cdev-kernel.sh (about an hour on two "
+                   f"cores; it lands in {CDEV_KERNEL}), or point VFR_VM_KERNEL at a prebuilt one")
 BOOT_TIMEOUT = int(os.environ.get("VFR_VM_TIMEOUT", "300"))
 JOBS = int(os.environ.get("VFR_VM_JOBS", "2"))
 QEMU = os.environ.get("VFR_VM_QEMU") or "qemu-system-x86_64"
@@ -495,12 +500,12 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
 # --- booting ----------------------------------------------------------------
 
 def qemu_command(kernel, initrd, nvme_image, igb):
-    """The q35 topology of NOTES.md: root ports (x-speed=5,x-width=1) at 00:02.0-5,
+    """The q35 topology of doc/kernel-behaviour.md: root ports (x-speed=5,x-width=1) at 00:02.0-5,
     igb (when QEMU has it) or nothing on the first, a lone e1000e, virtio-net,
     a two-function e1000e, a pcie-pci-bridge with e1000 and rtl8139, nvme, and
     an rtl8139 on the root bus; and at 00:02.6 a root port left at QEMU's
     default link settings with a lone e1000e, where a bus reset works but the
-    kernel returns ENOTTY (NOTES.md: the link-active wait times out)."""
+    kernel returns ENOTTY (doc/kernel-behaviour.md: the link-active wait times out)."""
     cmd = [QEMU, *QEMU_ARGS, "-machine", "q35,kernel-irqchip=split", "-accel", "tcg", "-cpu", "max",
            "-m", "1024", "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
            "-serial", "stdio", "-monitor", "none", "-no-reboot",
@@ -623,7 +628,14 @@ def main(argv):
             print(f"vm: VFR_VM_KERNEL={custom} does not exist")
             return 1
         boots["custom"] = {"kind": "image", "image": os.path.abspath(custom)}
+    elif os.path.exists(CDEV_KERNEL):
+        boots["custom"] = {"kind": "image", "image": CDEV_KERNEL}
     only = argv or [n for n in os.environ.get("VFR_VM_ONLY", "").split(",") if n]
+    if "custom" in only and "custom" not in boots:
+        print(f"vm: no vfio cdev kernel: {BUILD_CDEV_HINT}")
+        return 1
+    if "custom" not in boots:
+        print(f"vm: the vfio cdev/iommufd paths are not tested: {BUILD_CDEV_HINT}", flush=True)
     if only:
         unknown = [n for n in only if n not in boots]
         if unknown:

@@ -6,14 +6,17 @@
 # the test topology, everything built in, no modules), for the vfio cdev and
 # iommufd paths Debian's own kernels lack.
 #
-#   tests/vm/kernel/build-cdev-kernel.sh [OUT]      (default OUT: ./bzImage-6.12-cdev)
+#   tests/vm/kernel/build-cdev-kernel.sh [OUT]
 #
-# Then: VFR_VM_KERNEL=OUT meson test -C build --suite vm
-# It takes about an hour on two cores; scripts/check uses a prebuilt image
-# when one is found at ../shared/vm/bzImage-6.12-cdev beside the checkout.
+# OUT defaults to ${VFR_VM_CACHE:-~/.cache/vfioreset-vm}/bzImage-6.12-cdev,
+# where the VM suite (run-vm.py, scripts/check) finds it and boots it as
+# "custom"; an image elsewhere is passed as VFR_VM_KERNEL=OUT. It takes
+# about an hour on two cores.
 set -eu
 here="$(cd "$(dirname "$0")" && pwd)"
-out="$(realpath -m "${1:-bzImage-6.12-cdev}")"
+cache="${VFR_VM_CACHE:-$HOME/.cache/vfioreset-vm}"
+out="$(realpath -m "${1:-$cache/bzImage-6.12-cdev}")"
+mkdir -p "$(dirname "$out")"
 work="$(mktemp -d "${TMPDIR:-/tmp}/vfr-kernel-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 

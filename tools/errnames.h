@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * errno names as fault rules and behaviour keys spell them ("EIO" or "5"),
- * shared by vfr-mkfixture and the preload so both accept the same words.
+ * errno names: what the CLI prints (hot-reset-check's "errno_name") and
+ * what the harness's fault rules and behaviour keys accept ("EIO" or "5"),
+ * one table for vfioreset, vfr-mkfixture and the preload.
  */
 #pragma once
 
