@@ -186,10 +186,40 @@ static void test_stat_errno(void **state)
 	enum vfr_driver_type type;
 	struct scan s;
 
-	/* Whether vfio-dev exists decides the driver type; the check itself fails. */
+	/*
+	 * Whether vfio-dev exists decides the driver type; the check itself
+	 * fails. The directory's listing would answer it: that fails first,
+	 * and the name is asked for.
+	 */
+	fault_add(m, "read /sys/devices/*/" FN " errno=EIO");
 	fault_add(m, "stat /sys/devices/*/" FN "/vfio-dev errno=EIO");
 	scan(&s);
 	assert_int_equal(vfr_device_get_driver_type(s.dev, &type), -EIO);
+	scan_free(&s);
+}
+
+static void test_listing_errno(void **state)
+{
+	struct mock *m = *state;
+	enum vfr_driver_type type;
+	const char *const *methods;
+	const char *driver;
+	uint16_t vendor;
+	int group;
+	struct scan s;
+
+	/*
+	 * Without a listing of its directory, each name is asked for: the same
+	 * answers (test_stat_errno shows that the rule does fail the listing).
+	 */
+	fault_add(m, "read /sys/devices/*/" FN " errno=EIO");
+	scan(&s);
+	assert_int_equal(vfr_device_get_vendor_id(s.dev, &vendor), 0);
+	assert_int_equal(vfr_device_get_driver(s.dev, &driver), 0);
+	assert_int_equal(vfr_device_get_driver_type(s.dev, &type), 0);
+	assert_int_equal(vfr_device_get_iommu_group(s.dev, &group), 0);
+	assert_int_equal(vfr_device_get_reset_methods(s.dev, &methods), 0);
+	assert_int_equal(vfr_device_get_n_problems(s.dev), 0);
 	scan_free(&s);
 }
 
@@ -430,6 +460,7 @@ int main(void)
 		T(test_readlink_errno),
 		T(test_readlink_errno_in_the_scan),
 		T(test_stat_errno),
+		T(test_listing_errno),
 		T(test_delay),
 		T(test_hang),
 		T(test_vanish_during_the_scan),
