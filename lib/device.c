@@ -167,7 +167,7 @@ static int listed_kind(struct vfr_device *dev, const char *name)
 /* Opens attribute @name below @fd, the directory of @dev, for reading: an fd or -errno. */
 static int open_attr(struct vfr_device *dev, int fd, const char *name)
 {
-	unsigned int types = BENEATH_REG | (dev->host->ctx->sys_nodev ? BENEATH_NODEV : 0);
+	unsigned int types = BENEATH_REG | (ctx_sys_is_nodev(dev->host->ctx) ? BENEATH_NODEV : 0);
 	int kind = listed_kind(dev, name);
 
 	if (kind == SYSFS_ABSENT)
@@ -405,14 +405,14 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 			r = sysfs_readlink(dev->host->cached_fd, name, target, sizeof(target));
 		/* A missing link below a removed directory means the function is gone. */
 		if (r == -ENOENT && (kind != SYSFS_ABSENT || dev->dir_empty) &&
-		    sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0)
+		    sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0)
 			r = -ENODEV;
 	} else {
 		/* One link does not warrant opening the directory (the SR-IOV index reads them all). */
 		g_autofree char *path = g_build_filename(dev->syspath, name, NULL);
 
 		/* ENOENT here may also mean the function vanished; its next read says so. */
-		r = sysfs_readlink(dev->host->ctx->sys_fd, path, target, sizeof(target));
+		r = sysfs_readlink(ctx_get_sys_fd(dev->host->ctx), path, target, sizeof(target));
 	}
 	if (r == -ENODEV) {
 		note_failure(dev, name, r, false);
@@ -454,7 +454,7 @@ static int driver_alias_match(struct vfr_device *dev)
 	const char *modalias, *why;
 	char link[4096], why_buf[256];
 
-	if (sysfs_readlink(ctx->sys_fd, path, link, sizeof(link)) < 0)
+	if (sysfs_readlink(ctx_get_sys_fd(ctx), path, link, sizeof(link)) < 0)
 		return -1;
 	if (vfr_device_get_modalias(dev, &modalias) < 0)
 		return -1;
@@ -605,7 +605,7 @@ static int load_config(struct vfr_device *dev)
 	if (fd >= 0)
 		host_close_later(dev->host, fd);
 	/* Below a directory that was removed every name is gone. */
-	if (r == -ENOENT && sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0) {
+	if (r == -ENOENT && sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0) {
 		r = -ENODEV;
 		g_strlcpy(problem, "the function is gone: its sysfs directory no longer exists",
 			  sizeof(problem));
