@@ -112,7 +112,7 @@ struct vfr_device {
 	gint64 listed_at;                     /* g_get_monotonic_time(); 0: no listing */
 	bool dir_trusted;                     /* beneath_dir_trusted() of the directory */
 	bool dir_empty;                       /* the listing found nothing: removed meanwhile? */
-	bool physfn_absent;                   /* a listing showed no physfn: it is no VF */
+	bool physfn_absent;                   /* a listing showed no physfn: it is no VF, for good */
 };
 
 struct vfr_host {

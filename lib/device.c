@@ -394,7 +394,7 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 	if (!dev->syspath)
 		return -EIO;
 	if (strcmp(name, "physfn") == 0 && dev->physfn_absent)
-		return -ENOENT; /* a VF stays one as long as it exists */
+		return -ENOENT; /* a function that is no VF does not become one */
 	if (dev->host->cached_dev == dev) {
 		int kind = listed_kind(dev, name);
 
