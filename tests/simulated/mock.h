@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What the tests under the preload share: a fixture tree per test (made by
- * vfr-mkfixture without the preload, then made the mock root), and sysfs
+ * What the tests under the preload share: the case's own tree (declared
+ * with the case, made by the runner of vfr-test.h in the case's process;
+ * mock_new() makes a further one), and sysfs
  * reads and writes the way a shell or a VMM does them, with the kernel's
  * errno kept.
  */
@@ -26,10 +27,33 @@
 
 #include <glib.h>
 
+#include "vfr-test.h"
+
 struct mock {
 	char *dir;  /* the temporary directory */
 	char *root; /* dir/root: the fixture, VFR_MOCK_ROOT while the test runs */
+	bool borrowed; /* the runner's tree (mock_current()): the runner removes it */
 };
+
+/*
+ * A case of the runner (vfr-test.h) whose body is a cmocka test: cmocka
+ * runs it, with its setup and teardown, in the case's own process, on the
+ * tree the case declares (.fixture or .host, .faults, given after the
+ * teardown).
+ */
+static inline int mock_run_cmocka(const struct vfr_test *t)
+{
+	return _cmocka_run_group_tests(t->name, t->data, 1, NULL, NULL) == 0 ? VFR_TEST_OK :
+									      VFR_TEST_FAIL;
+}
+
+#define MOCK_CASE(fn, setup_fn, teardown_fn, ...)                                        \
+	{                                                                                \
+		.name = #fn, .run = mock_run_cmocka,                                     \
+		.data = &(const struct CMUnitTest)cmocka_unit_test_setup_teardown(       \
+			fn, setup_fn, teardown_fn),                                      \
+		__VA_ARGS__                                                              \
+	}
 
 static inline int mock_remove_entry(const char *path, const struct stat *st, int type,
 				    struct FTW *ftw)
@@ -90,12 +114,28 @@ static inline struct mock *mock_fixture(const char *name)
 	return mock_new(NULL, ini);
 }
 
+/* The running case's own tree, the one it declared, made by the runner. */
+static inline struct mock *mock_current(void)
+{
+	struct mock *m = g_new0(struct mock, 1);
+	const char *root = vfr_test_root();
+
+	if (!root)
+		fail_msg("the case declares no fixture");
+	m->root = g_strdup(root);
+	m->dir = g_path_get_dirname(root);
+	m->borrowed = true;
+	return m;
+}
+
 static inline void mock_free(struct mock *m)
 {
 	if (!m)
 		return;
-	unsetenv("VFR_MOCK_ROOT");
-	nftw(m->dir, mock_remove_entry, 64, FTW_DEPTH | FTW_PHYS);
+	if (!m->borrowed) {
+		unsetenv("VFR_MOCK_ROOT");
+		nftw(m->dir, mock_remove_entry, 64, FTW_DEPTH | FTW_PHYS);
+	}
 	g_free(m->dir);
 	g_free(m->root);
 	g_free(m);

@@ -42,21 +42,13 @@ static const char host_ini[] =
 	"vendor=1af4\ndevice=1041\nparent=0000:00:1c.2\niommu_group=6\n"
 	"reset_method=flr\ncaps=pm,flr\n";
 
-/* The records live in ROOT/run/vfioreset; vfr-mkfixture makes ROOT/run as a host has /run. */
-static struct mock *make(const char *text, const char *ini)
+/*
+ * The case's tree, as it declares it. The records live in ROOT/run/vfioreset;
+ * vfr-mkfixture makes ROOT/run as a host has /run.
+ */
+static int setup(void **state)
 {
-	return text ? mock_new(text, NULL) : mock_fixture(ini);
-}
-
-static int setup_host(void **state)
-{
-	*state = make(host_ini, NULL);
-	return 0;
-}
-
-static int setup_q35(void **state)
-{
-	*state = make(NULL, "qemu-q35.ini");
+	*state = mock_current();
 	return 0;
 }
 
@@ -306,7 +298,6 @@ static void test_fail_unbind_ebusy(void **state)
 	struct mock *m = *state;
 	struct run run;
 
-	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY");
 	one(&run, OP_BIND, "0000:01:00.0", NULL);
 	assert_int_equal(run.r, -EBUSY);
 	assert_message_has(&run, "0000:01:00.0");
@@ -517,7 +508,6 @@ static void test_group_failure_rolls_back_all(void **state)
 	const char *fn0[] = { "0000:04:00.0", NULL };
 	struct run run;
 
-	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY after=1");
 	run_op(&run, OP_BIND, fn0, VFR_BINDING_GROUP, NULL, 5000, -1);
 	assert_int_equal(run.r, -EBUSY);
 	assert_message_has(&run, "0000:04:00.1");
@@ -534,7 +524,7 @@ static void test_group_failure_rolls_back_all(void **state)
 	assert_true(journal_has(m, "drivers_probe 0000:04:00.0 e1000e"));
 }
 
-/* Last: the hung write's thread stays blocked until the process ends. */
+/* The hung write's thread stays blocked until the case's process ends. */
 static void test_fail_hang(void **state)
 {
 	struct mock *m = *state;
@@ -542,7 +532,6 @@ static void test_fail_hang(void **state)
 
 	const char *addrs[] = { "0000:01:00.0", NULL };
 
-	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind hang");
 	run_op(&run, OP_BIND, addrs, 0, NULL, 200, -1);
 	assert_int_equal(run.r, -ETIMEDOUT);
 	assert_message_has(&run, "state unknown");
@@ -594,8 +583,8 @@ static int setup_variant(void **state)
 	int status = -1;
 
 	if (!depmod)
-		skip();
-	m = mock_new(variant_ini, NULL);
+		vfr_test_skip("no depmod to index the modules with");
+	m = mock_current();
 	script = g_build_filename(fixtures, "..", "kmod", "mkmodules.py", NULL);
 	{
 		const char *argv[] = {
@@ -686,7 +675,6 @@ static void test_variant_module_load_fails(void **state)
 	struct mock *m = *state;
 	struct run run;
 
-	fault_add(m, "write /sys/module/mlx5_vfio_pci errno=EPERM times=1");
 	bind_variant(&run, "0000:01:00.0");
 	assert_int_equal(run.r, -EPERM);
 	assert_int_equal(vfr_binding_get_status(run.b, 0), -EPERM);
@@ -813,33 +801,38 @@ static void test_module_in_use(void **state)
 	assert_false(path_exists("/dev/vfio/2"));
 }
 
-int main(void)
+/* Each case on its own tree: HOST_INI, the q35 fixture, or VARIANT_INI with its modules. */
+#define H(fn, ...) MOCK_CASE(fn, setup, teardown, .host = host_ini, __VA_ARGS__)
+#define Q35(fn) MOCK_CASE(fn, setup, teardown, .fixture = "qemu-q35.ini")
+#define V(fn, ...) MOCK_CASE(fn, setup_variant, teardown, .host = variant_ini, __VA_ARGS__)
+#define UNBIND "write /sys/bus/pci/drivers/e1000e/unbind "
+
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip_host_driver, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_round_trip_stub, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_round_trip_unbound, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_record_keeps_first_original, setup_host,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_unbind_and_restore, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable_record_kept, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_unbind_ebusy, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_probe_binds_nothing, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_module_missing, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_holder_present, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_locked, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_pf_with_bound_vfs, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_group_bind, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_group_failure_rolls_back_all, setup_q35,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_variant_module_loaded_on_bind, setup_variant,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_variant_module_load_fails, setup_variant,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_module_syscalls, setup_variant, teardown),
-		cmocka_unit_test_setup_teardown(test_module_in_use, setup_variant, teardown),
-		cmocka_unit_test_setup_teardown(test_fail_hang, setup_host, teardown),
+	const struct vfr_test tests[] = {
+		H(test_round_trip_host_driver),
+		H(test_round_trip_stub),
+		H(test_round_trip_unbound),
+		H(test_record_keeps_first_original),
+		H(test_unbind_and_restore),
+		H(test_unreadable_record_kept),
+		H(test_fail_unbind_ebusy, .faults = UNBIND "errno=EBUSY"),
+		H(test_fail_probe_binds_nothing),
+		H(test_fail_module_missing),
+		H(test_fail_holder_present),
+		H(test_fail_locked),
+		H(test_fail_hang, .faults = UNBIND "hang"),
+		Q35(test_pf_with_bound_vfs),
+		Q35(test_group_bind),
+		/* The second function's unbind fails. */
+		MOCK_CASE(test_group_failure_rolls_back_all, setup, teardown,
+			  .fixture = "qemu-q35.ini", .faults = UNBIND "errno=EBUSY after=1"),
+		V(test_variant_module_loaded_on_bind),
+		V(test_variant_module_load_fails,
+		  .faults = "write /sys/module/mlx5_vfio_pci errno=EPERM times=1"),
+		V(test_module_syscalls),
+		V(test_module_in_use),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

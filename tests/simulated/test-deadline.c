@@ -49,7 +49,7 @@
 
 static int setup(void **state)
 {
-	*state = mock_new(HOST, NULL);
+	*state = mock_current();
 	return 0;
 }
 
@@ -580,10 +580,12 @@ static void test_stuck_call_holds_its_files(void **state)
 	close(unbind);
 }
 
-int main(void)
+/* Each case on its own tree of HOST. */
+#define T(fn) MOCK_CASE(fn, setup, teardown, .host = HOST)
+
+int main(int argc, char **argv)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-	const struct CMUnitTest tests[] = {
+	const struct vfr_test tests[] = {
 		T(test_store_answers),
 		T(test_vfio_reset_answers),
 		T(test_hot_reset_answers),
@@ -596,5 +598,5 @@ int main(void)
 		T(test_stuck_call_holds_its_files),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

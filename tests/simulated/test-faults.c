@@ -35,7 +35,7 @@ struct scan {
 
 static int setup(void **state)
 {
-	*state = mock_new(HOST, NULL);
+	*state = mock_current();
 	return 0;
 }
 
@@ -70,12 +70,11 @@ static bool has_problem(struct vfr_device *dev, const char *needle)
 
 static void test_open_errno_fails_the_scan(void **state)
 {
-	struct mock *m = *state;
 	struct vfr_ctx *ctx = NULL;
 	struct vfr_host *host = NULL;
 	struct vfr_error *err = NULL;
 
-	fault_add(m, "open /sys/bus/pci/devices errno=EACCES");
+	(void)state;
 	assert_int_equal(vfr_ctx_new(NULL, &ctx, NULL), 0);
 	assert_int_equal(vfr_host_scan(ctx, &host, &err), -EACCES);
 	assert_null(host);
@@ -88,13 +87,10 @@ static void test_open_errno_fails_the_scan(void **state)
 
 static void test_open_errno_on_attributes(void **state)
 {
-	struct mock *m = *state;
 	struct scan s;
 	uint16_t id = 0;
 
-	/* uevent first (the library reads ids from it), then the vendor attribute. */
-	fault_add(m, "open /sys/devices/*/" FN "/uevent errno=EIO");
-	fault_add(m, "open /sys/devices/*/" FN "/vendor errno=EIO");
+	(void)state;
 	scan(&s);
 	assert_int_equal(vfr_device_get_vendor_id(s.dev, &id), -EIO);
 	assert_true(has_problem(s.dev, "vendor attribute cannot be read"));
@@ -106,12 +102,10 @@ static void test_open_errno_on_attributes(void **state)
 
 static void test_read_errno_on_config(void **state)
 {
-	struct mock *m = *state;
 	unsigned int caps = 0;
 	struct scan s;
 
-	/* The library reads config below the function's directory, for libpci too. */
-	fault_add(m, "read /sys/devices/*/" FN "/config errno=EIO");
+	(void)state;
 	scan(&s);
 	assert_int_equal(vfr_device_get_capabilities(s.dev, &caps, NULL), -EIO);
 	assert_true(has_problem(s.dev, "cannot read config space"));
@@ -120,11 +114,10 @@ static void test_read_errno_on_config(void **state)
 
 static void test_short_read_of_config(void **state)
 {
-	struct mock *m = *state;
 	unsigned int caps = 0;
 	struct scan s;
 
-	fault_add(m, "read /sys/devices/*/" FN "/config short=32");
+	(void)state;
 	scan(&s);
 	assert_int_equal(vfr_device_get_capabilities(s.dev, &caps, NULL), -EIO);
 	assert_true(has_problem(s.dev, "config space is only 32 bytes"));
@@ -133,13 +126,12 @@ static void test_short_read_of_config(void **state)
 
 static void test_short_read_of_uevent(void **state)
 {
-	struct mock *m = *state;
 	uint16_t vendor = 0, device = 0;
 	uint32_t class = 0;
 	struct scan s;
 
+	(void)state;
 	/* "PCI_CLASS=20000\nPCI_": the ids the cut-off uevent lacks come from their files. */
-	fault_add(m, "read /sys/devices/*/" FN "/uevent short=20");
 	scan(&s);
 	assert_int_equal(vfr_device_get_vendor_id(s.dev, &vendor), 0);
 	assert_int_equal(vfr_device_get_device_id(s.dev, &device), 0);
@@ -152,11 +144,10 @@ static void test_short_read_of_uevent(void **state)
 
 static void test_readlink_errno(void **state)
 {
-	struct mock *m = *state;
 	const char *driver = NULL;
 	struct scan s;
 
-	fault_add(m, "readlink /sys/devices/*/" FN "/driver errno=EIO");
+	(void)state;
 	scan(&s);
 	assert_int_equal(vfr_device_get_driver(s.dev, &driver), -EIO);
 	assert_true(has_problem(s.dev, "driver link cannot be read"));
@@ -165,12 +156,11 @@ static void test_readlink_errno(void **state)
 
 static void test_readlink_errno_in_the_scan(void **state)
 {
-	struct mock *m = *state;
 	struct vfr_device *other = NULL;
 	struct scan s;
 
-	/* The scan reads each bus/pci/devices entry; this one cannot be read. */
-	fault_add(m, "readlink /sys/bus/pci/devices/" FN " errno=EIO");
+	(void)state;
+	/* The scan reads each bus/pci/devices entry; this one cannot be read (the rule). */
 	scan(&s);
 	assert_non_null(s.dev);
 	assert_true(has_problem(s.dev, "not a readable link"));
@@ -182,17 +172,15 @@ static void test_readlink_errno_in_the_scan(void **state)
 
 static void test_stat_errno(void **state)
 {
-	struct mock *m = *state;
 	enum vfr_driver_type type;
 	struct scan s;
 
+	(void)state;
 	/*
 	 * Whether vfio-dev exists decides the driver type; the check itself
-	 * fails. The directory's listing would answer it: that fails first,
-	 * and the name is asked for.
+	 * fails. The directory's listing would answer it: that fails first
+	 * (its rule below), and the name is asked for.
 	 */
-	fault_add(m, "read /sys/devices/*/" FN " errno=EIO");
-	fault_add(m, "stat /sys/devices/*/" FN "/vfio-dev errno=EIO");
 	scan(&s);
 	assert_int_equal(vfr_device_get_driver_type(s.dev, &type), -EIO);
 	scan_free(&s);
@@ -200,7 +188,6 @@ static void test_stat_errno(void **state)
 
 static void test_listing_errno(void **state)
 {
-	struct mock *m = *state;
 	enum vfr_driver_type type;
 	const char *const *methods;
 	const char *driver;
@@ -212,7 +199,7 @@ static void test_listing_errno(void **state)
 	 * Without a listing of its directory, each name is asked for: the same
 	 * answers (test_stat_errno shows that the rule does fail the listing).
 	 */
-	fault_add(m, "read /sys/devices/*/" FN " errno=EIO");
+	(void)state;
 	scan(&s);
 	assert_int_equal(vfr_device_get_vendor_id(s.dev, &vendor), 0);
 	assert_int_equal(vfr_device_get_driver(s.dev, &driver), 0);
@@ -233,12 +220,11 @@ static int64_t now_ms(void)
 
 static void test_delay(void **state)
 {
-	struct mock *m = *state;
 	uint16_t vendor = 0;
 	struct scan s;
 	int64_t start;
 
-	fault_add(m, "read /sys/devices/*/" FN "/uevent delay=150");
+	(void)state;
 	scan(&s);
 	start = now_ms();
 	assert_int_equal(vfr_device_get_vendor_id(s.dev, &vendor), 0);
@@ -257,7 +243,6 @@ static void test_hang(void **state)
 	pid_t pid;
 
 	assert_int_equal(close(open(journal, O_WRONLY | O_CREAT, 0644)), 0);
-	fault_add(m, "open /sys/bus/pci/devices hang");
 	in = inotify_init1(IN_CLOEXEC);
 	assert_true(in >= 0);
 	assert_true(inotify_add_watch(in, journal, IN_MODIFY) >= 0);
@@ -286,7 +271,6 @@ static void test_vanish_during_the_scan(void **state)
 	struct mock *m = *state;
 	struct scan s;
 
-	fault_add(m, "vanish " FN " after=0");
 	scan(&s);
 	assert_non_null(s.dev);
 	assert_true(has_problem(s.dev, "not a readable link"));
@@ -349,8 +333,6 @@ static void test_vanish_after_n_accesses(void **state)
 	struct scan s;
 	int gone_at = -1;
 
-	/* Four accesses of the function succeed, then it is gone. */
-	fault_add(m, "vanish " FN " after=4");
 	scan(&s);
 	for (int i = 0; i < 20 && gone_at < 0; i++) {
 		struct vfr_ctx *ctx = s.ctx;
@@ -371,9 +353,6 @@ static void test_vanish_after_n_accesses(void **state)
 
 static void test_fault_from_the_description(void **state)
 {
-	struct mock *m = mock_new(HOST "[fault config]\nop=read\npath=/sys/devices/*/" FN
-				       "/config\nerrno=ENXIO\n",
-				  NULL);
 	unsigned int caps = 0;
 	struct scan s;
 	(void)state;
@@ -382,17 +361,15 @@ static void test_fault_from_the_description(void **state)
 	assert_int_equal(vfr_device_get_capabilities(s.dev, &caps, NULL), -ENODEV);
 	assert_true(has_problem(s.dev, "cannot read config space"));
 	scan_free(&s);
-	mock_free(m);
 }
 
 static void test_after_and_times(void **state)
 {
-	struct mock *m = *state;
 	unsigned int caps = 0;
 	struct scan s;
 
+	(void)state;
 	/* Only the first read fails: a second context reads it fine. */
-	fault_add(m, "read /sys/devices/*/" FN "/config errno=EIO times=1");
 	scan(&s);
 	assert_int_equal(vfr_device_get_capabilities(s.dev, &caps, NULL), -EIO);
 	scan_free(&s);
@@ -447,30 +424,41 @@ static void test_counts_shared_by_processes(void **state)
 	assert_int_equal(cat_config(), 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Each case on its own tree of HOST, with the rules it declares. */
+#define T(fn, ...) MOCK_CASE(fn, setup, teardown, .host = HOST, __VA_ARGS__)
+#define CONFIG "/sys/devices/*/" FN "/config"
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		T(test_open_errno_fails_the_scan),
-		T(test_open_errno_on_attributes),
-		T(test_read_errno_on_config),
-		T(test_short_read_of_config),
-		T(test_short_read_of_uevent),
-		T(test_readlink_errno),
-		T(test_readlink_errno_in_the_scan),
-		T(test_stat_errno),
-		T(test_listing_errno),
-		T(test_delay),
-		T(test_hang),
-		T(test_vanish_during_the_scan),
+	const struct vfr_test tests[] = {
+		T(test_open_errno_fails_the_scan, .faults = "open /sys/bus/pci/devices errno=EACCES"),
+		/* uevent first (the library reads ids from it), then the vendor attribute. */
+		T(test_open_errno_on_attributes,
+		  .faults = "open /sys/devices/*/" FN "/uevent errno=EIO\n"
+			    "open /sys/devices/*/" FN "/vendor errno=EIO\n"),
+		/* The library reads config below the function's directory, for libpci too. */
+		T(test_read_errno_on_config, .faults = "read " CONFIG " errno=EIO"),
+		T(test_short_read_of_config, .faults = "read " CONFIG " short=32"),
+		T(test_short_read_of_uevent, .faults = "read /sys/devices/*/" FN "/uevent short=20"),
+		T(test_readlink_errno, .faults = "readlink /sys/devices/*/" FN "/driver errno=EIO"),
+		T(test_readlink_errno_in_the_scan,
+		  .faults = "readlink /sys/bus/pci/devices/" FN " errno=EIO"),
+		T(test_stat_errno, .faults = "read /sys/devices/*/" FN " errno=EIO\n"
+					     "stat /sys/devices/*/" FN "/vfio-dev errno=EIO\n"),
+		T(test_listing_errno, .faults = "read /sys/devices/*/" FN " errno=EIO"),
+		T(test_delay, .faults = "read /sys/devices/*/" FN "/uevent delay=150"),
+		T(test_hang, .faults = "open /sys/bus/pci/devices hang"),
+		T(test_vanish_during_the_scan, .faults = "vanish " FN " after=0"),
 		T(test_vanish_before_the_getters),
 		T(test_vanish_between_getters),
-		T(test_vanish_after_n_accesses),
-		cmocka_unit_test(test_fault_from_the_description),
-		T(test_after_and_times),
+		/* Four accesses of the function succeed, then it is gone. */
+		T(test_vanish_after_n_accesses, .faults = "vanish " FN " after=4"),
+		/* A [fault] section of the description, not a declared rule. */
+		MOCK_CASE(test_fault_from_the_description, NULL, NULL,
+			  .host = HOST "[fault config]\nop=read\npath=" CONFIG "\nerrno=ENXIO\n"),
+		T(test_after_and_times, .faults = "read " CONFIG " errno=EIO times=1"),
 		T(test_counts_shared_by_processes),
 	};
 
-	return cmocka_run_group_tests_name("faults", tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

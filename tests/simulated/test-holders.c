@@ -44,11 +44,12 @@ static void rescan(struct env *e)
 	assert_int_equal(vfr_host_scan(e->ctx, &e->host, NULL), 0);
 }
 
-static struct env *env_new(const char *fixture, bool vfio)
+/* On the case's tree, as it declares it. */
+static struct env *env_new(bool vfio)
 {
 	struct env *e = g_new0(struct env, 1);
 
-	e->m = mock_fixture(fixture);
+	e->m = mock_current();
 	e->child = -1;
 	e->release = -1;
 	if (vfio)
@@ -60,19 +61,13 @@ static struct env *env_new(const char *fixture, bool vfio)
 
 static int setup_vfio(void **state)
 {
-	*state = env_new("qemu-q35.ini", true);
-	return 0;
-}
-
-static int setup_cdev(void **state)
-{
-	*state = env_new("qemu-q35-cdev.ini", true);
+	*state = env_new(true);
 	return 0;
 }
 
 static int setup_host_driver(void **state)
 {
-	*state = env_new("qemu-q35.ini", false);
+	*state = env_new(false);
 	return 0;
 }
 
@@ -395,16 +390,20 @@ static void test_self_holding(void **state)
 	assert_int_equal(unbind(e, NULL), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_device_file_only, setup_vfio, teardown),
-		cmocka_unit_test_setup_teardown(test_cdev_mapping_only, setup_cdev, teardown),
-		cmocka_unit_test_setup_teardown(test_resource_mapping, setup_host_driver, teardown),
-		cmocka_unit_test_setup_teardown(test_self_holding, setup_vfio, teardown),
-		cmocka_unit_test_setup_teardown(test_vmm_with_group_holds_only_its_group, setup_vfio,
-						teardown),
+	const struct vfr_test tests[] = {
+		MOCK_CASE(test_device_file_only, setup_vfio, teardown,
+			  .fixture = "qemu-q35.ini"),
+		MOCK_CASE(test_cdev_mapping_only, setup_vfio, teardown,
+			  .fixture = "qemu-q35-cdev.ini"),
+		MOCK_CASE(test_resource_mapping, setup_host_driver, teardown,
+			  .fixture = "qemu-q35.ini"),
+		MOCK_CASE(test_self_holding, setup_vfio, teardown,
+			  .fixture = "qemu-q35.ini"),
+		MOCK_CASE(test_vmm_with_group_holds_only_its_group, setup_vfio, teardown,
+			  .fixture = "qemu-q35.ini"),
 	};
 
-	return cmocka_run_group_tests_name("holders", tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

@@ -13,19 +13,22 @@
 
 #define DEV "/sys/bus/pci/devices/"
 
-/* qemu-q35.ini, with the cdev path on when asked (as bzImage-6.12-cdev). */
-static struct mock *q35(bool cdev)
+/*
+ * qemu-q35.ini with the cdev path on (as bzImage-6.12-cdev), and nothing
+ * else changed; read by the runner, before any case.
+ */
+static char *q35_cdev_text(void)
 {
 	g_autofree char *ini = g_build_filename(getenv("VFR_FIXTURES"), "qemu-q35.ini", NULL);
-	g_autofree char *text = NULL;
-	char *at;
+	char *text = NULL, *at;
 
-	assert_true(g_file_get_contents(ini, &text, NULL, NULL));
-	at = strstr(text, "vfio_cdev=false");
-	assert_non_null(at);
-	if (cdev)
-		memcpy(at, "vfio_cdev=true ", strlen("vfio_cdev=false"));
-	return mock_new(text, NULL);
+	if (!g_file_get_contents(ini, &text, NULL, NULL) ||
+	    !(at = strstr(text, "vfio_cdev=false"))) {
+		fprintf(stderr, "%s: cannot read it, or it has no vfio_cdev=false\n", ini);
+		exit(EXIT_FAILURE);
+	}
+	memcpy(at, "vfio_cdev=true ", strlen("vfio_cdev=false"));
+	return text;
 }
 
 /* driver_override, unbind, drivers_probe: the way a manager hands a function to vfio-pci. */
@@ -137,7 +140,7 @@ static struct vfr_hot_reset_check *both(struct vfr_host *host, enum vfr_hot_rese
 
 static void test_lone_function(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	static const char *const held[] = { "0000:02:00.0", NULL };
 	struct vfr_hot_reset_check *c;
 	struct vfr_host *host;
@@ -159,7 +162,7 @@ static void test_lone_function(void **state)
 
 static void test_two_functions_and_bridge(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	static const char *const two[] = { "0000:04:00.0", NULL };
 	static const char *const behind[] = { "0000:06:01.0", NULL };
 	struct vfr_hot_reset_check *c;
@@ -188,7 +191,7 @@ static void test_two_functions_and_bridge(void **state)
 
 static void test_vf_pf_on_host_driver(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	static const char *const held[] = { "0000:01:10.0", NULL };
 	struct vfr_hot_reset_check *c;
 	struct vfr_host *host;
@@ -213,7 +216,7 @@ static void test_vf_pf_on_host_driver(void **state)
 
 static void test_vf_set(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	static const char *const vf[] = { "0000:01:10.0", NULL };
 	static const char *const all[] = { "0000:01:10.0", "0000:01:00.0", "0000:01:10.2", NULL };
 	struct vfr_hot_reset_check *c;
@@ -245,7 +248,7 @@ static void test_vf_set(void **state)
 
 static void test_cdev(void **state)
 {
-	struct mock *m = q35(true);
+	struct mock *m = mock_current();
 	static const char *const lone[] = { "0000:02:00.0", NULL };
 	static const char *const two[] = { "0000:04:00.0", NULL };
 	static const char *const vf[] = { "0000:01:10.0", NULL };
@@ -282,7 +285,7 @@ static void test_cdev(void **state)
 /* A function on the root bus: INFO itself answers ENODEV, a check, not a failure. */
 static void test_root_bus(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	static const char *const held[] = { "0000:00:03.0", NULL };
 	struct vfr_hot_reset_check *c;
 	struct vfr_host *host;
@@ -300,7 +303,7 @@ static void test_root_bus(void **state)
 /* Failures name the function and the cause, and release everything opened. */
 static void test_failures(void **state)
 {
-	struct mock *m = q35(false);
+	struct mock *m = mock_current();
 	struct vfr_vfio_holding *h = NULL, *h2 = NULL;
 	struct vfr_error *err = NULL;
 	struct vfr_host *host;
@@ -338,17 +341,22 @@ static void test_failures(void **state)
 	mock_free(m);
 }
 
-int main(void)
+/* Each case on its own tree of the q35 host, with the cdev path off or on. */
+#define Q35(fn) MOCK_CASE(fn, NULL, NULL, .fixture = "qemu-q35.ini")
+#define CDEV(fn) MOCK_CASE(fn, NULL, NULL, .host = cdev_host)
+
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lone_function),
-		cmocka_unit_test(test_two_functions_and_bridge),
-		cmocka_unit_test(test_vf_pf_on_host_driver),
-		cmocka_unit_test(test_vf_set),
-		cmocka_unit_test(test_cdev),
-		cmocka_unit_test(test_root_bus),
-		cmocka_unit_test(test_failures),
+	g_autofree char *cdev_host = q35_cdev_text();
+	const struct vfr_test tests[] = {
+		Q35(test_lone_function),
+		Q35(test_two_functions_and_bridge),
+		Q35(test_vf_pf_on_host_driver),
+		Q35(test_vf_set),
+		CDEV(test_cdev),
+		Q35(test_root_bus),
+		Q35(test_failures),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

@@ -17,7 +17,7 @@
 
 static int setup(void **state)
 {
-	*state = mock_fixture("qemu-q35.ini");
+	*state = mock_current();
 	return 0;
 }
 
@@ -393,16 +393,18 @@ static void test_group_numbers_reused(void **state)
  * The harness's reset_hang= gives the same: the write never returns, only
  * killing the process ends it (the journal line says it is stuck).
  */
+/* A VF whose reset hangs. */
+#define VF_HOST                                                                    \
+	"[driver igbvf]\nids=8086:10ca\n"                                             \
+	"[device 0000:00:02.0]\nkind=root-port\nvendor=1b36\ndevice=000c\n"          \
+	"[device 0000:01:00.0]\nvendor=8086\ndevice=10c9\nparent=0000:00:02.0\n"     \
+	"driver=igb\ncaps=pm,msix,flr,sriov\nreset_method=flr pm bus\n"              \
+	"[device 0000:01:10.0]\nvendor=8086\ndevice=10ca\nphysfn=0000:01:00.0\n"     \
+	"driver=igbvf\ncaps=msix,flr\nreset_method=flr\nreset_hang=flr\niommu_group=3\n"
+
 static void test_vf_reset_hangs(void **state)
 {
-	struct mock *m = mock_new(
-		"[driver igbvf]\nids=8086:10ca\n"
-		"[device 0000:00:02.0]\nkind=root-port\nvendor=1b36\ndevice=000c\n"
-		"[device 0000:01:00.0]\nvendor=8086\ndevice=10c9\nparent=0000:00:02.0\n"
-		"driver=igb\ncaps=pm,msix,flr,sriov\nreset_method=flr pm bus\n"
-		"[device 0000:01:10.0]\nvendor=8086\ndevice=10ca\nphysfn=0000:01:00.0\n"
-		"driver=igbvf\ncaps=msix,flr\nreset_method=flr\nreset_hang=flr\niommu_group=3\n",
-		NULL);
+	struct mock *m = mock_current();
 	g_autofree char *journal = mock_path(m, ".vfr-mock/journal");
 	char events[4096];
 	int in, status;
@@ -428,11 +430,12 @@ static void test_vf_reset_hangs(void **state)
 	mock_free(m);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Each case on its own tree of the q35 fixture. */
+#define T(fn) MOCK_CASE(fn, setup, teardown, .fixture = "qemu-q35.ini")
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	const struct vfr_test tests[] = {
 		T(test_reset_method_strings),
 		T(test_iommu_groups_as_logged),
 		T(test_stale_bus_reset_enotty),
@@ -445,8 +448,8 @@ int main(void)
 		T(test_partial_group_binding),
 		T(test_sriov_numvfs),
 		T(test_group_numbers_reused),
-		cmocka_unit_test(test_vf_reset_hangs),
+		MOCK_CASE(test_vf_reset_hangs, NULL, NULL, .host = VF_HOST),
 	};
 
-	return cmocka_run_group_tests_name("kernel", tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

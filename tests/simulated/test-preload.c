@@ -34,7 +34,7 @@
 
 static int setup(void **state)
 {
-	*state = mock_new(HOST, NULL);
+	*state = mock_current();
 	return 0;
 }
 
@@ -342,7 +342,7 @@ static void test_write_and_ioctl_faults(void **state)
 	struct mock *m = *state;
 	int fd;
 
-	fault_add(m, "write /sys/devices/*/0000:01:00.0/driver_override errno=EIO times=1");
+	/* The declared rule: the first write fails. */
 	assert_int_equal(attr_write(DEV "0000:01:00.0/driver_override", "vfio-pci"), -EIO);
 	assert_attr(DEV "0000:01:00.0/driver_override", "(null)");
 	assert_int_equal(attr_write(DEV "0000:01:00.0/driver_override", "vfio-pci"), 0);
@@ -369,7 +369,7 @@ static void test_faults_file_is_reread(void **state)
 	struct mock *m = *state;
 	g_autofree char *faults = mock_path(m, ".vfr-mock/faults");
 
-	fault_add(m, "stat /sys/bus/pci/devices/0000:01:00.0 errno=ENXIO");
+	/* The declared rule, then none, then a bad and a good one. */
 	assert_int_equal(access(DEV "0000:01:00.0", F_OK), -1);
 	assert_int_equal(errno, ENXIO);
 	assert_true(g_file_set_contents(faults, "# none\n", -1, NULL));
@@ -432,11 +432,12 @@ static void test_threads(void **state)
 	assert_int_equal(resets, 50 * G_N_ELEMENTS(workers));
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* Each case on its own tree of HOST, with the rules it declares. */
+#define T(fn, ...) MOCK_CASE(fn, setup, teardown, .host = HOST, __VA_ARGS__)
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	const struct vfr_test tests[] = {
 		T(test_allow_list),
 		T(test_root_is_read_on_every_call),
 		T(test_entry_points),
@@ -446,10 +447,12 @@ int main(void)
 		T(test_remove_and_rescan),
 		T(test_descriptor_outlives_its_device),
 		T(test_write_through_other_descriptors),
-		T(test_write_and_ioctl_faults),
-		T(test_faults_file_is_reread),
+		T(test_write_and_ioctl_faults,
+		  .faults = "write /sys/devices/*/0000:01:00.0/driver_override errno=EIO times=1"),
+		T(test_faults_file_is_reread,
+		  .faults = "stat /sys/bus/pci/devices/0000:01:00.0 errno=ENXIO"),
 		T(test_threads),
 	};
 
-	return cmocka_run_group_tests_name("preload", tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

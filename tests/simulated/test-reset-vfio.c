@@ -40,13 +40,16 @@ static void to_vfio(const char *addr)
 	assert_int_equal(attr_write("/sys/bus/pci/drivers_probe", addr), 0);
 }
 
-/* Binds @bound (NULL-terminated) to vfio-pci, scans, holds @held in @mode. */
-static struct env *env_new(const char *fixture, const char *const *bound,
-			   enum vfr_hot_reset_mode mode, const char *const *held)
+/*
+ * On the case's tree (as it declares it): binds @bound (NULL-terminated) to
+ * vfio-pci, scans, holds @held in @mode.
+ */
+static struct env *env_new(const char *const *bound, enum vfr_hot_reset_mode mode,
+			   const char *const *held)
 {
 	struct env *e = g_new0(struct env, 1);
 
-	e->m = mock_fixture(fixture);
+	e->m = mock_current();
 	for (const char *const *a = bound; a && *a; a++)
 		to_vfio(*a);
 	assert_int_equal(vfr_ctx_new("/", &e->ctx, NULL), 0);
@@ -206,7 +209,7 @@ static size_t journal_count(const struct mock *m, const char *prefix)
 static void test_lone_function(void **state)
 {
 	static const char *const addrs[] = { "0000:02:00.0", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	struct vfr_reset_plan *plan = plan_of(e, "0000:02:00.0");
 
 	assert_methods(plan, "vfio,pm,bus,hot");
@@ -249,7 +252,7 @@ static void test_lone_function(void **state)
 static void test_bare_group_fd(void **state)
 {
 	static const char *const addrs[] = { "0000:02:00.0", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	struct vfr_device *dev = dev_of(e, "0000:02:00.0");
 	int fd = vfr_vfio_holding_get_device_fd(e->holding, dev);
 	struct vfr_address addr = address_of(dev);
@@ -280,7 +283,7 @@ static void test_bare_group_fd(void **state)
 static void test_two_functions(void **state)
 {
 	static const char *const addrs[] = { "0000:04:00.0", "0000:04:00.1", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	struct vfr_reset_plan *plan = plan_of(e, "0000:04:00.0");
 	size_t hot = vfr_reset_plan_get_n_methods(plan) - 1;
 
@@ -301,7 +304,7 @@ static void test_two_functions(void **state)
 static void test_two_functions_one_host(void **state)
 {
 	static const char *const bound[] = { "0000:04:00.0", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", bound, VFR_HOT_RESET_MODE_GROUP, NULL);
+	struct env *e = *state = env_new(bound, VFR_HOT_RESET_MODE_GROUP, NULL);
 	struct vfr_error *err = NULL;
 	struct vfr_reset_plan *plan;
 
@@ -335,7 +338,7 @@ static void test_two_functions_one_host(void **state)
 static void test_vf_with_host_pf(void **state)
 {
 	static const char *const addrs[] = { "0000:01:10.0", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	struct vfr_reset_plan *plan = plan_of(e, "0000:01:10.0");
 
 	assert_methods(plan, "vfio,flr");
@@ -354,7 +357,7 @@ static void test_vf_with_host_pf(void **state)
 static void test_cdev(void **state)
 {
 	static const char *const addrs[] = { "0000:02:00.0", NULL };
-	struct env *e = *state = env_new("qemu-q35-cdev.ini", addrs, VFR_HOT_RESET_MODE_CDEV, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_CDEV, addrs);
 	struct vfr_device *dev = dev_of(e, "0000:02:00.0");
 	struct vfr_reset_options *o = NULL;
 	struct vfr_reset_plan *plan = plan_of(e, "0000:02:00.0");
@@ -386,7 +389,7 @@ static void test_cdev(void **state)
 static void test_hot_enotty(void **state)
 {
 	static const char *const addrs[] = { "0000:02:00.0", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	g_autofree char *devices = mock_path(e->m, ".vfr-mock/devices");
 	g_autofree char *text = NULL, *edited = NULL;
 	struct vfr_reset_batch *batch;
@@ -451,7 +454,7 @@ static int hold_lock(const struct mock *m, const char *addr)
 static void test_lock_times_out(void **state)
 {
 	static const char *const addrs[] = { "0000:04:00.0", "0000:04:00.1", NULL };
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, addrs);
 	int fd = hold_lock(e->m, "0000:04:00.1");
 	struct vfr_reset_batch *batch;
 	struct vfr_reset_result *res;
@@ -485,7 +488,7 @@ static void test_lock_waits(void **state)
 {
 	static const char *const addrs[] = { "0000:02:00.0", NULL };
 	/* The child holds the function: another process holding it would refuse the reset. */
-	struct env *e = *state = env_new("qemu-q35.ini", addrs, VFR_HOT_RESET_MODE_GROUP, NULL);
+	struct env *e = *state = env_new(addrs, VFR_HOT_RESET_MODE_GROUP, NULL);
 	int fd = hold_lock(e->m, "0000:02:00.0");
 	g_autofree char *dir = mock_path(e->m, "run/vfioreset");
 	int in = inotify_init1(IN_CLOEXEC);
@@ -550,19 +553,23 @@ static void test_lock_waits(void **state)
 	close(in);
 }
 
-int main(void)
+/* Each case on its own tree: the q35 host with group files only, or with cdevs too. */
+#define Q35(fn) MOCK_CASE(fn, NULL, teardown, .fixture = "qemu-q35.ini")
+#define CDEV(fn) MOCK_CASE(fn, NULL, teardown, .fixture = "qemu-q35-cdev.ini")
+
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_lone_function, teardown),
-		cmocka_unit_test_teardown(test_bare_group_fd, teardown),
-		cmocka_unit_test_teardown(test_two_functions, teardown),
-		cmocka_unit_test_teardown(test_two_functions_one_host, teardown),
-		cmocka_unit_test_teardown(test_vf_with_host_pf, teardown),
-		cmocka_unit_test_teardown(test_cdev, teardown),
-		cmocka_unit_test_teardown(test_hot_enotty, teardown),
-		cmocka_unit_test_teardown(test_lock_times_out, teardown),
-		cmocka_unit_test_teardown(test_lock_waits, teardown),
+	const struct vfr_test tests[] = {
+		Q35(test_lone_function),
+		Q35(test_bare_group_fd),
+		Q35(test_two_functions),
+		Q35(test_two_functions_one_host),
+		Q35(test_vf_with_host_pf),
+		CDEV(test_cdev),
+		Q35(test_hot_enotty),
+		Q35(test_lock_times_out),
+		Q35(test_lock_waits),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

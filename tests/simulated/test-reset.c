@@ -47,9 +47,10 @@ static struct env *env_new(struct mock *m)
 	return e;
 }
 
-static int setup_q35(void **state)
+/* The case's tree, as it declares it. */
+static int setup(void **state)
 {
-	*state = env_new(mock_fixture("qemu-q35.ini"));
+	*state = env_new(mock_current());
 	return 0;
 }
 
@@ -270,12 +271,6 @@ static const char HOST[] = "[driver vfio-pci]\n"
 			   "[device 0000:03:00.0]\nvendor=8086\ndevice=10ca\nparent=0000:00:1e.0\n"
 			   "driver=vfio-pci\niommu_group=6\ncaps=msix,flr\n"
 			   "reset_method=flr\nreset_hang=flr\n";
-
-static int setup_host(void **state)
-{
-	*state = env_new(mock_new(HOST, NULL));
-	return 0;
-}
 
 /* EINVAL from the pin (a stale bus): re-probed with default, the next method tried. */
 static void test_stale_found_when_pinned(void **state)
@@ -548,12 +543,6 @@ static const char METHODS[] = "[driver vfio-pci]\n"
 			      "driver=vfio-pci\niommu_group=4\ncaps=pm,flr\n"
 			      "reset_method=flr pm\nreset_latency_ms=flr:1500\n";
 
-static int setup_methods(void **state)
-{
-	*state = env_new(mock_new(METHODS, NULL));
-	return 0;
-}
-
 /*
  * A failed reset puts reset_method back exactly: the kernel answering
  * ENOTTY used to make the library write `default`, which turned an
@@ -611,29 +600,31 @@ static void test_methods_back_after_deadline(void **state)
 	assert_attr(DEV "0000:02:00.0/reset_method", "flr pm");
 }
 
-int main(void)
+/* Each case on its own tree: the q35 fixture, HOST or METHODS. */
+#define Q35(fn) MOCK_CASE(fn, setup, teardown, .fixture = "qemu-q35.ini")
+#define H(fn) MOCK_CASE(fn, setup, teardown, .host = HOST)
+#define M(fn) MOCK_CASE(fn, setup, teardown, .host = METHODS)
+
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_working_rows, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_refused_rows, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_slow_link_bus, setup_q35, teardown),
-		cmocka_unit_test_setup_teardown(test_host_driver_needs_permission, setup_q35,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stale_found_when_pinned, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_no_strict_one_warning, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_strict_fails, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_skip_is_said, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_hang_deadline, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_quiesce, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_order, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_reads_all_ones, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_removed_before_reset, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_holders_refused, setup_host, teardown),
-		cmocka_unit_test_setup_teardown(test_methods_kept_after_failure, setup_methods,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_methods_back_after_deadline, setup_methods,
-						teardown),
+	const struct vfr_test tests[] = {
+		Q35(test_working_rows),
+		Q35(test_refused_rows),
+		Q35(test_slow_link_bus),
+		Q35(test_host_driver_needs_permission),
+		H(test_stale_found_when_pinned),
+		H(test_no_strict_one_warning),
+		H(test_strict_fails),
+		H(test_skip_is_said),
+		H(test_hang_deadline),
+		H(test_quiesce),
+		H(test_batch_order),
+		H(test_reads_all_ones),
+		H(test_removed_before_reset),
+		H(test_holders_refused),
+		M(test_methods_kept_after_failure),
+		M(test_methods_back_after_deadline),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }

@@ -211,7 +211,7 @@ static void test_reset_under_seccomp(void **state)
 
 static int setup(void **state)
 {
-	*state = mock_new(HOST, NULL);
+	*state = mock_current();
 	return 0;
 }
 
@@ -221,18 +221,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reset_under_seccomp, setup, teardown),
+	const struct vfr_test tests[] = {
+		MOCK_CASE(test_reset_under_seccomp, setup, teardown, .host = HOST),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }
 
 #else
 
-int main(void)
+int main(int argc, char **argv)
 {
 	printf("1..0 # SKIP the filter is written for x86_64\n");
 	return 77;

@@ -25,13 +25,7 @@
 
 static int setup(void **state)
 {
-	*state = mock_fixture("qemu-q35.ini");
-	return 0;
-}
-
-static int setup_cdev(void **state)
-{
-	*state = mock_fixture("qemu-q35-cdev.ini");
+	*state = mock_current();
 	return 0;
 }
 
@@ -1021,12 +1015,13 @@ static void test_hot_reset_hang(void **state)
 	close(returned[0]);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-#define C(fn) cmocka_unit_test_setup_teardown(fn, setup_cdev, teardown)
+/* Each case on its own tree: the q35 host with group files only, or with cdevs too. */
+#define T(fn) MOCK_CASE(fn, setup, teardown, .fixture = "qemu-q35.ini")
+#define C(fn) MOCK_CASE(fn, setup, teardown, .fixture = "qemu-q35-cdev.ini")
 
-int main(void)
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
+	const struct vfr_test tests[] = {
 		T(test_container),
 		T(test_group_lifecycle),
 		T(test_device_info_and_reset),
@@ -1058,5 +1053,5 @@ int main(void)
 		C(test_unbind_waits_for_cdev_holder),
 	};
 
-	return cmocka_run_group_tests_name("vfio", tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }
