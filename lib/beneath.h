@@ -70,6 +70,29 @@ int beneath_stat(int dirfd, const char *relpath, struct stat *ret) _nonnull_(3) 
 bool beneath_name_valid(const char *name);
 
 /*
+ * Pure: the entries of directory @st cannot change kind under the caller:
+ * only its owner (root, or the caller's own user) may write to it (the
+ * group bits of the mode are the ACL mask, so no named entry may either).
+ * A type read from such a directory's listing (d_type) holds until the
+ * caller itself, or root, changes the directory.
+ */
+bool beneath_dir_trusted(const struct stat *st);
+
+/*
+ * Opens entry @name of the directory @dirfd, whose listing says it is of
+ * kind @d_type (DT_REG, DT_DIR, ... or DT_UNKNOWN), for reading.
+ * @dirfd was itself opened by beneath_open(), and @name is one component
+ * (beneath_name_valid()): it cannot lead out of @dirfd, and O_NOFOLLOW
+ * refuses it when it is a link. When @dir_trusted (beneath_dir_trusted())
+ * and the listing says DT_REG, the kind cannot have changed since, so the
+ * file is opened directly: one call, no reopen. A listed link is -ELOOP
+ * and any other kind -EMEDIUMTYPE, without an open; DT_UNKNOWN or an
+ * untrusted directory take beneath_open() with @types.
+ */
+int beneath_open_entry(int dirfd, const char *name, unsigned char d_type, bool dir_trusted,
+		       int flags, unsigned int types);
+
+/*
  * For tests: walk component by component as if openat2() did not exist.
  * Process-wide.
  */

@@ -32,6 +32,33 @@ enum device_attr {
 	_ATTR_MAX,
 };
 
+/*
+ * Entries of a function's directory the loaders open, each looked up in
+ * one listing of the directory (sysfs_list_kinds()) instead of asked for:
+ * what the listing lacks is not opened, and what it shows is opened by
+ * its kind (beneath_open_entry()). device.c names them.
+ */
+enum device_entry {
+	ENTRY_UEVENT,
+	ENTRY_CONFIG,
+	ENTRY_DRIVER,
+	ENTRY_IOMMU_GROUP,
+	ENTRY_DRIVER_OVERRIDE,
+	ENTRY_NUMA_NODE,
+	ENTRY_POWER_STATE,
+	ENTRY_RESET_METHOD,
+	ENTRY_PHYSFN,
+	ENTRY_VFIO_DEV,
+	ENTRY_MODALIAS,
+	ENTRY_VENDOR,
+	ENTRY_DEVICE,
+	ENTRY_SUBSYSTEM_VENDOR,
+	ENTRY_SUBSYSTEM_DEVICE,
+	ENTRY_CLASS,
+	ENTRY_REVISION,
+	_ENTRY_MAX,
+};
+
 struct vfr_device {
 	struct vfr_host *host; /* not a reference: the host owns its devices */
 	struct vfr_address addr;
@@ -75,6 +102,17 @@ struct vfr_device {
 	struct pciconf_facts config;
 	struct vfr_address physfn_addr;
 	struct vfr_pending_call *pending; /* ATTR_PENDING: a copy, retired on invalidation */
+
+	/*
+	 * The listing of its directory, taken when the host's one open
+	 * directory became this function's: valid while that stays so, for
+	 * LISTING_TRUST_US at most, and until device_invalidate().
+	 */
+	unsigned char entry_kind[_ENTRY_MAX]; /* d_type, or SYSFS_ABSENT */
+	gint64 listed_at;                     /* g_get_monotonic_time(); 0: no listing */
+	bool dir_trusted;                     /* beneath_dir_trusted() of the directory */
+	bool dir_empty;                       /* the listing found nothing: removed meanwhile? */
+	bool physfn_absent;                   /* a listing showed no physfn: it is no VF, for good */
 };
 
 struct vfr_host {
@@ -86,6 +124,9 @@ struct vfr_host {
 	/* One open device directory: getters of one function come in a row. */
 	struct vfr_device *cached_dev;
 	int cached_fd;
+	/* Attributes read below it, closed with it (host_close_later()). */
+	int later_fds[16];
+	unsigned int n_later_fds;
 
 	GHashTable *groups; /* int group -> GPtrArray of devices; built on first use */
 	/*
@@ -104,6 +145,8 @@ struct vfr_host {
 	GPtrArray *observed; /* struct vfr_pending_call * */
 	bool virtfns_indexed;
 	int vfio_dev_mechanism; /* /sys/class/vfio-dev exists: 1, 0, or -1 not yet looked */
+	/* Names in bus/pci/drivers and kernel/iommu_groups that are no link; NULL: not listed. */
+	GHashTable *driver_dirs, *group_dirs;
 };
 
 /* device.c */
@@ -130,8 +173,29 @@ int device_parse_int(const char *text, int *ret) _must_check_;
 char **device_parse_reset_methods(const char *text);
 void device_parse_uevent(struct vfr_device *dev, char *text);
 
+/*
+ * Lists @fd, the directory of @dev, into @dev (host_device_dirfd() calls
+ * it); @rewind when @fd was listed before. Without a listing the loaders
+ * ask for each name.
+ */
+void device_list_dir(struct vfr_device *dev, int fd, bool rewind);
+
 /* host.c */
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev) _must_check_;
+/*
+ * Closes @fd, an attribute read below host_device_dirfd(), when that
+ * directory is closed: the descriptors of a function's reads are then
+ * numbered in a row and close in one call.
+ */
+void host_close_later(struct vfr_host *host, int fd);
+/*
+ * Whether @resolved (below the sysfs root), a function's link target,
+ * exists and is no link: > 0, 0, or -errno, as sysfs_exists(). A
+ * function's directory the scan found (a physfn) is known; the entries of
+ * bus/pci/drivers/ and kernel/iommu_groups/ are listed once each; any
+ * other path, and a name a listing lacks (it may be new), is asked for.
+ */
+int host_link_target_exists(struct vfr_host *host, const char *resolved);
 /* The same directory in a descriptor of the caller's own (close it); -ENODEV when gone. */
 int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev) _must_check_;
 struct vfr_device *host_find(const struct vfr_host *host, const struct vfr_address *addr);

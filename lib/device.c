@@ -4,10 +4,14 @@
  * once each. A value that cannot be read or parsed becomes an errno for that
  * getter and a sentence in the function's problem list, never a guess.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "beneath.h"
 #include "device-private.h"
 #include "modindex.h"
 #include "pending.h"
@@ -80,6 +84,7 @@ void device_invalidate(struct vfr_device *dev)
 	dev->driver = dev->driver_override = dev->modalias = dev->power_state = NULL;
 	dev->reset_methods = NULL;
 	dev->has_vfio_dev = false;
+	dev->listed_at = 0;
 	dev->loaded = 0;
 	dev->from_uevent = 0;
 	dev->iommu_group = -1;
@@ -99,14 +104,92 @@ void device_add_problem(struct vfr_device *dev, const char *fmt, ...)
 	g_ptr_array_add(dev->problems, msg);
 }
 
+static const char *const entry_names[_ENTRY_MAX] = {
+	[ENTRY_UEVENT] = "uevent",
+	[ENTRY_CONFIG] = "config",
+	[ENTRY_DRIVER] = "driver",
+	[ENTRY_IOMMU_GROUP] = "iommu_group",
+	[ENTRY_DRIVER_OVERRIDE] = "driver_override",
+	[ENTRY_NUMA_NODE] = "numa_node",
+	[ENTRY_POWER_STATE] = "power_state",
+	[ENTRY_RESET_METHOD] = "reset_method",
+	[ENTRY_PHYSFN] = "physfn",
+	[ENTRY_VFIO_DEV] = "vfio-dev",
+	[ENTRY_MODALIAS] = "modalias",
+	[ENTRY_VENDOR] = "vendor",
+	[ENTRY_DEVICE] = "device",
+	[ENTRY_SUBSYSTEM_VENDOR] = "subsystem_vendor",
+	[ENTRY_SUBSYSTEM_DEVICE] = "subsystem_device",
+	[ENTRY_CLASS] = "class",
+	[ENTRY_REVISION] = "revision",
+};
+
+/*
+ * How long a listing is believed. Getters of one function come in a row,
+ * within microseconds; a caller that comes back to it later, after
+ * another process may have bound it or made it a VF's PF, gets a new one.
+ */
+#define LISTING_TRUST_US (200 * 1000)
+
+void device_list_dir(struct vfr_device *dev, int fd, bool rewind)
+{
+	struct stat st;
+	int n;
+
+	dev->listed_at = 0;
+	if (fstat(fd, &st) < 0)
+		return;
+	n = sysfs_list_kinds(fd, rewind, entry_names, _ENTRY_MAX, dev->entry_kind);
+	if (n < 0)
+		return;
+	dev->dir_trusted = beneath_dir_trusted(&st);
+	dev->dir_empty = n == 0;
+	dev->listed_at = g_get_monotonic_time();
+	if (n > 0 && dev->entry_kind[ENTRY_PHYSFN] == SYSFS_ABSENT)
+		dev->physfn_absent = true;
+	/* The SR-IOV index will want a VF's physfn link: read it while the directory is open. */
+	else if (n > 0 && !(dev->loaded & (1u << ATTR_PHYSFN)) && device_load(dev, ATTR_PHYSFN) < 0)
+		return; /* the getter answers its status, kept with the attribute */
+}
+
+/* The listing's kind of @name, or -1 when there is no usable listing or @name is not in it. */
+static int listed_kind(struct vfr_device *dev, const char *name)
+{
+	if (!dev->listed_at || dev->host->cached_dev != dev ||
+	    g_get_monotonic_time() - dev->listed_at > LISTING_TRUST_US)
+		return -1;
+	for (int i = 0; i < _ENTRY_MAX; i++)
+		if (strcmp(entry_names[i], name) == 0)
+			return dev->entry_kind[i];
+	return -1;
+}
+
+/* Opens attribute @name below @fd, the directory of @dev, for reading: an fd or -errno. */
+static int open_attr(struct vfr_device *dev, int fd, const char *name)
+{
+	unsigned int types = BENEATH_REG | (ctx_sys_is_nodev(dev->host->ctx) ? BENEATH_NODEV : 0);
+	int kind = listed_kind(dev, name);
+
+	if (kind == SYSFS_ABSENT)
+		return -ENOENT;
+	if (kind < 0)
+		return beneath_open(fd, name, O_RDONLY, 0, types);
+	return beneath_open_entry(fd, name, (unsigned char)kind, dev->dir_trusted, O_RDONLY, types);
+}
+
 /* Reads attribute @name of @dev into @buf; -ENODEV when the function vanished. */
 static int read_attr(struct vfr_device *dev, const char *name, char *buf, size_t size)
 {
-	int fd = host_device_dirfd(dev->host, dev);
+	int fd = host_device_dirfd(dev->host, dev), r;
 
 	if (fd < 0)
 		return fd;
-	return sysfs_read_on(fd, name, buf, size, ctx_sys_is_nodev(dev->host->ctx));
+	fd = open_attr(dev, fd, name);
+	if (fd < 0)
+		return fd;
+	r = sysfs_read_fd(fd, buf, size);
+	host_close_later(dev->host, fd);
+	return r;
 }
 
 /*
@@ -310,10 +393,19 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 
 	if (!dev->syspath)
 		return -EIO;
+	if (strcmp(name, "physfn") == 0 && dev->physfn_absent)
+		return -ENOENT; /* a function that is no VF does not become one */
 	if (dev->host->cached_dev == dev) {
-		r = sysfs_readlink(dev->host->cached_fd, name, target, sizeof(target));
+		int kind = listed_kind(dev, name);
+
+		/* What the listing lacks is not asked for, unless the directory looked removed. */
+		if (kind == SYSFS_ABSENT && !dev->dir_empty)
+			r = -ENOENT;
+		else
+			r = sysfs_readlink(dev->host->cached_fd, name, target, sizeof(target));
 		/* A missing link below a removed directory means the function is gone. */
-		if (r == -ENOENT && sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0)
+		if (r == -ENOENT && (kind != SYSFS_ABSENT || dev->dir_empty) &&
+		    sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0)
 			r = -ENODEV;
 	} else {
 		/* One link does not warrant opening the directory (the SR-IOV index reads them all). */
@@ -339,7 +431,7 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 				   prefix);
 		return -EIO;
 	}
-	r = sysfs_exists(ctx_get_sys_fd(dev->host->ctx), resolved);
+	r = host_link_target_exists(dev->host, resolved);
 	if (r <= 0) {
 		device_add_problem(dev, "its %s link leads to /sys/%s, which does not exist", name,
 				   resolved);
@@ -415,7 +507,16 @@ static int load_driver(struct vfr_device *dev)
 		return r;
 	dev->driver = g_strdup(sysfs_basename(resolved));
 	fd = host_device_dirfd(dev->host, dev);
-	r = fd < 0 ? fd : sysfs_exists(fd, "vfio-dev");
+	if (fd < 0)
+		r = fd;
+	else if ((r = listed_kind(dev, "vfio-dev")) == SYSFS_ABSENT)
+		r = 0;
+	else if (r == DT_LNK)
+		r = -ELOOP; /* as sysfs_exists() says of a link */
+	else if (r > 0)
+		r = 1;
+	else
+		r = sysfs_exists(fd, "vfio-dev");
 	if (r < 0)
 		return r;
 	dev->has_vfio_dev = r > 0;
@@ -499,7 +600,10 @@ static int load_config(struct vfr_device *dev)
 		device_add_problem(dev, "the function is gone: its sysfs directory no longer exists");
 	if (fd < 0)
 		return fd;
-	r = pciconf_read(pc, fd, &dev->addr, &dev->config, problem, sizeof(problem));
+	fd = open_attr(dev, fd, "config");
+	r = pciconf_read_fd(pc, fd, &dev->addr, &dev->config, problem, sizeof(problem));
+	if (fd >= 0)
+		host_close_later(dev->host, fd);
 	/* Below a directory that was removed every name is gone. */
 	if (r == -ENOENT && sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0) {
 		r = -ENODEV;

@@ -6,10 +6,12 @@
  * bridge. The IOMMU-group and SR-IOV indexes are built on first use, from
  * the same per-function reads the getters cache.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "device-private.h"
 #include "sysfs.h"
 
@@ -23,6 +25,8 @@ struct scanned {
 	struct vfr_address parent;
 	bool has_parent;
 };
+
+static void close_cached(struct vfr_host *host);
 
 static int compare_scanned(const void *a, const void *b)
 {
@@ -288,13 +292,16 @@ VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
 {
 	if (!host || --host->refcount > 0)
 		return NULL;
-	if (host->cached_fd >= 0)
-		close(host->cached_fd);
+	close_cached(host);
 	for (size_t i = 0; i < host->n_devices; i++)
 		device_free(host->devices[i]);
 	g_free(host->devices);
 	if (host->groups)
 		g_hash_table_destroy(host->groups);
+	if (host->driver_dirs)
+		g_hash_table_destroy(host->driver_dirs);
+	if (host->group_dirs)
+		g_hash_table_destroy(host->group_dirs);
 	if (host->pending)
 		g_ptr_array_unref(host->pending);
 	if (host->observed)
@@ -373,20 +380,130 @@ int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev)
 	return r < 0 ? r : fd;
 }
 
+void host_close_later(struct vfr_host *host, int fd)
+{
+	if (host->cached_fd < 0 || host->n_later_fds >= G_N_ELEMENTS(host->later_fds))
+		close(fd);
+	else
+		host->later_fds[host->n_later_fds++] = fd;
+}
+
+static int compare_fds(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * The open directory and the attributes read below it. Those numbered
+ * without a gap close in one call: every number in such a run is one of
+ * these, open until this call, so no other descriptor of the process can
+ * be among them. (Where close_range() is missing, one by one.)
+ */
+static void close_cached(struct vfr_host *host)
+{
+	int fds[G_N_ELEMENTS(host->later_fds) + 1];
+	unsigned int n = 0;
+
+	if (host->cached_fd >= 0)
+		fds[n++] = host->cached_fd;
+	for (unsigned int i = 0; i < host->n_later_fds; i++)
+		fds[n++] = host->later_fds[i];
+	host->n_later_fds = 0;
+	host->cached_fd = -1;
+	if (host->cached_dev)
+		host->cached_dev->listed_at = 0;
+	host->cached_dev = NULL;
+	if (n == 0)
+		return;
+	qsort(fds, n, sizeof(fds[0]), compare_fds);
+	for (unsigned int i = 0, end; i < n; i = end) {
+		for (end = i + 1; end < n && fds[end] == fds[end - 1] + 1; end++)
+			;
+		if (end - i > 1 &&
+		    close_range((unsigned int)fds[i], (unsigned int)fds[end - 1], 0) == 0)
+			continue;
+		for (unsigned int k = i; k < end; k++)
+			close(fds[k]);
+	}
+}
+
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
 {
-	int fd;
+	int fd, r;
 
-	if (host->cached_dev == dev)
+	if (host->cached_dev == dev) {
+		if (!dev->listed_at)
+			device_list_dir(dev, host->cached_fd, true);
 		return host->cached_fd;
-	fd = host_device_open_dir(host, dev);
-	if (fd < 0)
-		return fd;
-	if (host->cached_fd >= 0)
-		close(host->cached_fd);
+	}
+	if (!dev->syspath)
+		return -EIO;
+	/* Closed first, so that this function's descriptors take the same numbers again. */
+	close_cached(host);
+	/* Readable, not O_PATH: it is listed once, and its entries are opened by what that says. */
+	r = sysfs_open_dir_listable(ctx_get_sys_fd(host->ctx), dev->syspath, &fd);
+	if (r < 0)
+		return r == -ENOENT ? -ENODEV : r;
 	host->cached_dev = dev;
 	host->cached_fd = fd;
+	device_list_dir(dev, fd, false);
 	return fd;
+}
+
+/* The names of @relpath's entries that are no link (NULL when it cannot be listed). */
+static GHashTable *list_dirs(struct vfr_host *host, const char *relpath)
+{
+	GHashTable *names;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (sysfs_open_dir_listable(ctx_get_sys_fd(host->ctx), relpath, &fd) < 0)
+		return NULL;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return NULL;
+	}
+	names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	while ((de = readdir(dir)))
+		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN && de->d_name[0] != '.')
+			g_hash_table_add(names, g_strdup(de->d_name));
+	closedir(dir);
+	return names;
+}
+
+int host_link_target_exists(struct vfr_host *host, const char *resolved)
+{
+	static const char drivers[] = "bus/pci/drivers/", groups[] = "kernel/iommu_groups/";
+	GHashTable **set = NULL;
+	const char *name = NULL;
+
+	if (g_str_has_prefix(resolved, drivers)) {
+		set = &host->driver_dirs;
+		name = resolved + strlen(drivers);
+	} else if (g_str_has_prefix(resolved, groups)) {
+		set = &host->group_dirs;
+		name = resolved + strlen(groups);
+	}
+	/* A PF (physfn) is a function the scan found there: its directory was listed then. */
+	if (g_str_has_prefix(resolved, "devices/")) {
+		struct vfr_address addr;
+		struct vfr_device *fn;
+
+		if (vfr_address_parse(sysfs_basename(resolved), &addr, NULL) == 0 &&
+		    (fn = host_find(host, &addr)) && fn->syspath && strcmp(fn->syspath, resolved) == 0)
+			return 1;
+	}
+	/* A function's driver and group are among a few dozen directories: one listing each. */
+	if (set && !strchr(name, '/') && beneath_name_valid(name)) {
+		if (!*set)
+			*set = list_dirs(host, set == &host->driver_dirs ? "bus/pci/drivers"
+									 : "kernel/iommu_groups");
+		if (*set && g_hash_table_contains(*set, name))
+			return 1;
+	}
+	return sysfs_exists(ctx_get_sys_fd(host->ctx), resolved);
 }
 
 static void free_group(gpointer p)

@@ -367,22 +367,33 @@ static int decode_image(struct pciconf *pc, const struct vfr_address *addr, size
 int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
 		 struct pciconf_facts *ret, char *problem, size_t problem_size)
 {
-	struct stat st;
-	ssize_t len;
 	int fd, r;
+
+	assert_return(pc && addr && ret, -EINVAL);
+	/* Read here, through the one opener: libpci only decodes the image it is handed. */
+	fd = beneath_open(dirfd, "config", O_RDONLY, 0,
+			  BENEATH_REG | (ctx_sys_is_nodev(pc->ctx) ? BENEATH_NODEV : 0));
+	r = pciconf_read_fd(pc, fd, addr, ret, problem, problem_size);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int pciconf_read_fd(struct pciconf *pc, int fd, const struct vfr_address *addr,
+		    struct pciconf_facts *ret, char *problem, size_t problem_size)
+{
+	struct stat st = { 0 };
+	ssize_t len;
+	int r;
 
 	assert_return(pc && addr && ret, -EINVAL);
 	if (problem && problem_size > 0)
 		problem[0] = '\0';
-
-	/* Read here, through the one opener: libpci only decodes the image it is handed. */
-	fd = beneath_open(dirfd, "config", O_RDONLY, 0,
-			  BENEATH_REG | (ctx_sys_is_nodev(pc->ctx) ? BENEATH_NODEV : 0));
 	if (fd < 0)
 		return open_failed(fd, problem, problem_size);
 	len = read_image(fd, pc->image, problem, problem_size);
-	r = len < 0 ? (int)len : fstat(fd, &st) < 0 ? -errno : 0;
-	close(fd);
+	/* The attribute's size tells a short config space from a reader without root. */
+	r = len < 0 ? (int)len : len == CFG_HEADER_SIZE && fstat(fd, &st) < 0 ? -errno : 0;
 	if (r < 0)
 		return r;
 

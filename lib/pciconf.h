@@ -48,6 +48,14 @@ int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
 		 struct pciconf_facts *ret, char *problem, size_t problem_size) _must_check_;
 
 /*
+ * The same from @fd, the `config` attribute its caller opened (the
+ * function's directory already open) and closes; a negative @fd is the
+ * open's -errno, reported as pciconf_read() reports it.
+ */
+int pciconf_read_fd(struct pciconf *pc, int fd, const struct vfr_address *addr,
+		    struct pciconf_facts *ret, char *problem, size_t problem_size);
+
+/*
  * Vendor and device names from pci.ids ("Intel Corporation", "82574L
  * Gigabit Network Connection"); NULL when unknown. Borrowed until the next
  * call.

@@ -32,6 +32,53 @@ int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd)
 	return 0;
 }
 
+int sysfs_open_dir_listable(int dirfd, const char *relpath, int *ret_fd)
+{
+	int fd = beneath_open(dirfd, relpath, O_RDONLY | O_DIRECTORY, 0, BENEATH_DIR);
+
+	if (fd < 0)
+		return fd == -ELOOP ? -EXDEV : fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+int sysfs_list_kinds(int dirfd, bool rewind, const char *const *names, size_t n,
+		     unsigned char *ret_kinds)
+{
+	/* A function's directory holds some 40 entries: one call fills, one more says the end. */
+	char buf[8192] __attribute__((aligned(8)));
+	int entries = 0;
+
+	memset(ret_kinds, SYSFS_ABSENT, n);
+	if (rewind && lseek(dirfd, 0, SEEK_SET) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t len = getdents64(dirfd, buf, sizeof(buf));
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return -errno;
+		if (len == 0)
+			break;
+		for (ssize_t at = 0; at < len;) {
+			const struct dirent64 *de = (const struct dirent64 *)(buf + at);
+
+			at += de->d_reclen;
+			if (de->d_name[0] == '.' &&
+			    (de->d_name[1] == '\0' || (de->d_name[1] == '.' && de->d_name[2] == '\0')))
+				continue;
+			entries++;
+			for (size_t i = 0; i < n; i++)
+				if (de->d_name[0] == names[i][0] && strcmp(de->d_name, names[i]) == 0) {
+					ret_kinds[i] = de->d_type;
+					break;
+				}
+		}
+	}
+	return entries;
+}
+
 int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 {
 	return sysfs_read_on(dirfd, name, buf, size, false);
@@ -39,18 +86,26 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size)
 
 int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev)
 {
-	ssize_t n;
-	int fd, r;
+	int fd = beneath_open(dirfd, name, O_RDONLY, 0, BENEATH_REG | (nodev ? BENEATH_NODEV : 0));
+	int r;
 
-	fd = beneath_open(dirfd, name, O_RDONLY, 0, BENEATH_REG | (nodev ? BENEATH_NODEV : 0));
 	if (fd < 0)
 		return fd;
+	r = sysfs_read_fd(fd, buf, size);
+	close(fd);
+	return r;
+}
+
+int sysfs_read_fd(int fd, char *buf, size_t size)
+{
+	ssize_t n;
+	int r;
+
 	/* sysfs hands a text attribute over in one read; one byte of slack tells truncation. */
 	do
 		n = read(fd, buf, size - 1);
 	while (n < 0 && errno == EINTR);
 	r = n < 0 ? -errno : 0;
-	close(fd);
 	if (r < 0)
 		return r;
 	if ((size_t)n == size - 1)

@@ -26,6 +26,25 @@ int sysfs_open_root(const char *root, int *ret_fd) _nonnull_(2) _must_check_;
 int sysfs_open_dir(int dirfd, const char *relpath, int *ret_fd) _nonnull_(2, 3) _must_check_;
 
 /*
+ * The same for a directory to be listed (sysfs_list_kinds()) as well as
+ * opened below: O_RDONLY instead of O_PATH, under the same rules.
+ */
+int sysfs_open_dir_listable(int dirfd, const char *relpath, int *ret_fd);
+
+/* Not in the directory: a kind sysfs_list_kinds() gives, unlike DT_UNKNOWN (0). */
+#define SYSFS_ABSENT 0xff
+
+/*
+ * Lists the directory @dirfd (from sysfs_open_dir_listable(); @rewind when
+ * it was listed before) once, and gives the kind of each of the @n names
+ * in @names: its d_type (DT_REG, DT_LNK, ..., DT_UNKNOWN where the file
+ * system does not say) or SYSFS_ABSENT. Returns how many entries the
+ * directory holds besides "." and ".." (0: emptied, or removed), or -errno.
+ */
+int sysfs_list_kinds(int dirfd, bool rewind, const char *const *names, size_t n,
+		     unsigned char *ret_kinds);
+
+/*
  * Reads attribute @name below @dirfd in one read(), into @buf (NUL
  * terminated, one trailing newline removed). Returns the length, -ENOENT
  * when it does not exist, -EFBIG when it does not fit, or -errno.
@@ -37,6 +56,9 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size) _must_check_
  * nodes (the context's sysfs, ctx_sys_is_nodev()): one open fewer (beneath.h).
  */
 int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev) _must_check_;
+
+/* The read of sysfs_read() from an open attribute @fd (the caller closes it). */
+int sysfs_read_fd(int fd, char *buf, size_t size);
 
 /*
  * Writes @text to attribute @name below @dirfd in one write(), as one store()

@@ -125,7 +125,8 @@ static char *acs_text(const struct facts *f)
 	return g_string_free(s, FALSE);
 }
 
-static void gather(struct vfr_device *dev, struct facts *f, bool names)
+/* What a function says of itself: all of it but the SR-IOV relations. */
+static void gather_own(struct vfr_device *dev, struct facts *f, bool names)
 {
 	memset(f, 0, sizeof(*f));
 	f->dev = dev;
@@ -155,6 +156,25 @@ static void gather(struct vfr_device *dev, struct facts *f, bool names)
 	if (names)
 		vfr_device_get_names(dev, &f->vendor_name, &f->device_name);
 	f->parent = vfr_device_get_parent(dev);
+}
+
+/*
+ * The SR-IOV relations (physfn, virtfns) come from every function's physfn
+ * link, which the library reads while a function's directory is open
+ * anyway: so a listing reads all functions first, each directory opened
+ * once, and then prints, instead of making the first function's relations
+ * open every other directory.
+ */
+static void read_own(struct vfr_device *dev, bool names)
+{
+	struct facts f;
+
+	gather_own(dev, &f, names);
+}
+
+static void gather(struct vfr_device *dev, struct facts *f, bool names)
+{
+	gather_own(dev, f, names);
 	f->physfn = vfr_device_get_physfn(dev);
 }
 
@@ -269,6 +289,8 @@ static void print_json(struct vfr_device **devs, size_t n, bool detail)
 	} else {
 		fputs("{\"devices\":[", stdout);
 	}
+	for (size_t i = 0; i < n; i++)
+		read_own(devs[i], false);
 	for (size_t i = 0; i < n; i++) {
 		struct facts f;
 
@@ -334,6 +356,8 @@ static void print_table(struct vfr_device **devs, size_t n)
 {
 	printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s\n", "ADDRESS", "IDS", "CLASS",
 	       "DRIVER", "TYPE", "GROUP", "RESET", "NAME");
+	for (size_t i = 0; i < n; i++)
+		read_own(devs[i], true);
 	for (size_t i = 0; i < n; i++) {
 		g_autofree char *ids = NULL, *methods = NULL, *name = NULL, *group = NULL;
 		g_autofree char *class_text = NULL;

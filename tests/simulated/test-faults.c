@@ -176,9 +176,37 @@ static void test_stat_errno(void **state)
 	struct scan s;
 
 	(void)state;
-	/* Whether vfio-dev exists decides the driver type; the check itself fails. */
+	/*
+	 * Whether vfio-dev exists decides the driver type; the check itself
+	 * fails. The directory's listing would answer it: that fails first
+	 * (its rule below), and the name is asked for.
+	 */
 	scan(&s);
 	assert_int_equal(vfr_device_get_driver_type(s.dev, &type), -EIO);
+	scan_free(&s);
+}
+
+static void test_listing_errno(void **state)
+{
+	enum vfr_driver_type type;
+	const char *const *methods;
+	const char *driver;
+	uint16_t vendor;
+	int group;
+	struct scan s;
+
+	/*
+	 * Without a listing of its directory, each name is asked for: the same
+	 * answers (test_stat_errno shows that the rule does fail the listing).
+	 */
+	(void)state;
+	scan(&s);
+	assert_int_equal(vfr_device_get_vendor_id(s.dev, &vendor), 0);
+	assert_int_equal(vfr_device_get_driver(s.dev, &driver), 0);
+	assert_int_equal(vfr_device_get_driver_type(s.dev, &type), 0);
+	assert_int_equal(vfr_device_get_iommu_group(s.dev, &group), 0);
+	assert_int_equal(vfr_device_get_reset_methods(s.dev, &methods), 0);
+	assert_int_equal(vfr_device_get_n_problems(s.dev), 0);
 	scan_free(&s);
 }
 
@@ -415,7 +443,9 @@ int main(int argc, char **argv)
 		T(test_readlink_errno, .faults = "readlink /sys/devices/*/" FN "/driver errno=EIO"),
 		T(test_readlink_errno_in_the_scan,
 		  .faults = "readlink /sys/bus/pci/devices/" FN " errno=EIO"),
-		T(test_stat_errno, .faults = "stat /sys/devices/*/" FN "/vfio-dev errno=EIO"),
+		T(test_stat_errno, .faults = "read /sys/devices/*/" FN " errno=EIO\n"
+					     "stat /sys/devices/*/" FN "/vfio-dev errno=EIO\n"),
+		T(test_listing_errno, .faults = "read /sys/devices/*/" FN " errno=EIO"),
 		T(test_delay, .faults = "read /sys/devices/*/" FN "/uevent delay=150"),
 		T(test_hang, .faults = "open /sys/bus/pci/devices hang"),
 		T(test_vanish_during_the_scan, .faults = "vanish " FN " after=0"),

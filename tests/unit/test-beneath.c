@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -282,6 +283,110 @@ static void test_absolute_trusted(void **state)
 	assert_int_equal(beneath_open(AT_FDCWD, fifo, O_RDONLY, 0, BENEATH_REG), -EMEDIUMTYPE);
 }
 
+/* The kinds a listing of root/sys/devices/d0 gives for @names. */
+static void list_d0(const struct tree *t, int *ret_dirfd, const char *const *names, size_t n,
+		    unsigned char *kinds)
+{
+	int r = sysfs_open_dir_listable(t->fd, "sys/devices/d0", ret_dirfd);
+
+	assert_int_equal(r, 0);
+	assert_true(sysfs_list_kinds(*ret_dirfd, false, names, n, kinds) > 0);
+}
+
+/*
+ * An entry opened by what the listing of its directory said: a listed
+ * link, FIFO, socket or directory is refused without an open, a name that
+ * is not one component is refused, and a regular file opens.
+ */
+static void test_listed_entries(void **state)
+{
+	static const char *const names[] = { "config", "link-in", "fifo", "sock", "uevent",
+					     "absent" };
+	struct tree *t = *state;
+	unsigned char kinds[G_N_ELEMENTS(names)];
+	struct stat st;
+	char buf[64];
+	int dfd, fd;
+
+	list_d0(t, &dfd, names, G_N_ELEMENTS(names), kinds);
+	assert_int_equal(kinds[0], DT_REG);
+	assert_int_equal(kinds[1], DT_LNK);
+	assert_int_equal(kinds[2], DT_FIFO);
+	assert_int_equal(kinds[3], DT_SOCK);
+	assert_int_equal(kinds[4], DT_DIR);
+	assert_int_equal(kinds[5], SYSFS_ABSENT);
+	assert_int_equal(fstat(dfd, &st), 0);
+	assert_true(beneath_dir_trusted(&st));
+	fd = beneath_open_entry(dfd, "config", kinds[0], true, O_RDONLY, BENEATH_REG);
+	assert_true(fd >= 0);
+	assert_int_equal(sysfs_read_fd(fd, buf, sizeof(buf)), 6);
+	close(fd);
+	assert_int_equal(beneath_open_entry(dfd, "link-in", kinds[1], true, O_RDONLY, BENEATH_REG),
+			 -ELOOP);
+	for (size_t i = 2; i <= 4; i++)
+		assert_int_equal(beneath_open_entry(dfd, names[i], kinds[i], true, O_RDONLY,
+						    BENEATH_REG), -EMEDIUMTYPE);
+	assert_int_equal(beneath_open_entry(dfd, "../d0/config", DT_REG, true, O_RDONLY,
+					    BENEATH_REG), -EINVAL);
+	assert_int_equal(beneath_open_entry(dfd, "..", DT_REG, true, O_RDONLY, BENEATH_REG),
+			 -EINVAL);
+	assert_int_equal(beneath_open_entry(dfd, "config", DT_REG, true, O_RDWR, BENEATH_REG),
+			 -EINVAL);
+	/* A link listed as a file (changed since) still is not followed. */
+	assert_int_equal(beneath_open_entry(dfd, "link-out", DT_REG, true, O_RDONLY, BENEATH_REG),
+			 -ELOOP);
+	close(dfd);
+}
+
+/*
+ * A directory others may write to can change between its listing and an
+ * open: a FIFO (or a device node) put where a file was listed is still
+ * refused before it is opened, and nothing waits.
+ */
+static void test_listing_of_untrusted_directory(void **state)
+{
+	static const char *const names[] = { "config" };
+	struct tree *t = *state;
+	g_autofree char *d0 = g_build_filename(t->root, "sys/devices/d0", NULL);
+	g_autofree char *config = g_build_filename(d0, "config", NULL);
+	unsigned char kinds[1];
+	struct stat st;
+	int dfd;
+
+	assert_int_equal(chmod(d0, 01777), 0);
+	list_d0(t, &dfd, names, 1, kinds);
+	assert_int_equal(kinds[0], DT_REG);
+	assert_int_equal(fstat(dfd, &st), 0);
+	assert_false(beneath_dir_trusted(&st));
+	/* Another user swaps it. */
+	assert_int_equal(unlink(config), 0);
+	assert_int_equal(mkfifo(config, 0666), 0);
+	assert_int_equal(beneath_open_entry(dfd, "config", kinds[0], beneath_dir_trusted(&st),
+					    O_RDONLY, BENEATH_REG), -EMEDIUMTYPE);
+	close(dfd);
+	assert_int_equal(chmod(d0, 0755), 0);
+}
+
+static void test_trusted_directories(void **state)
+{
+	struct stat st = { .st_mode = S_IFDIR | 0755, .st_uid = geteuid() };
+
+	(void)state;
+	assert_true(beneath_dir_trusted(&st));
+	st.st_uid = 0;
+	assert_true(beneath_dir_trusted(&st));
+	st.st_mode = S_IFDIR | 0775; /* a group, or an ACL entry, may write */
+	assert_false(beneath_dir_trusted(&st));
+	st.st_mode = S_IFDIR | 01777;
+	assert_false(beneath_dir_trusted(&st));
+	st.st_mode = S_IFDIR | 0755;
+	st.st_uid = geteuid() == 12345 ? 12346 : 12345; /* another user's */
+	assert_false(beneath_dir_trusted(&st));
+	st.st_uid = geteuid();
+	st.st_mode = S_IFREG | 0644;
+	assert_false(beneath_dir_trusted(&st));
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -318,6 +423,9 @@ int main(void)
 		BOTH(test_device_node),
 		BOTH(test_create),
 		BOTH(test_absolute_trusted),
+		BOTH(test_listed_entries),
+		BOTH(test_listing_of_untrusted_directory),
+		cmocka_unit_test(test_trusted_directories),
 		cmocka_unit_test(test_names),
 	};
 

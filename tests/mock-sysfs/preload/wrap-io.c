@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -90,6 +91,30 @@ VFR_EXPORT ssize_t read(int fd, void *buf, size_t size)
 		return -1;
 	}
 	return REAL(read)(fd, buf, size);
+}
+
+/*
+ * A listing reads its directory: `read` rules naming the directory apply
+ * to getdents64() (which programs call directly; readdir() does not come
+ * here). A removed directory lists empty, as in sysfs: no ENODEV.
+ */
+VFR_EXPORT ssize_t getdents64(int fd, void *buf, size_t size)
+{
+	struct fd_info fi;
+	struct vfr_root r;
+	long short_max = -1;
+	int err = 0;
+
+	if (!vfr_busy && fdt_get(fd, &fi) && root_get(&r)) {
+		vfr_busy++;
+		err = faults_apply(&r, OP_READ, fi.named, fi.node, &short_max);
+		vfr_busy--;
+	}
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return REAL(getdents64)(fd, buf, size);
 }
 
 VFR_EXPORT ssize_t __read_chk(int fd, void *buf, size_t size, size_t buflen)
@@ -250,6 +275,22 @@ VFR_EXPORT int close(int fd)
 		fdt_clear(fd);
 	}
 	return REAL(close)(fd);
+}
+
+/*
+ * glibc >= 2.34. The descriptors a program closes in one call are
+ * forgotten one by one, as close() forgets one (up to the table's size).
+ * CLOSE_RANGE_CLOEXEC only marks them.
+ */
+VFR_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!vfr_busy && !(flags & CLOSE_RANGE_CLOEXEC))
+		for (unsigned int fd = first; fd <= last && fd < (1u << 20); fd++)
+			if (fdt_has((int)fd)) {
+				vfio_close((int)fd);
+				fdt_clear((int)fd);
+			}
+	return REAL(close_range)(first, last, flags);
 }
 
 VFR_EXPORT int dup(int oldfd)
