@@ -75,6 +75,10 @@ struct vfr_device {
 	struct pciconf_facts config;
 	struct vfr_address physfn_addr;
 	struct vfr_pending_call *pending; /* ATTR_PENDING: a copy, retired on invalidation */
+	/* What a VMM opens and SR-IOV (vmm-access.c, sriov.c); NULL: not read yet. */
+	char *group_node;  /* "/dev/vfio/12" */
+	char *cdev_node;   /* "/dev/vfio/devices/vfio3" */
+	char **net_names;  /* net/ entries, sorted */
 };
 
 struct vfr_host {

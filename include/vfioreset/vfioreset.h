@@ -22,4 +22,5 @@
 #include <vfioreset/bind.h>
 #include <vfioreset/reset.h>
 #include <vfioreset/hotreset.h>
+#include <vfioreset/vmm.h>
 #undef VFIORESET_INSIDE

@@ -134,6 +134,7 @@ struct fx_dev {
 	bool link_down; /* link_active=false: a port that never reports DL_Active */
 	int multifunction_key; /* multifunction=, -1: derived from the slot */
 	char *parent_addr, *physfn_addr;
+	char *net; /* net=: the interfaces the driver made (comma list), NULL: none */
 
 	/* Kernel behaviour for the mock harness (mkfixture-mock.c), comma lists */
 	char *probed_reset_method; /* NULL: reset_method without the stale ones */
