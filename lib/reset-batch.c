@@ -476,6 +476,25 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 	}
 	if (res->skipped)
 		return;
+	if (res->ok && res->merged_with) {
+		set_message(res, 0, g_strdup_printf("%s: reset with %s, the one hot reset of its bus "
+						    "issued on %s", res->name, res->method,
+						    res->merged_with));
+		vfr_info(ctx, "%s", res->message);
+		return;
+	}
+	if (res->ok && res->merged->len && g_strcmp0(res->method, "hot") == 0) {
+		g_autoptr(GString) others = g_string_new(NULL);
+
+		for (guint i = 0; i < res->merged->len; i++)
+			g_string_append_printf(others, "%s%s", i ? ", " : "",
+					       (const char *)res->merged->pdata[i]);
+
+		set_message(res, 0, g_strdup_printf("%s: reset with hot, one hot reset of its bus "
+						    "for it and %s", res->name, others->str));
+		vfr_info(ctx, "%s", res->message);
+		return;
+	}
 	if (res->ok) {
 		set_message(res, 0, g_strdup_printf("%s: reset with %s", res->name, res->method));
 		vfr_info(ctx, "%s", res->message);

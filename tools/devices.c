@@ -42,7 +42,51 @@ struct facts {
 	const char *vendor_name, *device_name;
 	struct vfr_device *parent, *physfn;
 	const struct vfr_pending_call *pending; /* NULL: none */
+	/* `show` only: what a VMM and its manager need (each costs reads `list` spares). */
+	bool vmm;
+	int r_vf_index, r_totalvfs, r_numvfs, r_net, r_group_node, r_cdev, r_access, r_holders;
+	int vf_index;
+	unsigned int totalvfs, numvfs;
+	const char *const *net;
+	const char *group_node, *cdev;
+	struct vfr_access_list *access;
+	struct vfr_holders *holders;
 };
+
+/* The facts of `show` beyond `list`'s; facts_clear() frees. */
+static void gather_vmm(struct vfr_device *dev, struct facts *f)
+{
+	f->vmm = true;
+	f->r_vf_index = vfr_device_get_vf_index(dev, &f->vf_index);
+	f->r_totalvfs = vfr_device_get_sriov_totalvfs(dev, &f->totalvfs);
+	f->r_numvfs = vfr_device_get_sriov_numvfs(dev, &f->numvfs);
+	f->r_net = vfr_device_get_net_interfaces(dev, &f->net);
+	f->r_group_node = vfr_device_get_vfio_group_node(dev, &f->group_node);
+	f->r_cdev = vfr_device_get_vfio_cdev(dev, &f->cdev);
+	f->r_access = vfr_device_list_access(dev, &f->access, NULL);
+	/* Holders matter only where a process can hold the function through VFIO. */
+	f->r_holders = f->r_driver == 0 && vfr_driver_type_is_vfio(f->driver_type)
+			       ? vfr_device_find_holders(dev, &f->holders, NULL)
+			       : -ENOENT;
+}
+
+static void facts_clear(struct facts *f)
+{
+	g_clear_pointer(&f->access, vfr_access_list_free);
+	g_clear_pointer(&f->holders, vfr_holders_free);
+}
+
+static const char *const holder_how_names[] = { "group", "cdev", "device", "mmap", "unnamed" };
+
+static char *how_text(unsigned int how)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(holder_how_names); i++)
+		if (how & (1u << i))
+			g_string_append_printf(s, "%s%s", s->len ? "," : "", holder_how_names[i]);
+	return g_string_free(s, FALSE);
+}
 
 static void gather(struct vfr_device *dev, struct facts *f, bool names)
 {
@@ -115,6 +159,90 @@ static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *d
 	add_string(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
 }
 
+static void add_holders(JsonBuilder *b, const char *key, const struct vfr_holders *h,
+			bool uncertain)
+{
+	size_t n = uncertain ? vfr_holders_get_n_uncertain(h) : vfr_holders_get_n(h);
+
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int how = uncertain ? vfr_holders_get_uncertain_how(h, i)
+					     : vfr_holders_get_how(h, i);
+
+		json_builder_begin_object(b);
+		add_int(b, "pid", 0, uncertain ? vfr_holders_get_uncertain_pid(h, i)
+					       : vfr_holders_get_pid(h, i));
+		json_builder_set_member_name(b, "how");
+		json_builder_begin_array(b);
+		for (size_t k = 0; k < G_N_ELEMENTS(holder_how_names); k++)
+			if (how & (1u << k))
+				json_builder_add_string_value(b, holder_how_names[k]);
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+/* `show` only: SR-IOV, network interfaces, the VFIO nodes and files, the holders. */
+static void build_vmm(JsonBuilder *b, const struct facts *f)
+{
+	add_int(b, "vf_index", f->r_vf_index, f->vf_index);
+	json_builder_set_member_name(b, "sriov");
+	if (f->r_totalvfs < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		add_int(b, "totalvfs", 0, (int)f->totalvfs);
+		add_int(b, "numvfs", f->r_numvfs, (int)f->numvfs);
+		json_builder_end_object(b);
+	}
+	json_builder_set_member_name(b, "net");
+	if (f->r_net < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_array(b);
+		for (const char *const *n = f->net; *n; n++)
+			json_builder_add_string_value(b, *n);
+		json_builder_end_array(b);
+	}
+	json_builder_set_member_name(b, "vfio");
+	json_builder_begin_object(b);
+	add_string(b, "group_node", f->r_group_node, f->group_node);
+	add_string(b, "cdev", f->r_cdev, f->cdev);
+	json_builder_set_member_name(b, "access");
+	if (f->r_access < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < vfr_access_list_get_n(f->access); i++) {
+			int major = vfr_access_list_get_major(f->access, i);
+
+			json_builder_begin_object(b);
+			add_string(b, "path", 0, vfr_access_list_get_path(f->access, i));
+			add_string(b, "kind", 0,
+				   vfr_access_kind_to_string(vfr_access_list_get_kind(f->access, i)));
+			add_int(b, "major", major < 0 ? -ENOENT : 0, major);
+			add_int(b, "minor", major < 0 ? -ENOENT : 0,
+				vfr_access_list_get_minor(f->access, i));
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "holders");
+	if (!f->holders) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		add_holders(b, "certain", f->holders, false);
+		add_holders(b, "uncertain", f->holders, true);
+		json_builder_set_member_name(b, "self");
+		json_builder_add_boolean_value(b, vfr_holders_get_self(f->holders) != 0);
+		json_builder_end_object(b);
+	}
+}
+
 static void build_device(JsonBuilder *b, const struct facts *f)
 {
 	struct vfr_device *dev = f->dev;
@@ -172,6 +300,8 @@ static void build_device(JsonBuilder *b, const struct facts *f)
 		json_builder_add_string_value(b, vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
 	json_builder_end_array(b);
 	add_device_ref(b, "parent", f->parent);
+	if (f->vmm)
+		build_vmm(b, f);
 
 	json_builder_set_member_name(b, "pending");
 	if (!f->pending) {
@@ -202,7 +332,7 @@ static void build_device(JsonBuilder *b, const struct facts *f)
  * each function's object is generated and written on its own, so memory does
  * not grow with the number of functions.
  */
-static void print_json(struct vfr_device **devs, size_t n)
+static void print_json(struct vfr_device **devs, size_t n, bool vmm)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	bool pretty = isatty(STDOUT_FILENO);
@@ -219,6 +349,8 @@ static void print_json(struct vfr_device **devs, size_t n)
 		struct facts f;
 
 		gather(devs[i], &f, false);
+		if (vmm)
+			gather_vmm(devs[i], &f);
 		if (pretty) {
 			build_device(all, &f);
 		} else {
@@ -234,6 +366,7 @@ static void print_json(struct vfr_device **devs, size_t n)
 				putchar(',');
 			fputs(text, stdout);
 		}
+		facts_clear(&f);
 	}
 	if (pretty) {
 		g_autoptr(JsonNode) root = NULL;
@@ -353,20 +486,61 @@ static void print_report(struct vfr_device *dev)
 		print_field("capabilities:", "unknown");
 	}
 	print_field("parent:", "%s", f.parent ? vfr_device_get_name(f.parent) : "- (root bus)");
-	if (f.physfn)
+	gather_vmm(dev, &f);
+	if (f.physfn && f.r_vf_index == 0)
+		print_field("physfn:", "%s (VF %d)", vfr_device_get_name(f.physfn), f.vf_index);
+	else if (f.physfn)
 		print_field("physfn:", "%s", vfr_device_get_name(f.physfn));
+	if (f.r_totalvfs == 0 && f.r_numvfs == 0)
+		print_field("sr-iov:", "%u of %u VFs enabled", f.numvfs, f.totalvfs);
 	n = vfr_device_get_n_virtfns(dev);
 	for (size_t i = 0; i < n; i++)
 		print_field(i == 0 ? "virtfns:" : "", "%s",
 			    vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
+	if (f.r_net == 0 && f.net[0]) {
+		g_autofree char *net = g_strjoinv(" ", (char **)f.net);
+
+		print_field("net:", "%s", net);
+	}
 	if (f.r_modalias == 0)
 		print_field("modalias:", "%s", f.modalias);
+	if (f.r_group_node == 0)
+		print_field("vfio group:", "%s", f.group_node);
+	if (f.r_cdev == 0)
+		print_field("vfio cdev:", "%s", f.cdev);
+	for (size_t i = 0; f.access && i < vfr_access_list_get_n(f.access); i++) {
+		int major = vfr_access_list_get_major(f.access, i);
+		g_autofree char *num = major >= 0
+			? g_strdup_printf(" (%d:%d)", major, vfr_access_list_get_minor(f.access, i))
+			: g_strdup("");
+
+		print_field(i == 0 ? "access:" : "", "%s %s%s",
+			    vfr_access_kind_to_string(vfr_access_list_get_kind(f.access, i)),
+			    vfr_access_list_get_path(f.access, i), num);
+	}
+	if (f.holders) {
+		size_t nh = vfr_holders_get_n(f.holders), nu = vfr_holders_get_n_uncertain(f.holders);
+
+		if (nh + nu == 0)
+			print_field("holders:", "none%s", vfr_holders_get_self(f.holders) ? " but this "
+				    "process" : "");
+		for (size_t i = 0; i < nh; i++) {
+			g_autofree char *how = how_text(vfr_holders_get_how(f.holders, i));
+
+			print_field(i == 0 ? "holders:" : "", "pid %d (%s)",
+				    vfr_holders_get_pid(f.holders, i), how);
+		}
+		for (size_t i = 0; i < nu; i++)
+			print_field(nh == 0 && i == 0 ? "holders:" : "", "pid %d (may hold it: an "
+				    "unnamed VFIO device file)", vfr_holders_get_uncertain_pid(f.holders, i));
+	}
 	if (f.pending)
 		print_field("pending:", "%s", vfr_pending_call_get_message(f.pending));
 	n = vfr_device_get_n_problems(dev);
 	for (size_t i = 0; i < n; i++)
 		print_field(i == 0 ? "problems:" : "", "%s", vfr_device_get_problem(dev, i));
 	g_string_free(caps, TRUE);
+	facts_clear(&f);
 }
 
 /* ---- commands ---- */
@@ -390,7 +564,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			devs[i] = vfr_host_get_device(host, i);
 		if (cli->json)
-			print_json(devs, n);
+			print_json(devs, n, false);
 		else
 			print_table(devs, n);
 	}
@@ -446,7 +620,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return cli->status;
 	devs = cli_lookup(host, &argc, argv, &status);
 	if (devs && cli->json) {
-		print_json(devs, (size_t)argc);
+		print_json(devs, (size_t)argc, true);
 	} else if (devs) {
 		for (int i = 0; i < argc; i++) {
 			if (i)
