@@ -3,7 +3,7 @@
  * The hot-reset evaluator: pure, no I/O. Given the affected functions (from
  * the kernel's INFO answer or predicted from topology), their facts and what
  * the caller holds, it returns the kernel's decision in the kernel's order
- * (shared/research/seed-004-hot-reset.md §2.1, §4).
+ * (doc/hot-reset.md).
  */
 #pragma once
 
