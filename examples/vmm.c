@@ -20,6 +20,8 @@
  * Exit status: 0 every function reset, 1 one could not be opened or reset,
  * 2 bad usage or input.
  */
+#define _POSIX_C_SOURCE 200809L /* O_CLOEXEC */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
