@@ -33,6 +33,7 @@ import guest_fidelity  # noqa: E402
 import guest_ops  # noqa: E402
 import guest_safety  # noqa: E402
 import guest_holders  # noqa: E402
+import guest_vmm  # noqa: E402
 
 
 def guest_lspci_blocks():
@@ -313,6 +314,7 @@ SCENARIOS = [
     ("bad-address", scenario_bad_address),
     *guest_fidelity.SCENARIOS,
     *guest_ops.BEFORE_REPROBE,
+    *guest_vmm.SCENARIOS,
     ("reprobe", scenario_reprobe),
     *guest_holders.SCENARIOS,
     *guest_safety.BEFORE_DEADLINE,

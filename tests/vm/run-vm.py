@@ -420,7 +420,7 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     cpio.copy(os.path.join(HERE, "init.sh"), "/init", mode=0o755)
     cpio.copy(os.path.join(HERE, "guest.py"), "/vm/guest.py")
     for module in ("lspci_decode.py", "guest_lib.py", "guest_ops.py", "guest_safety.py",
-                   "guest_holders.py", "guest_fidelity.py"):
+                   "guest_holders.py", "guest_fidelity.py", "guest_vmm.py"):
         cpio.copy(os.path.join(HERE, module), "/vm/" + module)
     # The cdev kernel builds in drivers (shpchp, ahci, i801_smbus) Debian's
     # kernels leave to modules: it has a fixture of its own.
