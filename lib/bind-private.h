@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The managed-binding object, shared by bind.c (the moves) and bind-plan.c (the targets). */
+/*
+ * The managed-binding object, shared by bind.c (the moves), bind-target.c
+ * (the targets), bind-groups.c (group viability) and bind-item.c (one
+ * function of an operation).
+ */
 #pragma once
 
 #include <glib.h>
@@ -53,18 +57,18 @@ struct bind_op {
 	char *driver; /* the resolved target of a named-driver bind, for every item */
 };
 
-/* bind.c */
+/* bind-item.c */
 int bind_read_state(struct vfr_device *dev, struct bind_record *ret);
 int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, const char *fmt,
 		   ...) G_GNUC_PRINTF(4, 5);
 void bind_item_note(struct bind_item *it, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
-/* bind-plan.c: sets it->want (loading the target driver's module when needed). */
+/* bind-target.c: sets it->want (loading the target driver's module when needed). */
 int bind_plan(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr);
 
 /*
- * The groups of the items, after a bind: with @strict a group that is not
- * viable fails the operation (-EBUSY naming the member that blocks);
- * otherwise it is noted on the items.
+ * bind-groups.c: the groups of the items, after a bind: with @strict a
+ * group that is not viable fails the operation (-EBUSY naming the member
+ * that blocks); otherwise it is noted on the items.
  */
 int bind_check_groups(struct bind_op *op, bool strict, struct vfr_error **reterr);

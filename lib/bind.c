@@ -126,62 +126,12 @@ VFR_EXPORT int vfr_binding_set_timeout(struct vfr_binding *b, int write_ms, int 
 
 /* ---- reading the kernel's state ---- */
 
-/* The binding as sysfs shows it now, read afresh. */
-int bind_read_state(struct vfr_device *dev, struct bind_record *ret)
-{
-	const char *driver = NULL, *override = NULL;
-	int r;
-
-	device_invalidate(dev);
-	r = vfr_device_get_driver(dev, &driver);
-	if (r < 0)
-		return r;
-	r = vfr_device_get_driver_override(dev, &override);
-	if (r < 0 && r != -ENOENT)
-		return r;
-	ret->driver = g_strdup(driver);
-	ret->override = g_strdup(r == 0 ? override : NULL);
-	return 0;
-}
-
 static bool is_vfio_driven(struct vfr_device *dev)
 {
 	enum vfr_driver_type type;
 
 	return vfr_device_get_driver_type(dev, &type) == 0 &&
 	       driver_type_is_vfio(type);
-}
-
-void bind_item_note(struct bind_item *it, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	if (it->message) {
-		char *joined = g_strconcat(it->message, "; ", msg, NULL);
-
-		g_free(msg);
-		msg = joined;
-	}
-	g_free(it->message);
-	it->message = msg;
-}
-
-/* Fails the item: status, message, and the same words in *reterr. */
-int bind_item_fail(struct bind_item *it, struct vfr_error **reterr, int code, const char *fmt, ...)
-{
-	va_list ap;
-	g_autofree char *msg = NULL;
-
-	va_start(ap, fmt);
-	msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	it->status = code;
-	bind_item_note(it, "%s", msg);
-	return error_set(reterr, code, it->dev->name, "%s: %s", it->dev->name, msg);
 }
 
 static void set_holders(struct bind_item *it, const struct holders *h)
@@ -370,15 +320,15 @@ static int write_driver_attr(struct bind_op *op, struct bind_item *it, const cha
 	g_autofree char *path = g_build_filename("bus/pci/drivers", driver, attr, NULL);
 	g_autofree char *what = g_strdup_printf("%s %s %s", driver, attr, it->dev->name);
 
-	return kernel_write(op, it, op->ctx->sys_fd, path, it->dev->name, what, reterr);
+	return kernel_write(op, it, ctx_get_sys_fd(op->ctx), path, it->dev->name, what, reterr);
 }
 
 static int write_probe(struct bind_op *op, struct bind_item *it, struct vfr_error **reterr)
 {
 	g_autofree char *what = g_strdup_printf("drivers_probe of %s", it->dev->name);
 
-	return kernel_write(op, it, op->ctx->sys_fd, "bus/pci/drivers_probe", it->dev->name, what,
-			    reterr);
+	return kernel_write(op, it, ctx_get_sys_fd(op->ctx), "bus/pci/drivers_probe", it->dev->name,
+			    what, reterr);
 }
 
 /*
@@ -626,7 +576,8 @@ static int check_final(struct bind_op *op, struct vfr_error **reterr)
 		g_auto(bind_record_t) now = { 0 };
 		int r = bind_read_state(it->dev, &now);
 
-		if (r == -ENODEV || (r == 0 && sysfs_exists(op->ctx->sys_fd, it->dev->syspath) <= 0))
+		if (r == -ENODEV ||
+		    (r == 0 && sysfs_exists(ctx_get_sys_fd(op->ctx), it->dev->syspath) <= 0))
 			return bind_item_fail(it, reterr, -ENODEV,
 					      "the function vanished (hot-unplugged?) after its binding "
 					      "was changed");

@@ -2,7 +2,9 @@
 /* The library context: the root directory and the log sink. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,6 +19,73 @@
 #include "sysfs.h"
 
 #define LOG_DOMAIN "ctx"
+
+struct vfr_ctx {
+	int refcount;
+	/*
+	 * ROOT/sys (ctx_open()); every sysfs path is resolved from this fd. -1
+	 * when the root has no sys directory.
+	 */
+	int sys_fd;
+	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
+	/* sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
+	bool sys_nodev;
+	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
+	int root_fd;
+	char *root;
+	int log_priority;
+	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
+	void *log_userdata;
+	struct pciconf *pciconf; /* libpci access, made on first use */
+	char *modules_dir;       /* set by the caller, or ROOT/lib/modules/RELEASE */
+	struct modindex *modindex; /* libkmod index, made on first use */
+	int modindex_error;        /* its failure, kept so it is not retried per function */
+	char modindex_why[320];
+};
+
+static const char *const priority_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
+	[LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+};
+
+/* "err", "warning", "info", "debug", "error", "warn" or a number 0..7; -1 if neither. */
+int log_priority_from_string(const char *text)
+{
+	char *end;
+	long n;
+
+	if (!text || !*text)
+		return -1;
+	n = strtol(text, &end, 10);
+	if (*end == '\0')
+		return (n >= LOG_EMERG && n <= LOG_DEBUG) ? (int)n : -1;
+	for (size_t i = 0; i < G_N_ELEMENTS(priority_names); i++)
+		if (strcasecmp(text, priority_names[i]) == 0)
+			return (int)i;
+	if (strcasecmp(text, "error") == 0)
+		return LOG_ERR;
+	if (strcasecmp(text, "warn") == 0)
+		return LOG_WARNING;
+	return -1;
+}
+
+void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
+{
+	g_autofree char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+
+	if (ctx->log_fn) {
+		ctx->log_fn(ctx->log_userdata, priority, domain, msg);
+		return;
+	}
+	fprintf(stderr, "vfioreset: %s: %s\n",
+		priority >= 0 && priority <= LOG_DEBUG ? priority_names[priority] : "?", msg);
+}
 
 /* The host's own "/" (however it was spelled): its directories are trusted. */
 static bool is_host_root(int fd)
@@ -216,4 +285,24 @@ int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **re
 	}
 	*ret = ctx->modindex;
 	return 0;
+}
+
+int ctx_get_sys_fd(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_fd;
+}
+
+int ctx_get_sys_error(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_error;
+}
+
+bool ctx_sys_is_nodev(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_nodev;
+}
+
+int ctx_get_root_fd(const struct vfr_ctx *ctx)
+{
+	return ctx->root_fd;
 }

@@ -101,6 +101,11 @@ struct vfr_host {
 	struct timespec pending_mtime;
 	ino_t pending_ino;
 	gint64 pending_checked; /* g_get_monotonic_time() of the last look */
+	/*
+	 * Stuck calls of other programs, seen (not recorded) by the last pass
+	 * over /proc of a reset plan: host_pending_set_observed().
+	 */
+	GPtrArray *observed; /* struct vfr_pending_call * */
 	bool virtfns_indexed;
 	int vfio_dev_mechanism; /* /sys/class/vfio-dev exists: 1, 0, or -1 not yet looked */
 };
@@ -143,6 +148,13 @@ bool host_has_vfio_dev_mechanism(struct vfr_host *host);
  * PENDING_RECHECK_MS old is trusted (config reads of a whole host).
  */
 const struct vfr_pending_call *host_pending_for(struct vfr_host *host, const char *name, bool fresh);
+/*
+ * Replaces the stuck calls seen by a pass over /proc (takes @calls, may be
+ * NULL); host_pending_for() answers them after the records. The functions
+ * they name, and those of the calls they replace, are invalidated so that
+ * their next read asks again.
+ */
+void host_pending_set_observed(struct vfr_host *host, GPtrArray *calls);
 
 /* driver.c (pure) */
 struct driver_evidence {

@@ -116,7 +116,7 @@ static int read_attr(struct vfr_device *dev, const char *name, char *buf, size_t
 
 	if (fd < 0)
 		return fd;
-	return sysfs_read_on(fd, name, buf, size, dev->host->ctx->sys_nodev);
+	return sysfs_read_on(fd, name, buf, size, ctx_sys_is_nodev(dev->host->ctx));
 }
 
 /*
@@ -323,14 +323,14 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 	if (dev->host->cached_dev == dev) {
 		r = sysfs_readlink(dev->host->cached_fd, name, target, sizeof(target));
 		/* A missing link below a removed directory means the function is gone. */
-		if (r == -ENOENT && sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0)
+		if (r == -ENOENT && sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0)
 			r = -ENODEV;
 	} else {
 		/* One link does not warrant opening the directory (the SR-IOV index reads them all). */
 		g_autofree char *path = g_build_filename(dev->syspath, name, NULL);
 
 		/* ENOENT here may also mean the function vanished; its next read says so. */
-		r = sysfs_readlink(dev->host->ctx->sys_fd, path, target, sizeof(target));
+		r = sysfs_readlink(ctx_get_sys_fd(dev->host->ctx), path, target, sizeof(target));
 	}
 	if (r == -ENODEV) {
 		note_failure(dev, name, r, false);
@@ -349,7 +349,7 @@ static int load_link(struct vfr_device *dev, const char *name, const char *prefi
 				   prefix);
 		return -EIO;
 	}
-	r = sysfs_exists(dev->host->ctx->sys_fd, resolved);
+	r = sysfs_exists(ctx_get_sys_fd(dev->host->ctx), resolved);
 	if (r <= 0) {
 		device_add_problem(dev, "its %s link leads to /sys/%s, which does not exist", name,
 				   resolved);
@@ -372,7 +372,7 @@ static int driver_alias_match(struct vfr_device *dev)
 	const char *modalias, *why;
 	char link[4096], why_buf[256];
 
-	if (sysfs_readlink(ctx->sys_fd, path, link, sizeof(link)) < 0)
+	if (sysfs_readlink(ctx_get_sys_fd(ctx), path, link, sizeof(link)) < 0)
 		return -1;
 	if (vfr_device_get_modalias(dev, &modalias) < 0)
 		return -1;
@@ -511,7 +511,7 @@ static int load_config(struct vfr_device *dev)
 		return fd;
 	r = pciconf_read(pc, fd, &dev->addr, &dev->config, problem, sizeof(problem));
 	/* Below a directory that was removed every name is gone. */
-	if (r == -ENOENT && sysfs_exists(dev->host->ctx->sys_fd, dev->syspath) == 0) {
+	if (r == -ENOENT && sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath) == 0) {
 		r = -ENODEV;
 		g_strlcpy(problem, "the function is gone: its sysfs directory no longer exists",
 			  sizeof(problem));

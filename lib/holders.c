@@ -49,6 +49,8 @@ void holders_clear(struct holders *h)
 		g_array_unref(h->certain);
 	if (h->uncertain)
 		g_array_unref(h->uncertain);
+	if (h->stuck)
+		g_array_unref(h->stuck);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -120,6 +122,18 @@ static int collect_nodes(struct target *t)
 		id.ino = st.st_ino;
 		g_array_append_val(t->nodes, id);
 	}
+	/* A stuck call of another tool has one of these open (HOLDER_STUCK). */
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const calls[] = { "reset", "config" };
+		struct stat st;
+		struct node_id id = { .how = HOLDER_STUCK };
+
+		if (fstatat(fd, calls[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+		g_array_append_val(t->nodes, id);
+	}
 	g_clear_pointer(&names, g_strfreev);
 	r = sysfs_list(fd, "vfio-dev", &names, &n);
 	if (r == -ENOENT)
@@ -159,7 +173,8 @@ static void mark_file(const struct target *t, size_t n, dev_t dev, ino_t ino, bo
 		for (guint i = 0; i < t[k].nodes->len; i++) {
 			const struct node_id *id = &g_array_index(t[k].nodes, struct node_id, i);
 
-			if (id->dev != dev || id->ino != ino || (id->map_only && !mapped))
+			if (id->dev != dev || id->ino != ino || (id->map_only && !mapped) ||
+			    (id->how == HOLDER_STUCK && mapped))
 				continue;
 			s->how[k] |= mapped ? HOLDER_MMAP : id->how;
 		}
@@ -332,6 +347,26 @@ static void scan_maps(int pid_fd, const struct target *t, size_t n, struct seen 
 	fclose(f);
 }
 
+/* Is process @pid_fd asleep uninterruptibly (in a kernel call that may never return)? */
+static bool asleep_in_kernel(int pid_fd)
+{
+	char buf[512];
+	const char *p;
+	ssize_t n;
+	int fd = openat(pid_fd, "stat", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold anything, the state follows its last ')'. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'D';
+}
+
 static int compare_holder(gconstpointer a, gconstpointer b)
 {
 	pid_t x = ((const struct holder *)a)->pid, y = ((const struct holder *)b)->pid;
@@ -405,10 +440,12 @@ int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_
 		memset(&ret[k], 0, sizeof(ret[k]));
 		ret[k].certain = g_array_new(FALSE, FALSE, sizeof(struct holder));
 		ret[k].uncertain = g_array_new(FALSE, FALSE, sizeof(struct holder));
+		ret[k].stuck = g_array_new(FALSE, FALSE, sizeof(struct holder));
 	}
 	groups = host_group_nodes(n ? devs[0]->host->ctx : NULL);
 	while (dir && (de = readdir(dir))) {
 		struct seen s = { .how = how, .groups = groups };
+		bool stuck;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
 		int pid_fd;
@@ -421,11 +458,29 @@ int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_
 		memset(how, 0, n * sizeof(*how));
 		scan_fds(pid_fd, t, n, &s);
 		scan_maps(pid_fd, t, n, &s);
+		stuck = false;
+		for (size_t k = 0; k < n; k++)
+			if (how[k] & HOLDER_STUCK) {
+				/* Only a sleeper counts: lspci reading config now is no stuck call. */
+				stuck = asleep_in_kernel(pid_fd);
+				break;
+			}
 		close(pid_fd);
 		if (s.uninspectable)
 			uninspectable++;
 		for (size_t k = 0; k < n; k++) {
 			struct holder h = { .pid = (pid_t)pid, .how = how[k] };
+			bool maybe;
+
+			if (h.how & HOLDER_STUCK) {
+				if (stuck && pid != self) {
+					struct holder sleeper = { .pid = h.pid, .how = HOLDER_STUCK };
+
+					g_array_append_val(ret[k].stuck, sleeper);
+				}
+				h.how &= ~HOLDER_STUCK;
+				how[k] &= ~HOLDER_STUCK;
+			}
 			/*
 			 * Only a function bound to a vfio driver has device files to
 			 * hold, and a device file comes from a group: a process that
@@ -433,8 +488,7 @@ int holders_find_many_at(const char *proc, struct vfr_device *const *devs, size_
 			 * (QEMU keeps them open, and maps the device files), so only
 			 * one that holds none may hold any function.
 			 */
-			bool maybe = s.unnamed && !s.some_group && t[k].vfio && !how[k];
-
+			maybe = s.unnamed && !s.some_group && t[k].vfio && !how[k];
 			if (pid == self) {
 				ret[k].self = how[k];
 				ret[k].self_uncertain = maybe;

@@ -42,6 +42,12 @@ enum holder_how {
 	HOLDER_DEVICE = 1u << 2, /* a device file the kernel names */
 	HOLDER_MMAP = 1u << 3,   /* a mapping of the cdev or of a resource file */
 	HOLDER_UNNAMED = 1u << 4, /* an unnamed device file or a mapping of one (uncertain) */
+	/*
+	 * Not a holder of VFIO: a process asleep in the kernel (state D) with
+	 * the function's `reset` or `config` open - a reset another tool made
+	 * that is stuck, or a reader sleeping behind one (pending.h).
+	 */
+	HOLDER_STUCK = 1u << 5,
 };
 
 struct holder {
@@ -53,6 +59,7 @@ struct holder {
 struct holders {
 	GArray *certain;   /* struct holder, by pid: other processes that hold it */
 	GArray *uncertain; /* struct holder, by pid: other processes that may (HOLDER_UNNAMED) */
+	GArray *stuck;     /* struct holder, by pid: processes asleep on its reset or config */
 	unsigned int self; /* how this process holds it, 0 when it does not */
 	bool self_uncertain; /* this process holds an unnamed device file or mapping */
 };

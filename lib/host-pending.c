@@ -25,7 +25,8 @@
 static void reload(struct vfr_host *host)
 {
 	struct vfr_ctx *ctx = host->ctx;
-	g_autofree char *dir = g_build_filename(ctx->root, "run", "vfioreset", "pending", NULL);
+	g_autofree char *dir =
+		g_build_filename(vfr_ctx_get_root(ctx), "run", "vfioreset", "pending", NULL);
 	GPtrArray *calls = NULL;
 	struct stat st;
 	int fd;
@@ -72,5 +73,38 @@ const struct vfr_pending_call *host_pending_for(struct vfr_host *host, const cha
 		if (pending_call_holds(call, name) || pending_call_locks_config(call, name))
 			return call;
 	}
+	for (guint i = 0; host->observed && i < host->observed->len; i++) {
+		const struct vfr_pending_call *call = host->observed->pdata[i];
+
+		if (pending_call_holds(call, name) && !pending_call_returned(call))
+			return call;
+	}
 	return NULL;
+}
+
+static void invalidate_named(struct vfr_host *host, GPtrArray *calls)
+{
+	struct vfr_address addr;
+	struct vfr_device *dev;
+
+	for (guint i = 0; calls && i < calls->len; i++) {
+		const struct vfr_pending_call *call = calls->pdata[i];
+
+		if (vfr_address_parse(call->address, &addr, NULL) == 0 && (dev = host_find(host, &addr)))
+			device_invalidate(dev);
+	}
+}
+
+void host_pending_set_observed(struct vfr_host *host, GPtrArray *calls)
+{
+	if (!host->observed && (!calls || !calls->len)) {
+		if (calls)
+			g_ptr_array_unref(calls);
+		return;
+	}
+	invalidate_named(host, host->observed);
+	invalidate_named(host, calls);
+	if (host->observed)
+		g_ptr_array_unref(host->observed);
+	host->observed = calls;
 }

@@ -204,20 +204,24 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 	g_auto(GStrv) names = NULL;
 	struct vfr_host *host;
 	size_t n_names, n = 0;
-	int dfd, r;
+	const char *root;
+	int dfd, sys_fd, sys_error, r;
 
 	assert_return(ctx && ret_host, -EINVAL);
 
-	if (ctx->sys_fd < 0 && ctx->sys_error == -ENOENT)
-		return error_set(reterr, -ENOENT, NULL, "%s has no sys directory", ctx->root);
-	if (ctx->sys_fd < 0)
-		return error_set(reterr, ctx->sys_error, NULL, "%s%ssys: %s; not followed", ctx->root,
-				 g_str_has_suffix(ctx->root, "/") ? "" : "/",
-				 ctx->sys_error == -ELOOP || ctx->sys_error == -ENOTDIR
+	root = vfr_ctx_get_root(ctx);
+	sys_fd = ctx_get_sys_fd(ctx);
+	sys_error = ctx_get_sys_error(ctx);
+	if (sys_fd < 0 && sys_error == -ENOENT)
+		return error_set(reterr, -ENOENT, NULL, "%s has no sys directory", root);
+	if (sys_fd < 0)
+		return error_set(reterr, sys_error, NULL, "%s%ssys: %s; not followed", root,
+				 g_str_has_suffix(root, "/") ? "" : "/",
+				 sys_error == -ELOOP || sys_error == -ENOTDIR
 					 ? "not a directory but a symbolic link or a file"
-					 : g_strerror(-ctx->sys_error));
+					 : g_strerror(-sys_error));
 	/* One open: the listing and every link read go through the same fd. */
-	r = sysfs_open_dir(ctx->sys_fd, DEVICES_DIR, &dfd);
+	r = sysfs_open_dir(sys_fd, DEVICES_DIR, &dfd);
 	if (r >= 0) {
 		r = sysfs_list(dfd, ".", &names, &n_names);
 		if (r < 0)
@@ -225,7 +229,7 @@ VFR_EXPORT int vfr_host_scan(struct vfr_ctx *ctx, struct vfr_host **ret_host,
 	}
 	if (r < 0)
 		return error_set(reterr, r, NULL, "cannot list %s%ssys/" DEVICES_DIR ": %s",
-				 ctx->root, g_str_has_suffix(ctx->root, "/") ? "" : "/",
+				 root, g_str_has_suffix(root, "/") ? "" : "/",
 				 g_strerror(-r));
 
 	host = g_new0(struct vfr_host, 1);
@@ -293,6 +297,8 @@ VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
 		g_hash_table_destroy(host->groups);
 	if (host->pending)
 		g_ptr_array_unref(host->pending);
+	if (host->observed)
+		g_ptr_array_unref(host->observed);
 	vfr_ctx_unref(host->ctx);
 	g_free(host);
 	return NULL;
@@ -361,7 +367,7 @@ int host_device_open_dir(struct vfr_host *host, struct vfr_device *dev)
 
 	if (!dev->syspath)
 		return -EIO;
-	r = sysfs_open_dir(host->ctx->sys_fd, dev->syspath, &fd);
+	r = sysfs_open_dir(ctx_get_sys_fd(host->ctx), dev->syspath, &fd);
 	if (r == -ENOENT)
 		return -ENODEV;
 	return r < 0 ? r : fd;
@@ -462,6 +468,6 @@ void host_index_virtfns(struct vfr_host *host)
 bool host_has_vfio_dev_mechanism(struct vfr_host *host)
 {
 	if (host->vfio_dev_mechanism < 0)
-		host->vfio_dev_mechanism = sysfs_exists(host->ctx->sys_fd, "class/vfio-dev") > 0;
+		host->vfio_dev_mechanism = sysfs_exists(ctx_get_sys_fd(host->ctx), "class/vfio-dev") > 0;
 	return host->vfio_dev_mechanism > 0;
 }

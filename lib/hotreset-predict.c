@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "device-private.h"
-#include "hotreset.h"
-#include "scope.h"
+#include "hotreset-private.h"
+#include "bus-reset.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "hotreset"

@@ -18,7 +18,7 @@
 
 #include <glib.h>
 
-#include "hotreset.h"
+#include "hotreset-private.h"
 
 static bool held(const struct hotreset_query *q, int group)
 {

@@ -20,30 +20,23 @@
 			return (r);                                                     \
 	} while (0)
 
-struct vfr_ctx {
-	int refcount;
-	/*
-	 * ROOT/sys (ctx_open()); every sysfs path is resolved from this fd. -1
-	 * when the root has no sys directory.
-	 */
-	int sys_fd;
-	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
-	/* sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
-	bool sys_nodev;
-	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
-	int root_fd;
-	char *root;
-	int log_priority;
-	void (*log_fn)(void *userdata, int priority, const char *domain, const char *message);
-	void *log_userdata;
-	struct pciconf *pciconf; /* libpci access, made on first use */
-	char *modules_dir;       /* set by the caller, or ROOT/lib/modules/RELEASE */
-	struct modindex *modindex; /* libkmod index, made on first use */
-	int modindex_error;        /* its failure, kept so it is not retried per function */
-	char modindex_why[320];
-};
+struct pciconf;
+struct modindex;
 
-/* log.c */
+/*
+ * ctx.c: what the library reads of its context (struct vfr_ctx is private
+ * to ctx.c). The sysfs directory ROOT/sys every sysfs path is resolved
+ * from, -1 when the root has none; then why it is -1 (-ENOENT, -ELOOP for
+ * a link, ...).
+ */
+int ctx_get_sys_fd(const struct vfr_ctx *ctx);
+int ctx_get_sys_error(const struct vfr_ctx *ctx);
+/* ROOT/sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
+bool ctx_sys_is_nodev(const struct vfr_ctx *ctx);
+/* The root directory (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
+int ctx_get_root_fd(const struct vfr_ctx *ctx);
+
+/* ctx.c: the log sink */
 void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int log_priority_from_string(const char *text);
@@ -52,7 +45,7 @@ int log_priority_from_string(const char *text);
 #define vfr_log_cond(ctx, prio, ...)                                                    \
 	do {                                                                            \
 		const struct vfr_ctx *_c = (ctx);                                       \
-		if (_c && (prio) <= _c->log_priority)                                   \
+		if (_c && (prio) <= vfr_ctx_get_log_priority(_c))                       \
 			ctx_log(_c, (prio), LOG_DOMAIN, __VA_ARGS__);                    \
 	} while (0)
 #define vfr_dbg(ctx, ...) vfr_log_cond(ctx, LOG_DEBUG, __VA_ARGS__)
@@ -89,5 +82,3 @@ int ctx_open(const struct vfr_ctx *ctx, const char *rel, int flags, mode_t mode,
 int ctx_stat(const struct vfr_ctx *ctx, const char *rel, struct stat *ret);
 /* The module index; on failure @ret_why points at the sentence saying why. */
 int ctx_get_modindex(struct vfr_ctx *ctx, struct modindex **ret, const char **ret_why);
-/* variant.c: the PCI driver loaded module @module registers (g_free), NULL when none. */
-char *module_pci_driver(const struct vfr_ctx *ctx, const char *module);

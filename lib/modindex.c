@@ -13,6 +13,7 @@
 #include <libkmod.h>
 
 #include "modindex.h"
+#include "variant-private.h"
 
 #define LOG_DOMAIN "kmod"
 
@@ -29,7 +30,7 @@ static void kmod_log(void *data, int priority, const char *file, int line, const
 	const struct vfr_ctx *ctx = data;
 	g_autofree char *msg = NULL;
 
-	if (priority > ctx->log_priority)
+	if (priority > vfr_ctx_get_log_priority(ctx))
 		return;
 	msg = g_strdup_vprintf(format, args);
 	g_strchomp(msg);
@@ -90,7 +91,7 @@ int modindex_new(const struct vfr_ctx *ctx, const char *dirname, struct modindex
 		return -ENOMEM;
 	}
 	kmod_set_log_fn(mi->kmod, kmod_log, (void *)ctx);
-	kmod_set_log_priority(mi->kmod, ctx->log_priority);
+	kmod_set_log_priority(mi->kmod, vfr_ctx_get_log_priority(ctx));
 	/*
 	 * Mapping every index up front makes lookups cheap, but depmod leaves
 	 * some of them empty (no modules.builtin*) and libkmod then refuses them

@@ -40,10 +40,6 @@ int modindex_vfio_candidates(struct modindex *mi, const char *modalias, GPtrArra
 
 void variant_candidate_free(struct variant_candidate *c);
 
-/* variant-rank.c (pure) */
-void alias_specificity(const char *alias, unsigned int *ret_wildcards, unsigned int *ret_literals);
-void variant_rank(GPtrArray *candidates);
-
 /*
  * Loads module @name (and what it depends on) from the index, as modprobe
  * does, without modprobe.d configuration. 0 when loaded or already live;

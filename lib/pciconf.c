@@ -119,7 +119,7 @@ static void __attribute__((format(printf, 1, 2))) on_debug(char *fmt, ...)
 	char buf[256];
 	va_list ap;
 
-	if (!call || !call->ctx || call->ctx->log_priority < LOG_DEBUG)
+	if (!call || !call->ctx || vfr_ctx_get_log_priority(call->ctx) < LOG_DEBUG)
 		return;
 	va_start(ap, fmt);
 	format_message(buf, sizeof(buf), fmt, ap);
@@ -139,7 +139,7 @@ int pciconf_new(const struct vfr_ctx *ctx, struct pciconf **ret)
 	if (!pc)
 		return -ENOMEM;
 	pc->ctx = ctx;
-	pc->sysfs_path = g_build_filename(ctx->root ? ctx->root : "/", "sys", "bus", "pci", NULL);
+	pc->sysfs_path = g_build_filename(vfr_ctx_get_root(ctx), "sys", "bus", "pci", NULL);
 
 	call_enter(&call, ctx, &saved);
 	if (setjmp(call.env) == 0) {
@@ -368,7 +368,7 @@ int pciconf_read(struct pciconf *pc, int dirfd, const struct vfr_address *addr,
 
 	/* Read here, through the one opener: libpci only decodes the image it is handed. */
 	fd = beneath_open(dirfd, "config", O_RDONLY, 0,
-			  BENEATH_REG | (pc->ctx->sys_nodev ? BENEATH_NODEV : 0));
+			  BENEATH_REG | (ctx_sys_is_nodev(pc->ctx) ? BENEATH_NODEV : 0));
 	if (fd < 0)
 		return open_failed(fd, problem, problem_size);
 	len = read_image(fd, pc->image, problem, problem_size);

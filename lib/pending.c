@@ -44,6 +44,7 @@ void pending_call_free(struct vfr_pending_call *call)
 	g_strfreev(call->config_locked);
 	g_free(call->reset_method);
 	g_free(call->message);
+	g_free(call->observed);
 	g_free(call);
 }
 
@@ -59,7 +60,27 @@ struct vfr_pending_call *pending_call_dup(const struct vfr_pending_call *call)
 	copy->config_locked = g_strdupv(call->config_locked);
 	copy->reset_method = g_strdup(call->reset_method);
 	copy->message = NULL;
+	copy->observed = g_strdup(call->observed);
 	return copy;
+}
+
+struct vfr_pending_call *pending_call_observed(const char *name, pid_t pid)
+{
+	struct vfr_pending_call *call = g_new0(struct vfr_pending_call, 1);
+	const char *const names[] = { name, NULL };
+
+	call->address = g_strdup(name);
+	call->operation = g_strdup("unknown");
+	call->affected = g_strdupv((char **)names);
+	call->config_locked = g_strdupv((char **)names);
+	call->pid = pid;
+	/* Its start time tells pending_call_returned() when it is over. */
+	(void)pending_process_start(pid, &call->pid_start);
+	call->observed = g_strdup_printf(
+		"process %ld is asleep in the kernel with the reset or config file of %s open "
+		"(state D): a reset may be pending there, and a reset or config read of it "
+		"could hang as well", (long)pid, name);
+	return call;
 }
 
 bool pending_call_locks_config(const struct vfr_pending_call *call, const char *name)
@@ -81,6 +102,8 @@ char *pending_call_describe(const struct vfr_pending_call *call)
 	time_t t = (time_t)call->since;
 	struct tm tm;
 
+	if (call->observed)
+		return g_strdup(call->observed);
 	if (call->since > 0 && localtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	if (call->method)
@@ -248,7 +271,8 @@ static int load_all(struct vfr_ctx *ctx, int pending_fd, GPtrArray **ret)
 			continue; /* a record being written */
 		if (parse_record(pending_fd, names[i], &call, why, sizeof(why)) < 0) {
 			vfr_warn(ctx, "ignoring %s/run/vfioreset/pending/%s: %s",
-				 strcmp(ctx->root, "/") == 0 ? "" : ctx->root, names[i], why);
+				 strcmp(vfr_ctx_get_root(ctx), "/") == 0 ? "" : vfr_ctx_get_root(ctx),
+				 names[i], why);
 			continue;
 		}
 		g_ptr_array_add(calls, call);
@@ -290,12 +314,12 @@ static void put_back_methods(struct vfr_ctx *ctx, const struct vfr_pending_call 
 	char link[4096], dir[4096], now[256];
 	int fd, r;
 
-	if (!call->reset_method || !call->method || ctx->sys_fd < 0)
+	if (!call->reset_method || !call->method || ctx_get_sys_fd(ctx) < 0)
 		return;
 	/* The bus's entry is a link into devices/: resolved here, never followed. */
-	if (sysfs_readlink(ctx->sys_fd, rel, link, sizeof(link)) < 0 ||
+	if (sysfs_readlink(ctx_get_sys_fd(ctx), rel, link, sizeof(link)) < 0 ||
 	    sysfs_resolve_link("bus/pci/devices", link, dir, sizeof(dir)) < 0 ||
-	    sysfs_open_dir(ctx->sys_fd, dir, &fd) < 0)
+	    sysfs_open_dir(ctx_get_sys_fd(ctx), dir, &fd) < 0)
 		return;
 	r = sysfs_read(fd, "reset_method", now, sizeof(now));
 	if (r >= 0 && strcmp(g_strstrip(now), call->method) == 0 &&

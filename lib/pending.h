@@ -43,7 +43,16 @@ struct vfr_pending_call {
 	int64_t since;      /* when the call was made, seconds since the epoch */
 	char *reset_method; /* reset through sysfs: the list to put back once it returned */
 	char *message;      /* pending_call_describe(), made on first public use */
+	/*
+	 * Not a record: another program's process seen asleep in the kernel
+	 * with the function's reset or config file open (holders.h,
+	 * HOLDER_STUCK). What was seen, said as it is; operation "unknown".
+	 */
+	char *observed;
 };
+
+/* A call seen, not recorded: process @pid asleep on @name's reset or config file. */
+struct vfr_pending_call *pending_call_observed(const char *name, pid_t pid);
 
 void pending_call_free(struct vfr_pending_call *call);
 struct vfr_pending_call *pending_call_dup(const struct vfr_pending_call *call);

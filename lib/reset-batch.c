@@ -21,12 +21,13 @@
 #include "bind-state.h"
 #include "deadline.h"
 #include "device-private.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "pending.h"
 #include "reset-exec.h"
 #include "reset-lock.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
+#include "vfio-holding.h"
 
 #define LOG_DOMAIN "reset"
 
@@ -535,7 +536,7 @@ static int open_pending(struct vfr_ctx *ctx)
 
 	if (pending_dir_open(ctx, true, &fd) < 0) {
 		vfr_dbg(ctx, "no pending records: %s/run/vfioreset/pending cannot be opened",
-			ctx->root);
+			vfr_ctx_get_root(ctx));
 		return -1;
 	}
 	pending_reap(ctx, fd);

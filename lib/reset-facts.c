@@ -2,18 +2,20 @@
 /*
  * A function's facts for the reset plan, from the device getters, the
  * topology index, the ownership registry and the caller's vfio device fd.
- * Reads only; the decision is reset-plan.c's.
+ * Reads only; the decision is reset-decide.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "device-private.h"
 #include "holders.h"
-#include "hotreset.h"
+#include "hotreset-private.h"
 #include "pciconf.h"
+#include "pending.h"
 #include "reset-plan.h"
-#include "scope.h"
+#include "bus-reset.h"
 #include "sysfs.h"
+#include "vfio-holding.h"
 
 #include "vfio.h"
 #include "vfio-uapi.h"
@@ -107,7 +109,6 @@ static void gather_peers(struct vfr_device *dev, const struct vfr_reset_options 
 	f->n_bus_peers = k;
 }
 
-/* The pids of @pids (a GArray of pid_t) as ints, kept in @f. */
 /* The pids of a holders list (struct holder, holders.h), kept with @f. */
 static const int *keep_pids(struct reset_facts *f, GArray *pids, size_t *ret_n)
 {
@@ -150,7 +151,9 @@ static void set_holders(struct reset_facts *f, struct reset_peer *p, void *data)
 
 /*
  * Whether a stuck kernel call holds the target or a function its methods
- * reach (the records were read afresh by the caller), and who holds their
+ * reach - one this library recorded (the records were read afresh by the
+ * caller), or another program's, seen by the caller's pass over /proc
+ * (host_pending_set_observed()) - and who holds their
  * vfio nodes: @holders maps every name of @reach to its struct holders (one
  * pass over /proc made them), or is NULL when that pass failed (@why).
  * reach->pdata[0] is the target.
@@ -196,7 +199,7 @@ static char **live_functions(struct vfr_device *dev, const char *rel)
 	GPtrArray *out;
 	size_t n = 0;
 
-	if (sysfs_list(dev->host->ctx->sys_fd, rel, &names, &n) < 0)
+	if (sysfs_list(ctx_get_sys_fd(dev->host->ctx), rel, &names, &n) < 0)
 		return NULL;
 	out = g_ptr_array_new();
 	for (size_t i = 0; i < n; i++) {
@@ -479,6 +482,28 @@ static void add_reach(struct vfr_device *dev, GPtrArray *all, GHashTable *seen)
 				g_ptr_array_add(all, below[i]);
 }
 
+/*
+ * Another program's call stuck on a function (a process asleep in the
+ * kernel with its reset or config file open) becomes a pending call of the
+ * host before anything reads that function's config space: the read would
+ * sleep with it. A record, when there is one, says more and stays.
+ */
+static void note_stuck(struct vfr_host *host, struct vfr_device *const *devs,
+		       const struct holders *found, size_t n)
+{
+	GPtrArray *calls = g_ptr_array_new_with_free_func((GDestroyNotify)pending_call_free);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct vfr_pending_call *call = host_pending_for(host, devs[i]->name, false);
+
+		if (!found[i].stuck || !found[i].stuck->len || (call && !call->observed))
+			continue;
+		g_ptr_array_add(calls, pending_call_observed(
+			devs[i]->name, g_array_index(found[i].stuck, struct holder, 0).pid));
+	}
+	host_pending_set_observed(host, calls);
+}
+
 static void free_holders(gpointer p)
 {
 	holders_clear(p);
@@ -508,6 +533,7 @@ int reset_plans_make(struct vfr_device *const *devs, size_t n,
 		for (guint i = 0; i < all->len; i++)
 			g_hash_table_insert(holders, ((struct vfr_device *)all->pdata[i])->name,
 					    g_memdup2(&found[i], sizeof(found[i])));
+		note_stuck(devs[0]->host, (struct vfr_device *const *)all->pdata, found, all->len);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct reset_facts f;
@@ -528,11 +554,4 @@ static void reset_facts_clear(struct reset_facts *f)
 	if (f->storage)
 		g_ptr_array_free(f->storage, TRUE);
 	memset(f, 0, sizeof(*f));
-}
-
-VFR_EXPORT int vfr_reset_plan_new(struct vfr_device *dev, const struct vfr_reset_options *opts,
-				  struct vfr_reset_plan **ret_plan, struct vfr_error **reterr)
-{
-	assert_return(dev && ret_plan, -EINVAL);
-	return reset_plans_make(&dev, 1, opts, ret_plan);
 }

@@ -3,6 +3,7 @@
  * The reset plan: from one function's facts (plain structs, no I/O) to the
  * ordered methods that may be tried and the excluded ones with their
  * reasons. reset-facts.c fills the facts from sysfs and config space,
+ * reset-decide.c decides, reset-plan-object.c is the public object,
  * reset-exec.c carries the plan out.
  */
 #pragma once
@@ -138,7 +139,7 @@ struct vfr_reset_plan {
 	size_t n_uncertain_holders;
 };
 
-/* Pure: the plan for @facts (never NULL). */
+/* reset-decide.c (pure): the plan for @facts (never NULL). */
 struct vfr_reset_plan *reset_plan_build(const struct reset_facts *facts);
 
 /*
@@ -167,7 +168,7 @@ char **reset_facts_seen(const struct reset_facts *f);
  */
 char *reset_facts_diff(const char *const *before, const char *const *after);
 
-/* The options behind the public struct vfr_reset_options. */
+/* reset-options.c: the options behind the public struct vfr_reset_options. */
 struct vfr_reset_options {
 	enum vfr_reset_policy policy;
 	unsigned int flags;

@@ -28,7 +28,7 @@
 /* "ROOT/run/vfioreset" as a user reads it: "/run/vfioreset" on the host. */
 static char *shown_path(const struct vfr_ctx *ctx)
 {
-	g_autofree char *root = g_strdup(ctx->root);
+	g_autofree char *root = g_strdup(vfr_ctx_get_root(ctx));
 	size_t len = strlen(root);
 
 	while (len > 0 && root[len - 1] == '/')
@@ -43,14 +43,14 @@ static int make_dir(const struct vfr_ctx *ctx, const char *rel, mode_t mode)
 	g_autofree char *base = g_path_get_basename(rel);
 	int pfd, r = 0;
 
-	if (ctx->root_fd < 0) {
+	if (ctx_get_root_fd(ctx) < 0) {
 		g_autofree char *abs = g_strconcat("/", rel, NULL);
 
 		return mkdir(abs, mode) < 0 ? -errno : 0;
 	}
 	pfd = strcmp(parent, ".") == 0
-		      ? beneath_open(ctx->root_fd, ".", O_PATH | O_DIRECTORY, 0, BENEATH_DIR)
-		      : beneath_open(ctx->root_fd, parent, O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
+		      ? beneath_open(ctx_get_root_fd(ctx), ".", O_PATH | O_DIRECTORY, 0, BENEATH_DIR)
+		      : beneath_open(ctx_get_root_fd(ctx), parent, O_PATH | O_DIRECTORY, 0, BENEATH_DIR);
 	if (pfd < 0)
 		return pfd;
 	if (mkdirat(pfd, base, mode) < 0)

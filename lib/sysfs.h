@@ -30,7 +30,7 @@ int sysfs_read(int dirfd, const char *name, char *buf, size_t size);
 
 /*
  * The same, where @nodev says @dirfd is on a mount that cannot open device
- * nodes (the context's sysfs, ctx->sys_nodev): one open fewer (beneath.h).
+ * nodes (the context's sysfs, ctx_sys_is_nodev()): one open fewer (beneath.h).
  */
 int sysfs_read_on(int dirfd, const char *name, char *buf, size_t size, bool nodev);
 

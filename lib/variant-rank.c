@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "modindex.h"
+#include "variant-private.h"
 
 void alias_specificity(const char *alias, unsigned int *ret_wildcards, unsigned int *ret_literals)
 {

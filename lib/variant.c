@@ -10,6 +10,7 @@
 #include "device-private.h"
 #include "modindex.h"
 #include "sysfs.h"
+#include "variant-private.h"
 
 #define LOG_DOMAIN "variant"
 
@@ -25,7 +26,7 @@ char *module_pci_driver(const struct vfr_ctx *ctx, const char *module)
 	g_auto(GStrv) names = NULL;
 	size_t n;
 
-	if (sysfs_list(ctx->sys_fd, dir, &names, &n) < 0)
+	if (sysfs_list(ctx_get_sys_fd(ctx), dir, &names, &n) < 0)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		if (g_str_has_prefix(names[i], "pci:"))

@@ -53,7 +53,7 @@ static bool group_is_noiommu(struct vfr_device *dev, int group)
 	if (ctx_stat(dev->host->ctx, rel, &st) == 0)
 		return true;
 	snprintf(rel, sizeof(rel), "kernel/iommu_groups/%d/name", group);
-	return sysfs_read(dev->host->ctx->sys_fd, rel, name, sizeof(name)) >= 0 &&
+	return sysfs_read(ctx_get_sys_fd(dev->host->ctx), rel, name, sizeof(name)) >= 0 &&
 	       strcmp(g_strstrip(name), "vfio-noiommu") == 0;
 }
 
@@ -287,7 +287,7 @@ VFR_EXPORT int vfr_device_refresh(struct vfr_device *dev)
 	device_invalidate(dev);
 	if (!dev->syspath)
 		return -ENODEV;
-	r = sysfs_exists(dev->host->ctx->sys_fd, dev->syspath);
+	r = sysfs_exists(ctx_get_sys_fd(dev->host->ctx), dev->syspath);
 	return r > 0 ? 0 : r == 0 ? -ENODEV : r;
 }
 
@@ -300,7 +300,7 @@ VFR_EXPORT int vfr_host_refresh(struct vfr_host *host, struct vfr_error **reterr
 	assert_return(host, -EINVAL);
 	for (size_t i = 0; i < host->n_devices; i++)
 		device_invalidate(host->devices[i]);
-	r = sysfs_list(host->ctx->sys_fd, "bus/pci/devices", &names, &n);
+	r = sysfs_list(ctx_get_sys_fd(host->ctx), "bus/pci/devices", &names, &n);
 	if (r < 0)
 		return error_set(reterr, r, NULL, "cannot read /sys/bus/pci/devices: %s",
 				 g_strerror(-r));

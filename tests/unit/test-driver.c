@@ -10,6 +10,7 @@
 
 #include "device-private.h"
 #include "modindex.h"
+#include "variant-private.h"
 
 static enum vfr_driver_type classify(const char *driver, bool vfio_dev, bool mechanism, int alias,
 				     enum vfr_driver_type_source *source)

@@ -186,6 +186,48 @@ static void test_every_kind(void **state)
 	holders_clear(&h[1]);
 }
 
+/*
+ * Another program's reset that never returned: its process sleeps in the
+ * kernel (state D) with the function's reset file open. A reader of config
+ * that is merely running, or sleeping where a signal wakes it, is no such
+ * call, however its command name is spelled.
+ */
+static void test_stuck(void **state)
+{
+	struct fixture *f = *state;
+	const char *dir = "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0";
+	g_autofree char *reset = g_build_filename(f->root, dir, "reset", NULL);
+	g_autofree char *config = g_build_filename(f->root, dir, "config", NULL);
+	g_autofree char *other = g_build_filename(f->root, "sys/devices/pci0000:00/0000:00:1c.0/config",
+						  NULL);
+	struct holders h[2] = { { 0 } };
+
+	assert_true(g_file_set_contents(reset, "", 0, NULL));
+	fd_link(f, 110, 1, reset);
+	proc_file(f, 110, "stat", "110 (sh) D 1 110 110 0 -1 4194560 100 0 0 0\n");
+	fd_link(f, 111, 3, config);
+	proc_file(f, 111, "stat", "111 (lspci) R 1 111 111 0 -1 4194560 100 0 0 0\n");
+	fd_link(f, 112, 3, config);
+	proc_file(f, 112, "stat", "112 (a) D b) S 1 112 112 0 -1 4194560 100 0 0 0\n");
+	/* Asleep in the kernel, but on something that is not the function's. */
+	fd_link(f, 113, 3, other);
+	proc_file(f, 113, "stat", "113 (cat) D 1 113 113 0 -1 4194560 100 0 0 0\n");
+	fd_link(f, 114, 3, config);
+	proc_file(f, 114, "stat", "114 (lspci) D 1 114 114 0 -1 4194560 100 0 0 0\n");
+
+	scan(f, h);
+	assert_int_equal(h[0].stuck->len, 2);
+	assert_int_equal(pid_at(h[0].stuck, 0), 110);
+	assert_int_equal(pid_at(h[0].stuck, 1), 114);
+	assert_int_equal(how_at(h[0].stuck, 0), HOLDER_STUCK);
+	/* Opening reset or config holds nothing of VFIO. */
+	assert_int_equal(h[0].certain->len, 0);
+	assert_int_equal(h[0].uncertain->len, 0);
+	assert_int_equal(h[1].stuck->len, 0);
+	holders_clear(&h[0]);
+	holders_clear(&h[1]);
+}
+
 /* The caller is found like anyone, and reported apart. */
 static void test_self(void **state)
 {
@@ -256,6 +298,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stuck, setup, teardown),
 		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_parsers),
 	};

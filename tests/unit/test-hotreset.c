@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "hotreset.h"
+#include "hotreset-private.h"
 
 #define NOT_OWNED HOTRESET_DEVID_NOT_OWNED
 

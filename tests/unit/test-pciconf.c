@@ -27,21 +27,6 @@
 #include "internal.h"
 #include "pciconf.h"
 
-#ifdef VFR_TEST_LOG_STANDIN
-/* Only until lib/log.c exists: the same contract, straight to log_fn. */
-void ctx_log(const struct vfr_ctx *ctx, int priority, const char *domain, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (ctx->log_fn)
-		ctx->log_fn(ctx->log_userdata, priority, domain, buf);
-}
-#endif
-
 /*
  * What the kernel does that a regular file cannot: a config attribute whose
  * size is 4096 but of which an unprivileged reader gets only the first 64
@@ -128,7 +113,7 @@ ssize_t pread64(int fd, void *buf, size_t count, off64_t offset)
 
 struct fixture {
 	char *root;
-	struct vfr_ctx ctx;
+	struct vfr_ctx *ctx;
 	struct pciconf *pc;
 	GString *log; /* "PRIORITY DOMAIN: message" lines */
 };
@@ -147,12 +132,10 @@ static int setup(void **state)
 	fx->root = g_dir_make_tmp("vfr-pciconf-XXXXXX", NULL);
 	assert_non_null(fx->root);
 	fx->log = g_string_new(NULL);
-	fx->ctx.refcount = 1;
-	fx->ctx.root = fx->root;
-	fx->ctx.log_priority = LOG_DEBUG;
-	fx->ctx.log_fn = capture_log;
-	fx->ctx.log_userdata = fx;
-	assert_int_equal(pciconf_new(&fx->ctx, &fx->pc), 0);
+	assert_int_equal(vfr_ctx_new(fx->root, &fx->ctx, NULL), 0);
+	vfr_ctx_set_log_priority(fx->ctx, LOG_DEBUG);
+	vfr_ctx_set_log_fn(fx->ctx, capture_log, fx);
+	assert_int_equal(pciconf_new(fx->ctx, &fx->pc), 0);
 	assert_non_null(fx->pc);
 	*state = fx;
 	return 0;
@@ -169,6 +152,7 @@ static int teardown(void **state)
 
 	memset(&pread_fault, 0, sizeof(pread_fault));
 	pciconf_free(fx->pc);
+	vfr_ctx_unref(fx->ctx);
 	nftw(fx->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	g_free(fx->root);
 	g_string_free(fx->log, TRUE);
@@ -650,7 +634,7 @@ static void test_large_domain(void **state)
 static void test_deep_root(void **state)
 {
 	struct fixture *fx = *state;
-	struct vfr_ctx ctx = fx->ctx;
+	struct vfr_ctx *ctx = NULL;
 	struct pciconf *pc = NULL;
 	struct pciconf_facts f;
 	struct vfr_address a = addr_of(0, 1, 0, 0);
@@ -666,14 +650,17 @@ static void test_deep_root(void **state)
 	add_pcie(&m, 0x40, 0x0, true);
 	assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
 	assert_true(g_file_set_contents(config, (const char *)m.b, (gssize)m.len, NULL));
-	ctx.root = root;
-	assert_int_equal(pciconf_new(&ctx, &pc), 0);
+	assert_int_equal(vfr_ctx_new(root, &ctx, NULL), 0);
+	vfr_ctx_set_log_priority(ctx, LOG_DEBUG);
+	vfr_ctx_set_log_fn(ctx, capture_log, fx);
+	assert_int_equal(pciconf_new(ctx, &pc), 0);
 	fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(pciconf_read(pc, fd, &a, &f, problem, sizeof(problem)), 0);
 	assert_int_equal(f.caps, VFR_CAP_PCIE | VFR_CAP_FLR);
 	close(fd);
 	pciconf_free(pc);
+	vfr_ctx_unref(ctx);
 }
 
 static void test_silent_on_stderr_and_no_fd_leak(void **state)

@@ -21,7 +21,7 @@
 
 #include <vfioreset/vfioreset.h>
 
-#include "scope.h"
+#include "bus-reset.h"
 
 struct fixture {
 	char *dir;

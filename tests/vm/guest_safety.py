@@ -236,8 +236,28 @@ def scenario_pending():
         sc.check(f"reset {pf} outcome", r.get("outcome"), "refused")
         if vf not in (r.get("message") or ""):
             sc.fail(f"reset {pf}: does not name {vf}: {r.get('message')}")
+    other = other_program(sc, vf)
     sc.finish(f"{vf}: {pending.get('message')}; config reads the kernel blocks: "
-              f"{', '.join(sorted(blocked))}")
+              f"{', '.join(sorted(blocked))}; {other}")
+
+
+def other_program(sc, vf):
+    """The same stuck call as another program's: without the record, the
+    process asleep in the kernel with the VF's reset file open still makes
+    the plan refuse, naming that process."""
+    record = os.path.join(PENDING, vf)
+    aside = os.path.join(os.path.dirname(PENDING), "aside-" + vf)
+    os.rename(record, aside)
+    try:
+        st, data, err = quick(sc, "plan", "--allow-host-drivers", vf)
+    finally:
+        os.rename(aside, record)
+    plan = (data or {}).get("plans", [{}])[0]
+    sc.check(f"plan {vf} without the record refused", plan.get("refused"), True)
+    why = " ".join(m.get("reason") or "" for m in plan.get("excluded", []))
+    if "asleep in the kernel" not in why:
+        sc.fail(f"plan {vf} without the record does not name the sleeper: {plan}")
+    return f"without the record: {why.split(':')[0] if why else '?'}"
 
 
 BEFORE_DEADLINE = [

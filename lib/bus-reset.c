@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reset scopes from the scanned topology (scope.h). Pure over the index. */
+/* What a bus reset touches, from the scanned topology (bus-reset.h); pure over the index. */
 #include <glib.h>
 
-#include "scope.h"
+#include "bus-reset.h"
 
 /*
  * Every function below @bridge, with an explicit stack: a crafted tree can

@@ -96,12 +96,6 @@ int hotreset_predict(struct vfr_device *dev, const struct vfr_address *holding, 
 /* The facts of one function, from its sysfs getters (driver strings are borrowed). */
 void hotreset_fact_from_device(struct vfr_device *dev, struct hotreset_fact *f);
 
-/* hotreset-kernel.c: how @holding opens its functions. */
-enum vfr_hot_reset_mode hotreset_holding_mode(const struct vfr_vfio_holding *holding);
-
-/* hotreset-kernel.c: the fd of IOMMU group @group in @holding, -ENOENT when not held. */
-int hotreset_holding_group_fd(const struct vfr_vfio_holding *holding, int group);
-
 /* Is @dev's vfio device a noiommu one (vfio-dev/noiommu-vfioN)? */
 bool hotreset_is_noiommu(struct vfr_device *dev);
 
