@@ -346,6 +346,8 @@ def main():
         out(f"VFR-DETAIL params: {e}")
     out(f"VFR-START {PARAMS['name']} {os.uname().release}")
     for name, fn in SCENARIOS:
+        if PARAMS.get("scenarios") and name not in PARAMS["scenarios"]:
+            continue
         try:
             fn()
         except Exception:  # a scenario that breaks is a failure, not the end
