@@ -500,13 +500,16 @@ void reset_job_run(struct reset_job *job)
 			if (job->followers) {
 				job->hot_issued = true;
 				job->hot_error = r;
-				job->hot_ms = (double)(g_get_monotonic_time() - start) / 1000.0;
 			}
 			break;
 		default:
 			r = -EOPNOTSUPP;
 		}
 		attempt(res, c, r, start);
+		/* The functions it served took this very attempt: the same duration. */
+		if (job->hot_issued && c == job->hot_candidate)
+			job->hot_ms = g_array_index(res->attempts, struct reset_attempt,
+						    res->attempts->len - 1).ms;
 		if (r == -ETIMEDOUT) {
 			/* The kernel holds the function's lock until the store returns: stop here. */
 			res->timed_out = res->unknown = true;

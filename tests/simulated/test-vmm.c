@@ -340,6 +340,9 @@ static void test_merged_bus_reset(void **state)
 	assert_string_equal(vfr_reset_result_get_merged(vfr_reset_batch_get_result(batch, 1), 0),
 			    FN0);
 	assert_null(vfr_reset_result_get_merged(vfr_reset_batch_get_result(batch, 1), 1));
+	/* One ioctl: the same attempt, of the same duration, in both results. */
+	assert_true(vfr_reset_result_get_attempt_ms(vfr_reset_batch_get_result(batch, 0), 0) ==
+		    vfr_reset_result_get_attempt_ms(vfr_reset_batch_get_result(batch, 1), 0));
 	vfr_reset_batch_free(batch);
 	/* One reset of the bus, issued on the first function's fd. */
 	assert_int_equal(journal_count(e->m, "hot_reset "), 1);
