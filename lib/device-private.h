@@ -113,6 +113,10 @@ struct vfr_device {
 	bool dir_trusted;                     /* beneath_dir_trusted() of the directory */
 	bool dir_empty;                       /* the listing found nothing: removed meanwhile? */
 	bool physfn_absent;                   /* a listing showed no physfn: it is no VF, for good */
+	/* What a VMM opens and SR-IOV (vmm-access.c, sriov.c); NULL: not read yet. */
+	char *group_node;  /* "/dev/vfio/12" */
+	char *cdev_node;   /* "/dev/vfio/devices/vfio3" */
+	char **net_names;  /* net/ entries, sorted */
 };
 
 struct vfr_host {

@@ -47,6 +47,9 @@ void device_free(struct vfr_device *dev)
 	g_free(dev->vendor_name);
 	g_free(dev->device_name);
 	g_strfreev(dev->reset_methods);
+	g_free(dev->group_node);
+	g_free(dev->cdev_node);
+	g_strfreev(dev->net_names);
 	pending_call_free(dev->pending);
 	if (dev->retired)
 		g_ptr_array_free(dev->retired, TRUE);
@@ -74,6 +77,13 @@ void device_invalidate(struct vfr_device *dev)
 	for (char **m = dev->reset_methods; m && *m; m++)
 		retire(dev, *m);
 	retire(dev, dev->reset_methods);
+	retire(dev, dev->group_node);
+	retire(dev, dev->cdev_node);
+	for (char **m = dev->net_names; m && *m; m++)
+		retire(dev, *m);
+	retire(dev, dev->net_names);
+	dev->group_node = dev->cdev_node = NULL;
+	dev->net_names = NULL;
 	if (dev->pending) {
 		if (!dev->retired_pending)
 			dev->retired_pending = g_ptr_array_new_with_free_func(

@@ -608,6 +608,25 @@ VFR_EXPORT int vfr_holders_get_uncertain_pid(const struct vfr_holders *h, size_t
 	return (int)g_array_index(h->h.uncertain, struct holder, index).pid;
 }
 
+/* The public mask is the internal one: the same bits, kept so. */
+G_STATIC_ASSERT((int)VFR_HOLDER_GROUP == (int)HOLDER_GROUP &&
+		(int)VFR_HOLDER_CDEV == (int)HOLDER_CDEV &&
+		(int)VFR_HOLDER_DEVICE == (int)HOLDER_DEVICE &&
+		(int)VFR_HOLDER_MMAP == (int)HOLDER_MMAP &&
+		(int)VFR_HOLDER_UNNAMED == (int)HOLDER_UNNAMED);
+
+VFR_EXPORT unsigned int vfr_holders_get_how(const struct vfr_holders *h, size_t index)
+{
+	assert_return(h && index < h->h.certain->len, 0);
+	return g_array_index(h->h.certain, struct holder, index).how;
+}
+
+VFR_EXPORT unsigned int vfr_holders_get_uncertain_how(const struct vfr_holders *h, size_t index)
+{
+	assert_return(h && index < h->h.uncertain->len, 0);
+	return g_array_index(h->h.uncertain, struct holder, index).how;
+}
+
 VFR_EXPORT int vfr_holders_get_self(const struct vfr_holders *h)
 {
 	assert_return(h, 0);

@@ -54,6 +54,7 @@ static struct vfr_reset_result *result_new(const char *name, struct vfr_reset_pl
 	res->uncertain_holders = g_array_new(FALSE, TRUE, sizeof(int));
 	res->notes = g_array_new(FALSE, TRUE, sizeof(struct reset_note));
 	res->affected = g_ptr_array_new_with_free_func(g_free);
+	res->merged = g_ptr_array_new_with_free_func(g_free);
 	return res;
 }
 
@@ -70,6 +71,8 @@ static void result_free(gpointer p)
 	g_array_free(res->uncertain_holders, TRUE);
 	g_array_free(res->notes, TRUE);
 	g_ptr_array_free(res->affected, TRUE);
+	g_ptr_array_free(res->merged, TRUE);
+	g_free(res->merged_with);
 	vfr_reset_plan_unref(res->plan);
 	g_free(res->name);
 	g_free(res->method);
@@ -190,7 +193,8 @@ static void job_fit(struct reset_job *job, const struct vfr_reset_options *opts)
 	 * the kernel's reset as cleared, leaving the driver without DMA.
 	 */
 	vfr_device_get_driver_type(job->dev, &type);
-	job->quiesce = type != VFR_DRIVER_HOST;
+	job->quiesce = type != VFR_DRIVER_HOST &&
+		       !(opts && (opts->flags & VFR_RESET_KEEP_COMMAND));
 }
 
 /* The bridges above @dev, nearest first. */
@@ -233,6 +237,8 @@ static void job_free(struct reset_job *job)
 		return;
 	close(job->dirfd);
 	g_free(job->group_fds);
+	if (job->followers)
+		g_ptr_array_free(job->followers, TRUE);
 	g_strfreev(job->upstream);
 	g_free(job);
 }
@@ -305,6 +311,16 @@ static void check_at_write(struct reset_job **jobs, size_t n, bool *go, void *da
 		devs[k] = jobs[k]->dev;
 		waiting[k] = true;
 		go[k] = false;
+		/*
+		 * Reset already, by its leader's hot reset, which was checked with
+		 * everything it reaches (this function among them): only the
+		 * outcome is left to record.
+		 */
+		if (reset_job_served_by_leader(jobs[k])) {
+			waiting[k] = false;
+			go[k] = true;
+			left--;
+		}
 	}
 	while (left > 0) {
 		size_t n_wait = 0;
@@ -370,6 +386,74 @@ static void check_at_write(struct reset_job **jobs, size_t n, bool *go, void *da
 	}
 }
 
+/* "A,B,C": the functions a candidate touches, as one comparable key. */
+static char *affected_key(const struct reset_candidate *c)
+{
+	return g_strjoinv(",", c->affected);
+}
+
+/*
+ * A VMM resetting the functions of one bus asks for one bus reset, not
+ * one per function: a second hot reset of the same bus resets everything
+ * again, after the first function's owner may already have restored it.
+ * Jobs whose plans start with `hot` over the same functions (which
+ * include every one of their targets) become the followers of the first:
+ * they sit in one component of reset-parallel.c, so they run after it on
+ * its thread, in batch order.
+ */
+static void merge_hot_resets(struct reset_job **jobs, size_t n)
+{
+	g_autofree char **keys = g_new0(char *, n ? n : 1);
+
+	for (size_t k = 0; k < n; k++) {
+		const struct vfr_reset_plan *plan = jobs[k]->res->plan;
+		const struct reset_candidate *c = plan->methods->len ? plan->methods->pdata[0] : NULL;
+
+		if (c && c->mechanism == VFR_RESET_MECH_VFIO_HOT && c->affected)
+			keys[k] = affected_key(c);
+	}
+	for (size_t k = 0; k < n; k++) {
+		for (size_t l = 0; keys[k] && l < k; l++) {
+			struct reset_job *leader = jobs[l];
+
+			if (!keys[l] || leader->leader || strcmp(keys[l], keys[k]) != 0)
+				continue;
+			jobs[k]->leader = leader;
+			if (!leader->followers)
+				leader->followers = g_ptr_array_new();
+			g_ptr_array_add(leader->followers, jobs[k]);
+			break;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		g_free(keys[k]);
+}
+
+/* Who shared one hot reset with whom, for every result of the group. */
+static void record_merges(struct reset_job **jobs, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct reset_job *leader = jobs[k];
+
+		if (leader->leader || !leader->followers || !leader->hot_issued)
+			continue;
+		for (guint i = 0; i < leader->followers->len; i++) {
+			struct reset_job *f = leader->followers->pdata[i];
+
+			if (!reset_job_served_by_leader(f))
+				continue;
+			g_ptr_array_add(leader->res->merged, g_strdup(f->res->name));
+			f->res->merged_with = g_strdup(leader->res->name);
+			g_ptr_array_add(f->res->merged, g_strdup(leader->res->name));
+			for (guint j = 0; j < leader->followers->len; j++)
+				if (j != i && reset_job_served_by_leader(leader->followers->pdata[j]))
+					g_ptr_array_add(f->res->merged,
+							g_strdup(((struct reset_job *)
+								  leader->followers->pdata[j])->res->name));
+		}
+	}
+}
+
 static int by_address(gconstpointer a, gconstpointer b)
 {
 	struct vfr_address x, y;
@@ -393,6 +477,25 @@ static void finish(struct vfr_device *dev, struct vfr_reset_result *res,
 	}
 	if (res->skipped)
 		return;
+	if (res->ok && res->merged_with) {
+		set_message(res, 0, g_strdup_printf("%s: reset with %s, the one hot reset of its bus "
+						    "issued on %s", res->name, res->method,
+						    res->merged_with));
+		vfr_info(ctx, "%s", res->message);
+		return;
+	}
+	if (res->ok && res->merged->len && g_strcmp0(res->method, "hot") == 0) {
+		g_autoptr(GString) others = g_string_new(NULL);
+
+		for (guint i = 0; i < res->merged->len; i++)
+			g_string_append_printf(others, "%s%s", i ? ", " : "",
+					       (const char *)res->merged->pdata[i]);
+
+		set_message(res, 0, g_strdup_printf("%s: reset with hot, one hot reset of its bus "
+						    "for it and %s", res->name, others->str));
+		vfr_info(ctx, "%s", res->message);
+		return;
+	}
 	if (res->ok) {
 		set_message(res, 0, g_strdup_printf("%s: reset with %s", res->name, res->method));
 		vfr_info(ctx, "%s", res->message);
@@ -521,7 +624,9 @@ VFR_EXPORT int vfr_reset_batch_run(struct vfr_device *const *devs, size_t n_devs
 		jobs[n_run++] = job;
 	}
 
+	merge_hot_resets(jobs, n_run);
 	reset_jobs_run(jobs, n_run, check_at_write, &run);
+	record_merges(jobs, n_run);
 	/* Bindings wait until the last reset is done: a reset under way is still a reset. */
 	reset_locks_release(run.locks);
 
@@ -715,6 +820,25 @@ VFR_EXPORT const char *vfr_reset_result_get_locked(const struct vfr_reset_result
 {
 	assert_return(res, NULL);
 	return res->locked;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_merged_with(const struct vfr_reset_result *res)
+{
+	assert_return(res, NULL);
+	return res->merged_with;
+}
+
+VFR_EXPORT size_t vfr_reset_result_get_n_merged(const struct vfr_reset_result *res)
+{
+	assert_return(res, 0);
+	return res->merged->len;
+}
+
+VFR_EXPORT const char *vfr_reset_result_get_merged(const struct vfr_reset_result *res,
+						   size_t index)
+{
+	assert_return(res && index < res->merged->len, NULL);
+	return res->merged->pdata[index];
 }
 
 VFR_EXPORT size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res)

@@ -336,6 +336,16 @@ static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 		     "hot reset needs", job->res->name);
 		return job->group_fds_error;
 	}
+	/* The functions this one hot reset serves are reset now too: quiet them first. */
+	for (guint i = 0; job->followers && i < job->followers->len; i++) {
+		struct reset_job *f = job->followers->pdata[i];
+		bool reached = false;
+
+		for (size_t k = 0; k < c->n_affected && !reached; k++)
+			reached = strcmp(c->affected[k], f->res->name) == 0;
+		if (reached && f->quiesce && quiesce(f) < 0)
+			f->quiesce_failed = true;
+	}
 	r = reset_vfio_hot(job->device_fd, c->cdev ? NULL : job->group_fds,
 			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline), &stuck);
 	if (r == -ETIMEDOUT && stuck > 0)
@@ -399,18 +409,80 @@ static void attempt(struct vfr_reset_result *res, const struct reset_candidate *
 			g_ptr_array_add(res->affected, g_strdup(c->affected[i]));
 }
 
+/*
+ * A follower whose leader made the hot reset: its outcome is the leader's.
+ * Returns true when that settles the result; false when the follower goes
+ * on with its own methods other than `hot` (the kernel refused the reset
+ * with an answer, and a second try on another fd would get the same).
+ */
+static bool take_leaders_hot(struct reset_job *job)
+{
+	const struct reset_job *leader = job->leader;
+	struct vfr_reset_result *res = job->res;
+	struct reset_attempt a = { .method = g_strdup("hot"), .error = leader->hot_error,
+				   .ms = leader->hot_ms };
+	int r;
+
+	g_array_append_val(res->attempts, a);
+	for (size_t i = 0; i < leader->hot_candidate->n_affected; i++)
+		g_ptr_array_add(res->affected, g_strdup(leader->hot_candidate->affected[i]));
+	if (job->quiesce_failed)
+		return true; /* quiesce() said why; the bus was reset all the same */
+	if (leader->hot_error == -ETIMEDOUT) {
+		res->timed_out = res->unknown = true;
+		res->pending_pid = leader->res->pending_pid;
+		fail(res, -ETIMEDOUT, "%s: the hot reset of its bus, issued on %s, did not return "
+		     "within the deadline; the function's state is unknown", res->name,
+		     leader->res->name);
+		return true;
+	}
+	if (leader->hot_error < 0)
+		return false;
+	r = wait_ready(job);
+	if (r < 0) {
+		res->unknown = true;
+		fail(res, r == -ETIMEDOUT ? -EIO : r, "%s: reset with hot (issued on %s), but it "
+		     "did not become readable again", res->name, leader->res->name);
+		return true;
+	}
+	res->ok = true;
+	res->method = g_strdup("hot");
+	return true;
+}
+
+bool reset_job_served_by_leader(const struct reset_job *job)
+{
+	const struct reset_candidate *c = job->leader ? job->leader->hot_candidate : NULL;
+
+	if (!job->leader || !job->leader->hot_issued || !c)
+		return false;
+	/* The leader was planned again at its write: its reset must still reach this one. */
+	for (size_t i = 0; i < c->n_affected; i++)
+		if (strcmp(c->affected[i], job->res->name) == 0)
+			return true;
+	return false;
+}
+
 void reset_job_run(struct reset_job *job)
 {
 	struct vfr_reset_result *res = job->res;
 	GPtrArray *methods = res->plan->methods;
+	bool skip_hot = false;
 
-	if (job->quiesce && quiesce(job) < 0)
+	if (reset_job_served_by_leader(job)) {
+		if (take_leaders_hot(job))
+			return;
+		skip_hot = true;
+	} else if (job->quiesce && quiesce(job) < 0) {
 		return;
+	}
 	for (guint i = 0; i < methods->len; i++) {
 		const struct reset_candidate *c = methods->pdata[i];
 		gint64 start = g_get_monotonic_time();
 		int r;
 
+		if (skip_hot && c->mechanism == VFR_RESET_MECH_VFIO_HOT)
+			continue;
 		if (remaining_ms(job->deadline) == 0) {
 			/* Nothing is pending, but the function was not reset: a failure. */
 			res->timed_out = true;
@@ -426,12 +498,22 @@ void reset_job_run(struct reset_job *job)
 			r = reset_vfio(job, c);
 			break;
 		case VFR_RESET_MECH_VFIO_HOT:
+			if (job->followers) /* before: reset_hot() quiesces them */
+				job->hot_candidate = c;
 			r = reset_hot(job, c);
+			if (job->followers) {
+				job->hot_issued = true;
+				job->hot_error = r;
+			}
 			break;
 		default:
 			r = -EOPNOTSUPP;
 		}
 		attempt(res, c, r, start);
+		/* The functions it served took this very attempt: the same duration. */
+		if (job->hot_issued && c == job->hot_candidate)
+			job->hot_ms = g_array_index(res->attempts, struct reset_attempt,
+						    res->attempts->len - 1).ms;
 		if (r == -ETIMEDOUT) {
 			/* The kernel holds the function's lock until the store returns: stop here. */
 			res->timed_out = res->unknown = true;

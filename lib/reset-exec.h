@@ -36,6 +36,8 @@ struct vfr_reset_result {
 	int pending_pid; /* the process left blocked in the kernel call, or 0 */
 	char *locked; /* the function whose binding lock was still held at the deadline */
 	char *method; /* the one that worked */
+	char *merged_with; /* the batch target whose one hot reset served this one, or NULL */
+	GPtrArray *merged; /* char *: the other batch targets of that same hot reset */
 	int error;
 	char *message;
 	GArray *attempts; /* struct reset_attempt */
@@ -57,6 +59,18 @@ struct reset_job {
 	size_t n_group_fds;
 	int group_fds_error; /* 0, or -errno when a group's fd is not held */
 	bool quiesce;   /* clear the Command enables first (not under a host driver) */
+	/*
+	 * One hot reset for a bus (reset-batch.c merges them): a follower's
+	 * reset is its leader's `hot`; the leader quiesces its followers
+	 * before it and records the outcome for them. Same thread, in order.
+	 */
+	struct reset_job *leader;
+	GPtrArray *followers; /* struct reset_job *, borrowed */
+	bool quiesce_failed;  /* a follower its leader could not quiesce (its result says why) */
+	bool hot_issued;      /* the leader made its hot reset: */
+	int hot_error;        /* its 0 or -errno */
+	double hot_ms;
+	const struct reset_candidate *hot_candidate; /* borrowed from the leader's plan */
 	gint64 deadline; /* g_get_monotonic_time() limit; 0: none */
 };
 
@@ -84,6 +98,9 @@ int reset_vfio_hot(int device_fd, const int *group_fds, size_t n, int timeout_ms
  * before, the writes would sleep behind it.
  */
 int reset_method_restore_fd(int fd, const char *original);
+
+/* Was @job reset by its leader's hot reset (reset-batch.c merges them)? */
+bool reset_job_served_by_leader(const struct reset_job *job);
 
 /* Runs one job to its end (any thread). */
 void reset_job_run(struct reset_job *job);

@@ -48,7 +48,8 @@ VFR_EXPORT int vfr_reset_options_set_flags(struct vfr_reset_options *opts, unsig
 	assert_return(opts, -EINVAL);
 	assert_return(!(flags & ~(unsigned int)(VFR_RESET_ALLOW_HOST_DRIVERS |
 						 VFR_RESET_ALLOW_OTHER_OWNERS |
-						 VFR_RESET_WAIT_HOLDERS)),
+						 VFR_RESET_WAIT_HOLDERS |
+						 VFR_RESET_KEEP_COMMAND)),
 		      -EINVAL);
 	opts->flags = flags;
 	return 0;

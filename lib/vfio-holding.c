@@ -4,13 +4,16 @@
  * container, or cdevs bound to an iommufd), to ask the kernel about a hot
  * reset for a VM and to reset through it.
  */
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "device-private.h"
 #include "hotreset-private.h"
 #include "sysfs.h"
 #include "vfio-holding.h"
+#include "vfio-uapi.h"
 #include "vfio.h"
 
 #define LOG_DOMAIN "hotreset"
@@ -18,11 +21,13 @@
 struct held_group {
 	int group;
 	int fd;
+	bool borrowed; /* the caller's (adopted): never closed here */
 };
 
 struct held_device {
 	struct vfr_device *dev;
 	int fd;
+	bool borrowed;
 };
 
 struct vfr_vfio_holding {
@@ -58,9 +63,11 @@ VFR_EXPORT void vfr_vfio_holding_free(struct vfr_vfio_holding *h)
 		return;
 	/* Devices before their groups, groups before the container. */
 	for (guint i = 0; i < h->devices->len; i++)
-		close(g_array_index(h->devices, struct held_device, i).fd);
+		if (!g_array_index(h->devices, struct held_device, i).borrowed)
+			close(g_array_index(h->devices, struct held_device, i).fd);
 	for (guint i = 0; i < h->groups->len; i++)
-		close(g_array_index(h->groups, struct held_group, i).fd);
+		if (!g_array_index(h->groups, struct held_group, i).borrowed)
+			close(g_array_index(h->groups, struct held_group, i).fd);
 	if (h->container_fd >= 0)
 		close(h->container_fd);
 	if (h->iommufd >= 0)
@@ -248,4 +255,91 @@ VFR_EXPORT int vfr_vfio_holding_check_hot_reset(struct vfr_vfio_holding *h,
 		groups[i] = g_array_index(h->groups, struct held_group, i).group;
 	return vfr_hot_reset_check_fd(dev, fd, h->mode, groups, h->groups->len, opened,
 				      h->devices->len, ret_check, reterr);
+}
+
+/* ---- the caller's own fds ---- */
+
+/* Is @fd an open file of ROOT/@rel (the same inode)? */
+static bool fd_is_node(const struct vfr_ctx *ctx, int fd, const char *rel)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && ctx_stat(ctx, rel, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+VFR_EXPORT int vfr_vfio_holding_adopt_group(struct vfr_vfio_holding *h, int group, int group_fd,
+					    struct vfr_error **reterr)
+{
+	struct held_group g = { .group = group, .fd = group_fd, .borrowed = true };
+	char rel[64], noiommu[64];
+	int r;
+
+	assert_return(h && group >= 0 && group_fd >= 0, -EINVAL);
+	if (h->mode != VFR_HOT_RESET_MODE_GROUP)
+		return error_set(reterr, -EINVAL, NULL, "IOMMU group %d: a holding of cdevs proves "
+				 "ownership through its iommufd, not with group fds", group);
+	r = hotreset_holding_group_fd(h, group);
+	if (r == group_fd)
+		return 0;
+	if (r >= 0)
+		return error_set(reterr, -EEXIST, NULL, "IOMMU group %d is held already through "
+				 "another fd", group);
+	/* A hot reset proves ownership with it: it must be this group's node, no other file. */
+	snprintf(rel, sizeof(rel), "dev/vfio/%d", group);
+	snprintf(noiommu, sizeof(noiommu), "dev/vfio/noiommu-%d", group);
+	if (!fd_is_node(h->host->ctx, group_fd, rel) &&
+	    !fd_is_node(h->host->ctx, group_fd, noiommu))
+		return error_set(reterr, -EINVAL, NULL, "fd %d is not an open /dev/vfio/%d",
+				 group_fd, group);
+	{
+		uint32_t flags = 0;
+
+		r = vfio_group_status(group_fd, &flags);
+		if (r < 0)
+			return error_set(reterr, r, NULL, "IOMMU group %d: fd %d does not answer "
+					 "VFIO_GROUP_GET_STATUS: %s", group, group_fd, g_strerror(-r));
+	}
+	g_array_append_val(h->groups, g);
+	return 0;
+}
+
+VFR_EXPORT int vfr_vfio_holding_adopt_device(struct vfr_vfio_holding *h, struct vfr_device *dev,
+					     int device_fd, struct vfr_error **reterr)
+{
+	struct held_device d = { .dev = dev, .fd = device_fd, .borrowed = true };
+	uint32_t flags = 0;
+	int r;
+
+	assert_return(h && dev && dev->host == h->host && device_fd >= 0, -EINVAL);
+	r = find_device(h, dev);
+	if (r == device_fd)
+		return 0;
+	if (r >= 0)
+		return error_set(reterr, -EEXIST, dev->name, "%s: held already through another "
+				 "device fd", dev->name);
+	if (h->mode == VFR_HOT_RESET_MODE_CDEV) {
+		const char *node = NULL;
+		g_autofree char *rel = NULL;
+
+		r = vfr_device_get_vfio_cdev(dev, &node);
+		if (r < 0)
+			return error_set(reterr, r, dev->name, "%s: it has no vfio cdev to adopt "
+					 "(not bound to a vfio driver, or no /dev/vfio/devices)",
+					 dev->name);
+		rel = g_strdup(node + 1); /* "dev/vfio/devices/vfioN" */
+		if (!fd_is_node(h->host->ctx, device_fd, rel))
+			return error_set(reterr, -EINVAL, dev->name, "%s: fd %d is not an open %s",
+					 dev->name, device_fd, node);
+	}
+	r = vfio_device_info_flags(device_fd, &flags);
+	if (r < 0)
+		return error_set(reterr, r, dev->name, "%s: fd %d does not answer "
+				 "VFIO_DEVICE_GET_INFO (%s): not a VFIO device fd, or a cdev not "
+				 "bound to an iommufd", dev->name, device_fd, g_strerror(-r));
+	if (!(flags & VFIO_DEVICE_FLAGS_PCI))
+		return error_set(reterr, -EINVAL, dev->name, "%s: fd %d is not a VFIO PCI device",
+				 dev->name, device_fd);
+	g_array_append_val(h->devices, d);
+	return 0;
 }

@@ -164,6 +164,17 @@ int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd)
 	return 0;
 }
 
+int vfio_group_status(int group_fd, uint32_t *ret_flags)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	int r = xioctl(group_fd, VFIO_GROUP_GET_STATUS, &status);
+
+	if (r < 0)
+		return r;
+	*ret_flags = status.flags;
+	return 0;
+}
+
 int vfio_group_set_container(int group_fd, int container_fd, bool first)
 {
 	static const int types[] = { VFIO_TYPE1v2_IOMMU, VFIO_TYPE1_IOMMU, VFIO_NOIOMMU_IOMMU };

@@ -54,6 +54,9 @@ int vfio_container_open(const struct vfr_ctx *ctx, int *ret_fd) _nonnull_(1, 2) 
  */
 int vfio_group_open(const struct vfr_ctx *ctx, int group, int *ret_fd) _nonnull_(1, 3) _must_check_;
 
+/* VFIO_GROUP_GET_STATUS: VFIO_GROUP_FLAGS_VIABLE, ... */
+int vfio_group_status(int group_fd, uint32_t *ret_flags);
+
 /*
  * Puts @group_fd into @container_fd; the first group also sets the IOMMU
  * type (type1v2, type1, or noiommu as the container offers).

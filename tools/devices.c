@@ -47,6 +47,15 @@ struct facts {
 	struct vfr_device *acs_port;
 	unsigned int acs_missing;
 	const char *owner;
+	/* `show` only: what a VMM and its manager need (each costs reads `list` spares). */
+	bool vmm;
+	int r_vf_index, r_totalvfs, r_numvfs, r_net, r_group_node, r_cdev, r_access, r_holders;
+	int vf_index;
+	unsigned int totalvfs, numvfs;
+	const char *const *net;
+	const char *group_node, *cdev;
+	struct vfr_access_list *access;
+	struct vfr_holders *holders;
 };
 
 /*
@@ -125,6 +134,43 @@ static char *acs_text(const struct facts *f)
 	return g_string_free(s, FALSE);
 }
 
+
+/* The facts of `show` beyond `list`'s; facts_clear() frees. */
+static void gather_vmm(struct vfr_device *dev, struct facts *f)
+{
+	f->vmm = true;
+	f->r_vf_index = vfr_device_get_vf_index(dev, &f->vf_index);
+	f->r_totalvfs = vfr_device_get_sriov_totalvfs(dev, &f->totalvfs);
+	f->r_numvfs = vfr_device_get_sriov_numvfs(dev, &f->numvfs);
+	f->r_net = vfr_device_get_net_interfaces(dev, &f->net);
+	f->r_group_node = vfr_device_get_vfio_group_node(dev, &f->group_node);
+	f->r_cdev = vfr_device_get_vfio_cdev(dev, &f->cdev);
+	f->r_access = vfr_device_list_access(dev, &f->access, NULL);
+	/* Holders matter only where a process can hold the function through VFIO. */
+	f->r_holders = f->r_driver == 0 && vfr_driver_type_is_vfio(f->driver_type)
+			       ? vfr_device_find_holders(dev, &f->holders, NULL)
+			       : -ENOENT;
+}
+
+static void facts_clear(struct facts *f)
+{
+	g_clear_pointer(&f->access, vfr_access_list_free);
+	g_clear_pointer(&f->holders, vfr_holders_free);
+}
+
+static const char *const holder_how_names[] = { "group", "cdev", "device", "mmap", "unnamed" };
+
+static char *how_text(unsigned int how)
+{
+	GString *s = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(holder_how_names); i++)
+		if (how & (1u << i))
+			g_string_append_printf(s, "%s%s", s->len ? "," : "", holder_how_names[i]);
+	return g_string_free(s, FALSE);
+}
+
+
 /* What a function says of itself: all of it but the SR-IOV relations. */
 static void gather_own(struct vfr_device *dev, struct facts *f, bool names)
 {
@@ -183,6 +229,90 @@ static void gather(struct vfr_device *dev, struct facts *f, bool names)
 static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *dev)
 {
 	cli_json_attr(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
+}
+
+static void add_holders(JsonBuilder *b, const char *key, const struct vfr_holders *h,
+			bool uncertain)
+{
+	size_t n = uncertain ? vfr_holders_get_n_uncertain(h) : vfr_holders_get_n(h);
+
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < n; i++) {
+		unsigned int how = uncertain ? vfr_holders_get_uncertain_how(h, i)
+					     : vfr_holders_get_how(h, i);
+
+		json_builder_begin_object(b);
+		cli_json_int(b, "pid", 0, uncertain ? vfr_holders_get_uncertain_pid(h, i)
+					       : vfr_holders_get_pid(h, i));
+		json_builder_set_member_name(b, "how");
+		json_builder_begin_array(b);
+		for (size_t k = 0; k < G_N_ELEMENTS(holder_how_names); k++)
+			if (how & (1u << k))
+				json_builder_add_string_value(b, holder_how_names[k]);
+		json_builder_end_array(b);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+}
+
+/* `show` only: SR-IOV, network interfaces, the VFIO nodes and files, the holders. */
+static void build_vmm(JsonBuilder *b, const struct facts *f)
+{
+	cli_json_int(b, "vf_index", f->r_vf_index, f->vf_index);
+	json_builder_set_member_name(b, "sriov");
+	if (f->r_totalvfs < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		cli_json_int(b, "totalvfs", 0, (int)f->totalvfs);
+		cli_json_int(b, "numvfs", f->r_numvfs, (int)f->numvfs);
+		json_builder_end_object(b);
+	}
+	json_builder_set_member_name(b, "net");
+	if (f->r_net < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_array(b);
+		for (const char *const *n = f->net; *n; n++)
+			json_builder_add_string_value(b, *n);
+		json_builder_end_array(b);
+	}
+	json_builder_set_member_name(b, "vfio");
+	json_builder_begin_object(b);
+	cli_json_attr(b, "group_node", f->r_group_node, f->group_node);
+	cli_json_attr(b, "cdev", f->r_cdev, f->cdev);
+	json_builder_set_member_name(b, "access");
+	if (f->r_access < 0) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < vfr_access_list_get_n(f->access); i++) {
+			int major = vfr_access_list_get_major(f->access, i);
+
+			json_builder_begin_object(b);
+			cli_json_attr(b, "path", 0, vfr_access_list_get_path(f->access, i));
+			cli_json_attr(b, "kind", 0,
+				   vfr_access_kind_to_string(vfr_access_list_get_kind(f->access, i)));
+			cli_json_int(b, "major", major < 0 ? -ENOENT : 0, major);
+			cli_json_int(b, "minor", major < 0 ? -ENOENT : 0,
+				vfr_access_list_get_minor(f->access, i));
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "holders");
+	if (!f->holders) {
+		json_builder_add_null_value(b);
+	} else {
+		json_builder_begin_object(b);
+		add_holders(b, "certain", f->holders, false);
+		add_holders(b, "uncertain", f->holders, true);
+		json_builder_set_member_name(b, "self");
+		json_builder_add_boolean_value(b, vfr_holders_get_self(f->holders) != 0);
+		json_builder_end_object(b);
+	}
 }
 
 static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
@@ -246,6 +376,8 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 		add_acs_path(b, f);
 		cli_json_attr(b, "owner", 0, f->owner);
 	}
+	if (f->vmm)
+		build_vmm(b, f);
 
 	json_builder_set_member_name(b, "pending");
 	if (!f->pending) {
@@ -295,8 +427,10 @@ static void print_json(struct vfr_device **devs, size_t n, bool detail)
 		struct facts f;
 
 		gather(devs[i], &f, false);
-		if (detail)
+		if (detail) {
 			gather_detail(&f);
+			gather_vmm(devs[i], &f);
+		}
 		if (pretty) {
 			build_device(all, &f, detail);
 		} else {
@@ -312,6 +446,7 @@ static void print_json(struct vfr_device **devs, size_t n, bool detail)
 				putchar(',');
 			fputs(text, stdout);
 		}
+		facts_clear(&f);
 	}
 	if (pretty) {
 		g_autoptr(JsonNode) root = NULL;
@@ -437,20 +572,61 @@ static void print_report(struct vfr_device *dev)
 	print_field("parent:", "%s", f.parent ? vfr_device_get_name(f.parent) : "- (root bus)");
 	print_field("acs path:", "%s", acs);
 	print_field("owner:", "%s", f.owner ? f.owner : "-");
-	if (f.physfn)
+	gather_vmm(dev, &f);
+	if (f.physfn && f.r_vf_index == 0)
+		print_field("physfn:", "%s (VF %d)", vfr_device_get_name(f.physfn), f.vf_index);
+	else if (f.physfn)
 		print_field("physfn:", "%s", vfr_device_get_name(f.physfn));
+	if (f.r_totalvfs == 0 && f.r_numvfs == 0)
+		print_field("sr-iov:", "%u of %u VFs enabled", f.numvfs, f.totalvfs);
 	n = vfr_device_get_n_virtfns(dev);
 	for (size_t i = 0; i < n; i++)
 		print_field(i == 0 ? "virtfns:" : "", "%s",
 			    vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
+	if (f.r_net == 0 && f.net[0]) {
+		g_autofree char *net = g_strjoinv(" ", (char **)f.net);
+
+		print_field("net:", "%s", net);
+	}
 	if (f.r_modalias == 0)
 		print_field("modalias:", "%s", f.modalias);
+	if (f.r_group_node == 0)
+		print_field("vfio group:", "%s", f.group_node);
+	if (f.r_cdev == 0)
+		print_field("vfio cdev:", "%s", f.cdev);
+	for (size_t i = 0; f.access && i < vfr_access_list_get_n(f.access); i++) {
+		int major = vfr_access_list_get_major(f.access, i);
+		g_autofree char *num = major >= 0
+			? g_strdup_printf(" (%d:%d)", major, vfr_access_list_get_minor(f.access, i))
+			: g_strdup("");
+
+		print_field(i == 0 ? "access:" : "", "%s %s%s",
+			    vfr_access_kind_to_string(vfr_access_list_get_kind(f.access, i)),
+			    vfr_access_list_get_path(f.access, i), num);
+	}
+	if (f.holders) {
+		size_t nh = vfr_holders_get_n(f.holders), nu = vfr_holders_get_n_uncertain(f.holders);
+
+		if (nh + nu == 0)
+			print_field("holders:", "none%s", vfr_holders_get_self(f.holders) ? " but this "
+				    "process" : "");
+		for (size_t i = 0; i < nh; i++) {
+			g_autofree char *how = how_text(vfr_holders_get_how(f.holders, i));
+
+			print_field(i == 0 ? "holders:" : "", "pid %d (%s)",
+				    vfr_holders_get_pid(f.holders, i), how);
+		}
+		for (size_t i = 0; i < nu; i++)
+			print_field(nh == 0 && i == 0 ? "holders:" : "", "pid %d (may hold it: an "
+				    "unnamed VFIO device file)", vfr_holders_get_uncertain_pid(f.holders, i));
+	}
 	if (f.pending)
 		print_field("pending:", "%s", vfr_pending_call_get_message(f.pending));
 	n = vfr_device_get_n_problems(dev);
 	for (size_t i = 0; i < n; i++)
 		print_field(i == 0 ? "problems:" : "", "%s", vfr_device_get_problem(dev, i));
 	g_string_free(caps, TRUE);
+	facts_clear(&f);
 }
 
 /* ---- commands ---- */

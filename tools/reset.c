@@ -11,6 +11,7 @@ static char **opt_owners;
 static char *opt_as;
 static gboolean opt_allow_host;
 static gboolean opt_wait_holders;
+static gboolean opt_keep_command;
 static int opt_timeout = 60000;
 static gboolean opt_vfio;
 static gboolean opt_cdev;
@@ -51,6 +52,8 @@ const GOptionEntry reset_options[] = {
 	{ "wait-holders", 0, 0, G_OPTION_ARG_NONE, &opt_wait_holders,
 	  "Wait (up to the deadline) for other processes to close the function's vfio nodes",
 	  NULL },
+	{ "keep-command", 0, 0, G_OPTION_ARG_NONE, &opt_keep_command,
+	  "Leave the Command register as it is (the device was stopped by its user)", NULL },
 	{ NULL },
 };
 
@@ -140,6 +143,8 @@ static struct vfr_reset_options *make_options(bool for_reset)
 		flags |= VFR_RESET_ALLOW_HOST_DRIVERS;
 	if (for_reset && opt_wait_holders)
 		flags |= VFR_RESET_WAIT_HOLDERS;
+	if (for_reset && opt_keep_command)
+		flags |= VFR_RESET_KEEP_COMMAND;
 	vfr_reset_options_set_flags(opts, flags);
 	if (for_reset && (opt_timeout == 0 || opt_timeout < -1)) {
 		/* The deadline would pass before the first method could be tried. */
@@ -468,6 +473,16 @@ static void add_result_json(JsonBuilder *b, const struct vfr_reset_result *res)
 		json_builder_add_string_value(b, vfr_reset_result_get_locked(res));
 	else
 		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "merged_with");
+	if (vfr_reset_result_get_merged_with(res))
+		json_builder_add_string_value(b, vfr_reset_result_get_merged_with(res));
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "merged");
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < vfr_reset_result_get_n_merged(res); i++)
+		json_builder_add_string_value(b, vfr_reset_result_get_merged(res, i));
+	json_builder_end_array(b);
 	json_builder_set_member_name(b, "affected");
 	json_builder_begin_array(b);
 	for (size_t i = 0; i < vfr_reset_result_get_n_affected(res); i++)

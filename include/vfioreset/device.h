@@ -223,6 +223,40 @@ size_t vfr_device_get_n_virtfns(const struct vfr_device *dev);
 struct vfr_device *vfr_device_get_virtfn(const struct vfr_device *dev, size_t index);
 
 /**
+ * vfr_device_get_vf_index:
+ * @ret: (out): N of the PF's `virtfnN` link that leads to @dev: the VF's
+ *       number as the kernel and the PF's driver count it (`ip link set
+ *       PF vf N`), 0-based, not its position in address order.
+ * Returns: 0; -ENOENT when @dev is not a VF, or its PF has no link to it.
+ * Since: 0.1
+ */
+int vfr_device_get_vf_index(struct vfr_device *dev, int *ret);
+
+/**
+ * vfr_device_get_sriov_totalvfs / vfr_device_get_sriov_numvfs:
+ * The PF's `sriov_totalvfs` (how many VFs it can have) and `sriov_numvfs`
+ * (how many are enabled now), read from sysfs at each call: they change
+ * when VFs are created.
+ * Returns: 0; -ENOENT when the function is not an SR-IOV PF (or the kernel
+ *          has no SR-IOV support); -ENODEV when it is gone; -EIO when the
+ *          value cannot be parsed.
+ * Since: 0.1
+ */
+int vfr_device_get_sriov_totalvfs(struct vfr_device *dev, unsigned int *ret);
+int vfr_device_get_sriov_numvfs(struct vfr_device *dev, unsigned int *ret);
+
+/**
+ * vfr_device_get_net_interfaces:
+ * @ret: (out) (transfer none) (array zero-terminated=1): the names of the
+ *       network interfaces the bound driver made for the function (its
+ *       `net/` directory: "enp1s0f0"), sorted; empty when it has none (no
+ *       network driver bound, a vfio driver among them).
+ * Returns: 0; -ENODEV when the function is gone.
+ * Since: 0.1
+ */
+int vfr_device_get_net_interfaces(struct vfr_device *dev, const char *const **ret);
+
+/**
  * struct vfr_pending_call:
  *
  * A kernel call (a reset, or a store of a binding) that a process gave up
@@ -329,6 +363,24 @@ int vfr_holders_get_uncertain_pid(const struct vfr_holders *h, size_t index);
  * Since: 0.1
  */
 int vfr_holders_get_self(const struct vfr_holders *h);
+/* How a process holds a function (a mask, vfr_holders_get_how()). */
+enum vfr_holder_how {
+	VFR_HOLDER_GROUP = 1u << 0,   /* its group node open */
+	VFR_HOLDER_CDEV = 1u << 1,    /* its cdev open */
+	VFR_HOLDER_DEVICE = 1u << 2,  /* a device file of it the kernel names (Linux >= 6.18) */
+	VFR_HOLDER_MMAP = 1u << 3,    /* a mapping of its BARs (cdev, device file or resourceN) */
+	VFR_HOLDER_UNNAMED = 1u << 4, /* a device file, or a mapping of one, the kernel does not name */
+	_VFR_HOLDER_HOW_FORCE_INT = INT32_MAX,
+};
+/**
+ * vfr_holders_get_how / vfr_holders_get_uncertain_how:
+ * Returns: how holder @index holds the function, a mask of enum
+ *          vfr_holder_how; 0 out of range. An uncertain holder's mask has
+ *          VFR_HOLDER_UNNAMED.
+ * Since: 0.1
+ */
+unsigned int vfr_holders_get_how(const struct vfr_holders *h, size_t index);
+unsigned int vfr_holders_get_uncertain_how(const struct vfr_holders *h, size_t index);
 /** vfr_holders_get_n_uninspectable: processes whose descriptors could not be read. Since: 0.1 */
 size_t vfr_holders_get_n_uninspectable(const struct vfr_holders *h);
 /** vfr_holders_free: NULL is accepted. Since: 0.1 */

@@ -244,6 +244,43 @@ int vfr_vfio_holding_new(struct vfr_host *host, enum vfr_hot_reset_mode mode,
 int vfr_vfio_holding_add(struct vfr_vfio_holding *holding, struct vfr_device *dev,
 			 struct vfr_error **reterr);
 
+/**
+ * vfr_vfio_holding_adopt_group:
+ * @group_fd: the caller's open /dev/vfio/@group (or noiommu-@group),
+ *            borrowed: the holding never closes it, and the caller keeps it
+ *            open as long as the holding (and options using it) live.
+ *
+ * A VMM that opened its devices through their groups hands over what it
+ * holds, so the library asks the kernel and hot resets with the VMM's own
+ * fds: the kernel accepts a hot reset only with the fd of every affected
+ * group, and a group can be open in one place only, so the library could
+ * not open it itself. Group mode only.
+ * Returns: 0 (also when adopted already with this fd); -EINVAL when the
+ *          holding is in cdev mode or @group_fd is not an open node of
+ *          @group; -EEXIST when the group is held through another fd; the
+ *          errno of VFIO_GROUP_GET_STATUS on it.
+ * Since: 0.1
+ */
+int vfr_vfio_holding_adopt_group(struct vfr_vfio_holding *holding, int group, int group_fd,
+				 struct vfr_error **reterr);
+
+/**
+ * vfr_vfio_holding_adopt_device:
+ * @device_fd: the caller's VFIO device fd of @dev, borrowed like a group's:
+ *             from VFIO_GROUP_GET_DEVICE_FD (group mode; adopt its group
+ *             too), or its cdev bound to the caller's iommufd with
+ *             VFIO_DEVICE_BIND_IOMMUFD (cdev mode).
+ *
+ * Checked to be a VFIO PCI device (VFIO_DEVICE_GET_INFO) and, in cdev mode,
+ * an open /dev/vfio/devices node of @dev. The hot-reset check and the
+ * `vfio` and `hot` reset methods then use it (vfr_reset_options_set_vfio_holding()).
+ * Returns: 0; -EEXIST when @dev is held through another fd; -EINVAL, or the
+ *          ioctl's errno, when @device_fd is not what it should be.
+ * Since: 0.1
+ */
+int vfr_vfio_holding_adopt_device(struct vfr_vfio_holding *holding, struct vfr_device *dev,
+				  int device_fd, struct vfr_error **reterr);
+
 /** vfr_vfio_holding_get_device_fd: the device fd of an added function, -ENOENT if not added. Since: 0.1 */
 int vfr_vfio_holding_get_device_fd(const struct vfr_vfio_holding *holding,
 				   const struct vfr_device *dev);

@@ -86,6 +86,13 @@ enum vfr_reset_flags {
 	VFR_RESET_ALLOW_OTHER_OWNERS = 1u << 1,
 	/* Wait (up to the deadline) for other holders of the vfio nodes instead of refusing. */
 	VFR_RESET_WAIT_HOLDERS = 1u << 2,
+	/*
+	 * Leave the Command register alone: no clearing of bus mastering and
+	 * decoding before the reset. For a VMM resetting a device it drives
+	 * itself, after it stopped the device and saved its state (the kernel
+	 * saves and restores config space around the reset either way). Since: 0.1
+	 */
+	VFR_RESET_KEEP_COMMAND = 1u << 3,
 	_VFR_RESET_FLAGS_FORCE_INT = INT32_MAX,
 };
 
@@ -380,6 +387,29 @@ double vfr_reset_result_get_attempt_ms(const struct vfr_reset_result *res, size_
  * Since: 0.1
  */
 const char *vfr_reset_result_get_locked(const struct vfr_reset_result *res);
+/**
+ * vfr_reset_result_get_merged_with:
+ *
+ * Functions of one batch whose plans start with `hot` and whose hot resets
+ * would touch the same functions are reset by one VFIO_DEVICE_PCI_HOT_RESET,
+ * issued on the device fd of the first of them in the batch; the others
+ * get its outcome (they were quiesced before it, unless
+ * VFR_RESET_KEEP_COMMAND) and go on with their next methods only when it
+ * failed with an answer from the kernel.
+ * Returns: (transfer none) (nullable): the function whose hot reset reset
+ *          this one too, NULL when this result's hot reset was its own (or
+ *          none was made).
+ * Since: 0.1
+ */
+const char *vfr_reset_result_get_merged_with(const struct vfr_reset_result *res);
+/**
+ * vfr_reset_result_get_n_merged / vfr_reset_result_get_merged:
+ * The other functions of the batch reset by the same hot reset as this one
+ * (for the function it was issued on: those it served; for one it served:
+ * the issuer and the others), in batch order. Since: 0.1
+ */
+size_t vfr_reset_result_get_n_merged(const struct vfr_reset_result *res);
+const char *vfr_reset_result_get_merged(const struct vfr_reset_result *res, size_t index);
 /** vfr_reset_result_get_n_holders: processes that held the target's vfio nodes (the reset was refused). Since: 0.1 */
 size_t vfr_reset_result_get_n_holders(const struct vfr_reset_result *res);
 /** vfr_reset_result_get_holder: the pid, -1 out of range. Since: 0.1 */

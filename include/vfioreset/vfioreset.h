@@ -24,4 +24,5 @@
 #include <vfioreset/hotreset.h>
 #include <vfioreset/owners.h>
 #include <vfioreset/assign.h>
+#include <vfioreset/vmm.h>
 #undef VFIORESET_INSIDE

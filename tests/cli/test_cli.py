@@ -188,11 +188,16 @@ class Cli(unittest.TestCase):
         shown = self.json_of("--root", self.root, "--json", "show", "01:00.1", "0000:00:1c.0")
         self.assertEqual([d["address"] for d in shown["devices"]], ["0000:01:00.1", "0000:00:1c.0"])
         for d in shown["devices"]:
-            # show adds what list does not walk for every function: the ACS path, the owner.
+            # show adds what list does not walk for every function: the ACS path,
+            # the owner, and what a VMM needs.
             extra = {"acs_path", "assignable_strict_acs", "owner"}
+            vmm = {k: d.pop(k) for k in ("vf_index", "sriov", "net", "vfio", "holders")}
             self.assertEqual(set(d) - set(listed[d["address"]]), extra)
             self.assertEqual({k: v for k, v in d.items() if k not in extra},
                              listed[d["address"]])
+            self.assertTrue(vmm["vfio"]["access"])
+            self.assertTrue(all(a["kind"] in ("group-node", "container", "cdev", "iommufd",
+                                              "sysfs") for a in vmm["vfio"]["access"]))
 
     def test_options_after_command_and_env_root(self):
         a = self.json_of("--root", self.root, "--json", "list")

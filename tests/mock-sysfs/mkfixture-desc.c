@@ -130,6 +130,7 @@ static const char *const device_keys[] = {
 	"link_active",
 	"multifunction",
 	"acs_ctrl",
+	"net",
 	NULL,
 };
 
@@ -575,6 +576,7 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	    !get(p, group, "physfn", &d->physfn_addr) ||
 	    !get(p, group, "driver", &d->driver) ||
 	    !get(p, group, "driver_override", &d->driver_override) ||
+	    !get(p, group, "net", &d->net) ||
 	    !get(p, group, "reset_method", &d->reset_method) ||
 	    !get(p, group, "power_state", &power_state) ||
 	    !get_int(p, group, "iommu_group", 0, INT32_MAX, &d->iommu_group) ||
@@ -629,6 +631,19 @@ static bool parse_device_keys(struct fx_parser *p, const char *group, struct fx_
 	if (d->driver && !valid_name(d->driver))
 		return fx_fail(p, group, "driver", "'%s' is not a driver name",
 			       d->driver);
+	if (d->net && !*d->net)
+		g_clear_pointer(&d->net, g_free);
+	if (d->net) {
+		g_auto(GStrv) names = g_strsplit(d->net, ",", -1);
+
+		if (!d->driver)
+			return fx_fail(p, group, "net", "a network interface needs a driver that "
+				       "made it");
+		for (char **n = names; *n; n++)
+			/* What the kernel's dev_valid_name() takes: IFNAMSIZ, no '/', ':' or space. */
+			if (!valid_name(*n) || strlen(*n) > 15 || strpbrk(*n, ": \t"))
+				return fx_fail(p, group, "net", "'%s' is not an interface name", *n);
+	}
 	/* The kernel shows an empty override as "(null)" too. */
 	if (d->driver_override && !*d->driver_override)
 		g_clear_pointer(&d->driver_override, g_free);
@@ -830,6 +845,7 @@ void fx_dev_free(struct fx_dev *d)
 	g_free(d->section);
 	g_free(d->driver);
 	g_free(d->driver_override);
+	g_free(d->net);
 	g_free(d->reset_method);
 	g_free(d->power_state);
 	g_free(d->parent_addr);

@@ -519,6 +519,17 @@ bool fx_mock_write_state(const struct fixture *fx, const char *outdir, GError **
 	if (!put_file(dir, "devices", text, error))
 		return false;
 
+	/* "ADDR DRIVER eth0,eth1": net/ goes away on unbind, and comes back when that driver binds. */
+	g_string_truncate(text, 0);
+	for (guint i = 0; i < fx->devs->len; i++) {
+		const struct fx_dev *d = fx->devs->pdata[i];
+
+		if (d->net)
+			g_string_append_printf(text, "%s %s %s\n", d->addr, d->driver, d->net);
+	}
+	if (!put_file(dir, "net", text, error))
+		return false;
+
 	for (guint i = 0; i < fx->drivers->len; i++) {
 		const struct fx_driver *drv = fx->drivers->pdata[i];
 

@@ -331,6 +331,16 @@ static void write_device(struct writer *w, const struct fx_dev *d)
 		putf(w, dfd, d->path, sub, 0444, "%d:%d\n", VFIO_DEV_MAJOR,
 		     d->vfio_index);
 	}
+	if (d->net) {
+		g_auto(GStrv) names = g_strsplit(d->net, ",", -1);
+
+		make_dir(w, dfd, d->path, "net");
+		for (char **n = names; *n; n++) {
+			g_autofree char *sub = g_strconcat("net/", *n, NULL);
+
+			make_dir(w, dfd, d->path, sub);
+		}
+	}
 	if (fx_kinds[d->kind].bridge) {
 		char bus[24];
 

@@ -135,6 +135,7 @@ struct fx_dev {
 	int acs_ctrl;   /* acs_ctrl=: the ACS Control register, -1: SV RR CR UF as Linux sets */
 	int multifunction_key; /* multifunction=, -1: derived from the slot */
 	char *parent_addr, *physfn_addr;
+	char *net; /* net=: the interfaces the driver made (comma list), NULL: none */
 
 	/* Kernel behaviour for the mock harness (mkfixture-mock.c), comma lists */
 	char *probed_reset_method; /* NULL: reset_method without the stale ones */

@@ -1,11 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""examples/handover under vfioreset-mock on the QEMU q35 host: what it prints
+"""examples/handover and examples/vmm under vfioreset-mock on the QEMU q35 host.
+
+handover: what it prints
 is checked against what the simulated kernel did (its links, records and
 journal): the functions bound to vfio-pci, reset with the method the printed
 plan put first, given back with --restore; a bind that fails is rolled back, a
 reset that fails (an injected errno, a kernel method's errno, a hang past the
 deadline) is reported per attempt and leaves the functions on vfio-pci.
+
+vmm (a QEMU-like VMM): the files it lists are the kernel's, it opens the
+functions through their groups or as cdevs, the hot-reset answer and the
+reset use its own fds, the functions of one bus get one hot reset; a
+function another process holds is named with that process, a hot reset that
+hangs comes back at the deadline as unknown.
 VFR_CLI_WRAPPER (e.g. valgrind ...) wraps every program run."""
 import os
 import re
@@ -19,6 +27,7 @@ MKFIXTURE = os.environ["VFR_MKFIXTURE"]
 MOCK = os.environ["VFR_MOCK"]
 FIXTURES = os.environ["VFR_FIXTURES"]
 HANDOVER = os.path.join(os.environ["VFR_EXAMPLES"], "handover")
+VMM = os.path.join(os.environ["VFR_EXAMPLES"], "vmm")
 WRAPPER = shlex.split(os.environ.get("VFR_CLI_WRAPPER", ""))
 
 LONE = "0000:02:00.0"  # e1000e alone in its IOMMU group, reset_method "pm bus"
@@ -276,6 +285,136 @@ class Handover(unittest.TestCase):
         # Nothing reached the kernel.
         self.assertEqual(self.journal(), [])
         self.assertEqual(self.driver(LONE), "e1000e")
+
+
+class VmmFlow(unittest.TestCase):
+    """examples/vmm on functions a manager bound to vfio-pci (vfioreset bind)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="vfr-vmm-")
+        self.root = os.path.join(self.tmp.name, "root")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    make = Handover.setUp
+    run_mock = Handover.run_mock
+    path = Handover.path
+    journal = Handover.journal
+    device_keys = Handover.device_keys
+    group_node = Handover.group_node
+
+    def host(self, fixture, *bound):
+        subprocess.run([MKFIXTURE, os.path.join(FIXTURES, fixture), self.root],
+                       check=True, env=plain_env())
+        if bound:
+            p = self.run_mock([VFIORESET, "bind", *bound])
+            self.assertEqual(p.returncode, 0, p.stderr)
+
+    def vmm(self, *args, status=0):
+        p = self.run_mock([VMM, *args])
+        self.assertEqual(p.returncode, status, p.stdout + p.stderr)
+        return p
+
+    def hot_resets(self):
+        return [line for line in self.journal() if line.startswith("hot_reset ")]
+
+    def test_group_mode_one_bus_one_reset(self):
+        """Both functions of the two-function e1000e: the VMM's group fd proves ownership,
+        and the bus is reset once, on the first function's fd."""
+        self.host("qemu-q35.ini", *PAIR)
+        out = self.vmm("--method", "hot", *PAIR).stdout
+        node = "/dev/vfio/" + os.path.basename(self.group_node(PAIR[0]))
+        for addr in PAIR:
+            self.assertIn(f"access {addr}: group-node {node}\n", out)
+            self.assertIn(f"access {addr}: container /dev/vfio/vfio\n", out)
+            self.assertRegex(out, rf"access {addr}: sysfs /sys/devices/\S+/{addr}/config\n")
+            self.assertNotIn("iommufd", out)
+            self.assertIn(f"hot-reset {addr}: {addr}: hot reset allowed (group mode", out)
+        self.assertIn(f"reset {PAIR[0]}: ok with hot (one reset of the bus, for 1 function "
+                      "more)\n", out)
+        self.assertIn(f"reset {PAIR[1]}: ok with hot (one reset of the bus, issued on "
+                      f"{PAIR[0]})\n", out)
+        self.assertEqual(self.hot_resets(), [f"hot_reset {PAIR[0]} {','.join(PAIR)} ok"])
+
+    def test_device_reset_first(self):
+        """As QEMU does: the device's own reset where it has one, no bus reset at all."""
+        self.host("qemu-q35.ini", *PAIR)
+        out = self.vmm(*PAIR).stdout
+        for addr in PAIR:
+            self.assertIn(f"reset {addr}: ok with vfio\n", out)
+            self.assertIn(f"device_reset {addr}", self.journal())
+        self.assertEqual(self.hot_resets(), [])
+
+    def test_vf_hot_reset_refused(self):
+        """The VF's PF stays on igb: the kernel's answer names it, and the VF's own
+        reset (FLR) is used instead."""
+        self.host("qemu-q35.ini", "0000:01:10.0")
+        out = self.vmm("0000:01:10.0").stdout
+        self.assertIn("hot-reset 0000:01:10.0: 0000:01:10.0: no hot reset (EINVAL): "
+                      "0000:01:00.0 is bound to igb", out)
+        self.assertIn("reset 0000:01:10.0: ok with vfio\n", out)
+        self.assertEqual(self.hot_resets(), [])
+
+    def test_cdev_mode(self):
+        """The cdev kernel: the cdev and /dev/iommu are what the VMM opens; the hot reset
+        passes an empty fd array."""
+        self.host("qemu-q35-cdev.ini", LONE)
+        out = self.vmm("--cdev", "--method", "hot", LONE).stdout
+        cdev = os.listdir(self.path("sys/bus/pci/devices", LONE, "vfio-dev"))[0]
+        with open(self.path("sys/bus/pci/devices", LONE, "vfio-dev", cdev, "dev"),
+                  encoding="ascii") as f:
+            number = f.read().strip()
+        self.assertIn(f"access {LONE}: cdev /dev/vfio/devices/{cdev} c {number} rw\n", out)
+        self.assertIn(f"access {LONE}: iommufd /dev/iommu\n", out)
+        self.assertNotIn("group-node", out)
+        self.assertIn(f"hot-reset {LONE}: {LONE}: hot reset allowed (cdev mode", out)
+        self.assertIn(f"reset {LONE}: ok with hot\n", out)
+        self.assertEqual(self.hot_resets(), [f"hot_reset {LONE} {LONE} ok"])
+
+    def test_held_function(self):
+        """Another process has the group open: the VMM cannot open it, and says who."""
+        self.host("qemu-q35.ini", LONE)
+        holder = subprocess.Popen(
+            [MOCK, self.root, "--", "sh", "-c",
+             f'exec 3<>/dev/vfio/{os.path.basename(self.group_node(LONE))}; echo $$; read x'],
+            env=plain_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            pid = int(holder.stdout.readline())  # printed once the group is open
+            p = self.vmm(LONE, status=1)
+        finally:
+            holder.stdin.close()
+            holder.wait(timeout=60)
+            holder.stdout.close()
+        self.assertIn("Device or resource busy", p.stderr)
+        self.assertIn(f"vmm: {LONE}: held by pid {pid}\n", p.stderr)
+        self.assertNotIn("reset ", p.stdout)
+        self.assertEqual([l for l in self.journal() if "reset" in l], [])
+
+    def test_hot_reset_hangs(self):
+        """The bus reset never returns: the VMM gets control back at the deadline, both
+        functions' state unknown, the call still pending in the kernel."""
+        self.host("qemu-q35.ini", *PAIR)
+        self.device_keys(PAIR[1], "reset_hang=bus")
+        p = self.vmm("--method", "hot", "--timeout", "2000", *PAIR, status=1)
+        for addr in PAIR:
+            self.assertIn(f"reset {addr}: unknown: ", p.stdout)
+        self.assertIn("did not return within the deadline", p.stdout)
+        self.assertRegex(p.stdout, r"  still pending in the kernel: pid \d+\n")
+        self.assertIn(f"issued on {PAIR[0]}", p.stdout)
+        self.assertNotIn(f"hot_reset {PAIR[0]} {','.join(PAIR)} ok", self.journal())
+
+    def test_bad_input(self):
+        self.host("qemu-q35.ini")
+        for args, needle in (([], "usage:"), (["--timeout", "0", LONE], "usage:"),
+                             (["--frobnicate", LONE], "usage:"),
+                             ([LONE], "not bound to a vfio driver"),
+                             (["--method", "reboot", LONE], "not bound"),
+                             (["0000:04:00.9"], "0000:04:00.9")):
+            with self.subTest(args=args):
+                p = self.vmm(*args, status=2)
+                self.assertIn(needle, p.stderr)
+        self.assertEqual(self.journal(), [])
 
 
 if __name__ == "__main__":

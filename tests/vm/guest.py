@@ -34,6 +34,7 @@ import guest_ops  # noqa: E402
 import guest_safety  # noqa: E402
 import guest_holders  # noqa: E402
 import guest_manager  # noqa: E402
+import guest_vmm  # noqa: E402
 
 
 def guest_lspci_blocks():
@@ -315,6 +316,7 @@ SCENARIOS = [
     *guest_manager.SCENARIOS,
     *guest_fidelity.SCENARIOS,
     *guest_ops.BEFORE_REPROBE,
+    *guest_vmm.SCENARIOS,
     ("reprobe", scenario_reprobe),
     *guest_holders.SCENARIOS,
     *guest_safety.BEFORE_DEADLINE,
@@ -346,6 +348,8 @@ def main():
         out(f"VFR-DETAIL params: {e}")
     out(f"VFR-START {PARAMS['name']} {os.uname().release}")
     for name, fn in SCENARIOS:
+        if PARAMS.get("scenarios") and name not in PARAMS["scenarios"]:
+            continue
         try:
             fn()
         except Exception:  # a scenario that breaks is a failure, not the end

@@ -293,6 +293,32 @@ static int driver_probe(struct kctx *k, const struct kdev *d, const char *drv)
 	return 0;
 }
 
+/*
+ * A network driver registers the function's interfaces in its probe()
+ * (net/NAME) and unregisters them in remove(); .vfr-mock/net says which
+ * driver made which: "ADDR DRIVER eth0,eth1".
+ */
+static void net_interfaces(struct kctx *k, const struct kdev *d, const char *drv)
+{
+	char *text = k_slurp(k, ".vfr-mock/net"), *save = NULL;
+
+	if (!text)
+		return;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char addr[32], owner[256], names[512], rel[PATH_MAX];
+		char *nsave = NULL;
+
+		if (sscanf(line, "%31s %255s %511s", addr, owner, names) != 3 ||
+		    strcmp(addr, d->addr) != 0 || strcmp(owner, drv) != 0)
+			continue;
+		for (char *n = strtok_r(names, ",", &nsave); n; n = strtok_r(NULL, ",", &nsave)) {
+			snprintf(rel, sizeof(rel), "%s/net/%s", d->path, n);
+			k_mkdirs(k, rel);
+		}
+	}
+	free(text);
+}
+
 int k_attach(struct kctx *k, const struct kdev *d, const char *drv)
 {
 	char rel[PATH_MAX], target[PATH_MAX], ups[PATH_MAX];
@@ -314,6 +340,7 @@ int k_attach(struct kctx *k, const struct kdev *d, const char *drv)
 	k_attr_put(k, d, "enable", "1\n");
 	if (k_driver_is_vfio(k, drv))
 		vfio_attach(k, d);
+	net_interfaces(k, d, drv);
 	journal(k->r, "bind %s %s", d->addr, drv);
 	return 0;
 }
@@ -338,6 +365,8 @@ int k_detach(struct kctx *k, const struct kdev *d)
 	snprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s/%s", drv, d->addr);
 	k_unlink(k, rel);
 	uevent_driver(k, d, NULL);
+	snprintf(rel, sizeof(rel), "%s/net", d->path);
+	k_rmtree(k, rel);
 	if (!is_bridge(k, d))
 		k_attr_put(k, d, "enable", "0\n");
 	if (k_driver_is_vfio(k, drv))
