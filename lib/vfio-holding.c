@@ -279,7 +279,7 @@ VFR_EXPORT int vfr_vfio_holding_adopt_group(struct vfr_vfio_holding *h, int grou
 	if (h->mode != VFR_HOT_RESET_MODE_GROUP)
 		return error_set(reterr, -EINVAL, NULL, "IOMMU group %d: a holding of cdevs proves "
 				 "ownership through its iommufd, not with group fds", group);
-	r = hotreset_holding_group_fd(h, group);
+	r = vfio_holding_get_group_fd(h, group);
 	if (r == group_fd)
 		return 0;
 	if (r >= 0)
