@@ -575,18 +575,19 @@ static void test_sriov(void **state)
 	assert_int_equal(vfr_host_refresh(e->host, NULL), 1);
 }
 
-int main(void)
+/* Each case in a process of its own (mock.h); each makes the tree it needs. */
+int main(int argc, char **argv)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_access_group, teardown),
-		cmocka_unit_test_teardown(test_access_cdev, teardown),
-		cmocka_unit_test_teardown(test_adopted_group_fds, teardown),
-		cmocka_unit_test_teardown(test_merged_bus_reset, teardown),
-		cmocka_unit_test_teardown(test_merged_bus_reset_fails, teardown),
-		cmocka_unit_test_teardown(test_keep_command, teardown),
-		cmocka_unit_test_teardown(test_holders_how, teardown),
-		cmocka_unit_test_teardown(test_sriov, teardown),
+	const struct vfr_test tests[] = {
+		MOCK_CASE(test_access_group, NULL, teardown),
+		MOCK_CASE(test_access_cdev, NULL, teardown),
+		MOCK_CASE(test_adopted_group_fds, NULL, teardown),
+		MOCK_CASE(test_merged_bus_reset, NULL, teardown),
+		MOCK_CASE(test_merged_bus_reset_fails, NULL, teardown),
+		MOCK_CASE(test_keep_command, NULL, teardown),
+		MOCK_CASE(test_holders_how, NULL, teardown),
+		MOCK_CASE(test_sriov, NULL, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return vfr_test_main(argc, argv, tests, VFR_TEST_N(tests));
 }
