@@ -19,6 +19,7 @@
 #include "holders.h"
 #include "owner-store.h"
 #include "pending.h"
+#include "state-dir.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "bind"
@@ -269,33 +270,66 @@ static int check_not_pending(struct bind_op *op, struct bind_item *it, struct vf
  * other processes must know, until the stuck process is gone (pending.h).
  * Unbinding a PF's driver removes its VFs, so the record holds them too.
  */
-static void record_pending(struct bind_op *op, struct bind_item *it, const char *name, pid_t stuck)
+static int write_record(struct bind_op *op, struct bind_item *it, const char *name, pid_t pid)
 {
 	g_autoptr(GPtrArray) affected = g_ptr_array_new();
 	struct vfr_pending_call call = {
 		.address = it->dev->name,
 		.operation = (char *)sysfs_basename(name),
 	};
-	int r;
 
 	g_ptr_array_add(affected, it->dev->name);
 	for (size_t i = 0; i < vfr_device_get_n_virtfns(it->dev); i++)
 		g_ptr_array_add(affected, (gpointer)vfr_device_get_name(vfr_device_get_virtfn(it->dev, i)));
 	g_ptr_array_add(affected, NULL);
 	call.affected = (char **)affected->pdata;
-	r = op->b->pending_fd >= 0 ? pending_record(op->b->pending_fd, &call, stuck) : -EBADF;
+	return op->b->pending_fd >= 0 ? pending_record(op->b->pending_fd, &call, pid) : -EBADF;
+}
+
+static void record_pending(struct bind_op *op, struct bind_item *it, const char *name, pid_t stuck)
+{
+	int r = write_record(op, it, name, stuck);
+
 	if (r < 0)
 		vfr_warn(op->ctx, "%s: the stuck write to %s could not be recorded for other "
-			 "processes: %s", it->dev->name, call.operation, g_strerror(-r));
+			 "processes: %s", it->dev->name, sysfs_basename(name), g_strerror(-r));
+}
+
+/*
+ * The record is written before the store starts (deadline_announce): a
+ * caller killed meanwhile leaves a store other processes must keep away
+ * from. It goes once the answer came back in time.
+ */
+struct announced {
+	struct bind_op *op;
+	struct bind_item *it;
+	const char *name;
+	bool written;
+};
+
+static void announce_store(pid_t pid, void *data)
+{
+	struct announced *a = data;
+
+	a->written = write_record(a->op, a->it, a->name, pid) == 0;
 }
 
 /* One store with the deadline; -ETIMEDOUT marks the item's state unknown. */
 static int kernel_write(struct bind_op *op, struct bind_item *it, int dirfd, const char *name,
 			const char *text, const char *what, struct vfr_error **reterr)
 {
+	struct announced a = { .op = op, .it = it, .name = name };
+	struct deadline_announce hook = { .started = announce_store, .data = &a };
 	pid_t stuck = 0;
-	int r = sysfs_write_deadline(dirfd, name, text, op->b->write_ms, &stuck);
+	int r;
 
+	deadline_announce_set(&hook);
+	r = sysfs_write_deadline(dirfd, name, text, op->b->write_ms, &stuck);
+	deadline_announce_set(NULL);
+	if (r != -ETIMEDOUT && a.written && state_file_remove(op->b->pending_fd, it->dev->name) < 0)
+		vfr_warn(op->ctx, "%s: the record of the write to %s that returned could not be "
+			 "removed; it goes once its process is gone", it->dev->name,
+			 sysfs_basename(name));
 	device_invalidate(it->dev);
 	if (r == -ETIMEDOUT) {
 		it->unknown = true;

@@ -9,7 +9,10 @@
  *   vfioreset-call hot-reset N     ioctl(4, VFIO_DEVICE_PCI_HOT_RESET) with the
  *                                  N group fds 5 .. 5+N-1 (N = 0: a cdev)
  *
- * Descriptors 0-2 are /dev/null, 3 is the answer pipe, nothing above the
+ * Descriptor 0 is the go-ahead pipe: the program reads one byte before the
+ * call, and makes no call (answer -ECANCELED) when it reads EOF instead - the
+ * caller died before it said go (deadline.h, deadline_announce). 1-2 are
+ * /dev/null, 3 is the answer pipe, nothing above the
  * last placed one is open. The answer is 0 or -errno, written once the
  * call returned and every placed descriptor but the pipe is closed, so a
  * caller that has the answer is again the only holder of its files.

@@ -114,7 +114,8 @@ static void placement_clear(struct placement *p)
 	p->n_copies = 0;
 }
 
-static int placement_fill(struct placement *p, const struct call *c, int answer_fd, int null_fd)
+static int placement_fill(struct placement *p, const struct call *c, int go_fd, int answer_fd,
+			  int null_fd)
 {
 	int r = 0;
 
@@ -122,8 +123,11 @@ static int placement_fill(struct placement *p, const struct call *c, int answer_
 	null_fd = raise_fd(p, null_fd);
 	if (null_fd < 0)
 		return null_fd;
-	for (int fd = 0; fd < 3; fd++)
+	for (int fd = 1; fd < 3; fd++)
 		p->fds[fd] = null_fd;
+	r = place(p, 0, go_fd);
+	if (r < 0)
+		return r;
 	r = place(p, CALL_FD_ANSWER, answer_fd);
 	if (r == 0)
 		r = place(p, CALL_FD_TARGET, c->target);
@@ -209,12 +213,33 @@ static int wait_answer(int answer_fd, pid_t pid, int64_t end)
 	}
 }
 
+static __thread const struct deadline_announce *announce_now;
+
+void deadline_announce_set(const struct deadline_announce *announce)
+{
+	announce_now = announce;
+}
+
+/* Announces the spawned program, then lets it make its call. */
+static void go(int go_fd, pid_t pid)
+{
+	const struct deadline_announce *a = announce_now;
+	ssize_t n;
+
+	if (a && a->started)
+		a->started(pid, a->data);
+	do
+		n = write(go_fd, "g", 1);
+	while (n < 0 && errno == EINTR);
+	/* A failed write closes below all the same: the program reads EOF and makes no call. */
+}
+
 static int run(const struct call *c, int timeout_ms, pid_t *ret_stuck,
 	       struct deadline_timing *ret_timing)
 {
 	int64_t end = now_ns() + (int64_t)timeout_ms * 1000000;
 	struct placement *p = NULL;
-	int pipefd[2] = { -1, -1 }, null_fd = -1, r;
+	int pipefd[2] = { -1, -1 }, gofd[2] = { -1, -1 }, null_fd = -1, r;
 	char path[4096];
 	int64_t spawn_ns = 0;
 	pid_t pid = 0;
@@ -229,20 +254,25 @@ static int run(const struct call *c, int timeout_ms, pid_t *ret_stuck,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	if (pipe2(pipefd, O_CLOEXEC) < 0 ||
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || pipe2(gofd, O_CLOEXEC) < 0 ||
 	    (null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = placement_fill(p, c, pipefd[1], null_fd);
+	r = placement_fill(p, c, gofd[0], pipefd[1], null_fd);
 	if (r == 0)
 		r = spawn(path, c, p, &pid, &spawn_ns);
 	placement_clear(p);
 	close(null_fd);
 	close(pipefd[1]);
 	pipefd[1] = -1;
+	close(gofd[0]);
+	gofd[0] = -1;
 	if (r < 0)
 		goto out;
+	go(gofd[1], pid);
+	close(gofd[1]);
+	gofd[1] = -1;
 	if (ret_timing)
 		ret_timing->spawn_ns = spawn_ns;
 	r = wait_answer(pipefd[0], pid, end);
@@ -253,6 +283,9 @@ out:
 		close(pipefd[0]);
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
+	for (int i = 0; i < 2; i++)
+		if (gofd[i] >= 0)
+			close(gofd[i]);
 	free(p);
 	return r;
 }

@@ -40,7 +40,8 @@
  * (finding the program), pipe2, openat (/dev/null), fcntl, prlimit64
  * (glibc checks each placed descriptor against RLIMIT_NOFILE), mmap and
  * munmap (glibc's stack for the spawned child), rt_sigprocmask, clone3 or
- * clone with CLONE_VM|CLONE_VFORK, poll, read, wait4 and close; in the
+ * clone with CLONE_VM|CLONE_VFORK, write (the go-ahead), poll, read, wait4
+ * and close; in the
  * spawned child until the exec, rt_sigprocmask, rt_sigaction, dup2,
  * close_range and execve (exit_group if it fails). A filter can answer
  * clone3 with ENOSYS: glibc then uses clone, whose flags a filter can check,
@@ -69,6 +70,22 @@ int deadline_vfio_reset(int device_fd, int timeout_ms, pid_t *ret_stuck) _must_c
 /* @n group fds for a group-opened device; none (@n 0) for a cdev. */
 int deadline_vfio_hot_reset(int device_fd, const int *group_fds, size_t n, int timeout_ms,
 			    pid_t *ret_stuck) _must_check_;
+
+/*
+ * Who else must know of a call before it starts. A caller killed while its
+ * call is in the kernel, or one still waiting for it, leaves the call
+ * blocking every reader of the function's config space, and only a record
+ * (pending.h) tells other processes why. So the program, once spawned,
+ * waits for a go-ahead byte on its stdin; @announce runs between the spawn
+ * and that byte, with the program's pid, to write the record. If the
+ * caller dies before the byte, the program reads EOF and makes no call.
+ * Per thread: set before a call, cleared (NULL) after it.
+ */
+struct deadline_announce {
+	void (*started)(pid_t pid, void *data);
+	void *data;
+};
+void deadline_announce_set(const struct deadline_announce *announce);
 
 /* How long the posix_spawn() of a call took, for bench/bench-deadline.c. */
 struct deadline_timing {

@@ -27,8 +27,10 @@
 #include <unistd.h>
 
 #include "pciconf.h"
+#include "deadline.h"
 #include "pending.h"
 #include "reset-exec.h"
+#include "state-dir.h"
 #include "sysfs.h"
 
 /*
@@ -203,8 +205,8 @@ static void check_methods(struct reset_job *job, const char *original)
  * process lives (pending.h), and carries the reset_method list to put back
  * once it returned.
  */
-static void record_pending(struct reset_job *job, const struct reset_candidate *c, pid_t stuck,
-			   const char *original_methods)
+static int write_record(struct reset_job *job, const struct reset_candidate *c, pid_t pid,
+			const char *original_methods)
 {
 	struct vfr_reset_result *res = job->res;
 	g_autoptr(GPtrArray) locked = g_ptr_array_new();
@@ -215,7 +217,6 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 		.affected = c->affected,
 		.reset_method = (char *)original_methods,
 	};
-	int r;
 
 	/* Its own config space, what it resets, and the bridges above (pending.h says why). */
 	for (size_t i = 0; i < c->n_affected; i++)
@@ -224,6 +225,17 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 		g_ptr_array_add(locked, *u);
 	g_ptr_array_add(locked, NULL);
 	call.config_locked = (char **)locked->pdata;
+	if (pid <= 0 || job->pending_fd < 0)
+		return -EBADF;
+	return pending_record(job->pending_fd, &call, pid);
+}
+
+static void record_pending(struct reset_job *job, const struct reset_candidate *c, pid_t stuck,
+			   const char *original_methods)
+{
+	struct vfr_reset_result *res = job->res;
+	int r;
+
 	res->pending_pid = (int)stuck;
 	if (stuck <= 0 || job->pending_fd < 0) {
 		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
@@ -231,10 +243,49 @@ static void record_pending(struct reset_job *job, const struct reset_candidate *
 		     job->pending_fd < 0 ? " (no state directory)" : "");
 		return;
 	}
-	r = pending_record(job->pending_fd, &call, stuck);
+	r = write_record(job, c, stuck, original_methods);
 	if (r < 0)
 		note(res, LOG_WARNING, "%s: the stuck %s reset could not be recorded for other "
 		     "processes: %s", res->name, c->method, g_strerror(-r));
+}
+
+/*
+ * The record is written before the call starts (deadline_announce): a
+ * caller killed meanwhile, or still waiting, leaves a call other processes
+ * must keep away from. It goes once the answer came back in time.
+ */
+struct announced {
+	struct reset_job *job;
+	const struct reset_candidate *c;
+	const char *original_methods;
+	struct deadline_announce hook;
+	bool written;
+};
+
+static void announce_reset(pid_t pid, void *data)
+{
+	struct announced *a = data;
+
+	a->written = write_record(a->job, a->c, pid, a->original_methods) == 0;
+}
+
+static void announce_start(struct announced *a, struct reset_job *job,
+			   const struct reset_candidate *c, const char *original_methods)
+{
+	*a = (struct announced){ .job = job, .c = c, .original_methods = original_methods,
+				 .hook = { .started = announce_reset } };
+	a->hook.data = a;
+	deadline_announce_set(&a->hook);
+}
+
+/* After the call: a record of a call that did not time out is removed. */
+static void announce_done(struct announced *a, int r)
+{
+	deadline_announce_set(NULL);
+	if (r != -ETIMEDOUT && a->written && state_file_remove(a->job->pending_fd, a->job->res->name) < 0)
+		note(a->job->res, LOG_WARNING, "%s: the record of the %s reset that returned could "
+		     "not be removed; it goes once its process is gone", a->job->res->name,
+		     a->c->method);
 }
 
 /* A kernel without reset_method: its own choice, nothing to pin or to put back. */
@@ -242,8 +293,12 @@ static int reset_default(struct reset_job *job, const struct reset_candidate *c)
 {
 	pid_t stuck = 0;
 	int left = remaining_ms(job->deadline);
-	int r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+	struct announced a;
+	int r;
 
+	announce_start(&a, job, c, NULL);
+	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+	announce_done(&a, r);
 	if (r == -ETIMEDOUT && stuck > 0)
 		record_pending(job, c, stuck, NULL);
 	return r;
@@ -253,6 +308,7 @@ static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
 {
 	const char *method = c->method;
 	char original[RESET_METHOD_TEXT];
+	struct announced a;
 	pid_t stuck = 0;
 	bool restore;
 	int methods_fd, r, left;
@@ -281,7 +337,9 @@ static int reset_sysfs(struct reset_job *job, const struct reset_candidate *c)
 	if (r < 0)
 		goto out;
 	left = remaining_ms(job->deadline);
+	announce_start(&a, job, c, original);
 	r = left == 0 ? -ETIMEDOUT : sysfs_write_deadline(job->dirfd, "reset", "1", left, &stuck);
+	announce_done(&a, r);
 	if (r == -ETIMEDOUT && stuck > 0) {
 		/*
 		 * The pinned method cannot be put back now: the store probes its
@@ -310,8 +368,12 @@ out:
 static int reset_vfio(struct reset_job *job, const struct reset_candidate *c)
 {
 	pid_t stuck = 0;
-	int r = reset_vfio_device(job->device_fd, remaining_ms(job->deadline), &stuck);
+	struct announced a;
+	int r;
 
+	announce_start(&a, job, c, NULL);
+	r = reset_vfio_device(job->device_fd, remaining_ms(job->deadline), &stuck);
+	announce_done(&a, r);
 	if (r == -ETIMEDOUT && stuck > 0)
 		record_pending(job, c, stuck, NULL);
 	return r;
@@ -328,6 +390,7 @@ static int reset_vfio(struct reset_job *job, const struct reset_candidate *c)
  */
 static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 {
+	struct announced a;
 	pid_t stuck = 0;
 	int r;
 
@@ -346,8 +409,10 @@ static int reset_hot(struct reset_job *job, const struct reset_candidate *c)
 		if (reached && f->quiesce && quiesce(f) < 0)
 			f->quiesce_failed = true;
 	}
+	announce_start(&a, job, c, NULL);
 	r = reset_vfio_hot(job->device_fd, c->cdev ? NULL : job->group_fds,
 			   c->cdev ? 0 : job->n_group_fds, remaining_ms(job->deadline), &stuck);
+	announce_done(&a, r);
 	if (r == -ETIMEDOUT && stuck > 0)
 		record_pending(job, c, stuck, NULL);
 	if (r == -ENOTTY)

@@ -54,6 +54,18 @@ static int hot_reset(size_t n)
 }
 
 /* The group count of a hot reset: 0 .. CALL_MAX_GROUPS, else -1. */
+/* The caller's go-ahead on descriptor 0: one byte; EOF when it died before it said so. */
+static bool go_ahead(void)
+{
+	char go;
+	ssize_t n;
+
+	do
+		n = read(0, &go, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1;
+}
+
 static long group_count(const char *text)
 {
 	char *end;
@@ -85,7 +97,9 @@ int main(int argc, char **argv)
 	/* The caller's descriptors without close-on-exec, which posix_spawn() could not close. */
 	close_range(CALL_FD_GROUPS + (unsigned int)(n > 0 ? n : 0), ~0U, 0);
 #endif
-	if (argc == 3 && strcmp(argv[1], CALL_OP_STORE) == 0) {
+	if (!go_ahead()) {
+		answer = -ECANCELED; /* the caller is gone: no call nobody will hear of */
+	} else if (argc == 3 && strcmp(argv[1], CALL_OP_STORE) == 0) {
 		answer = store(argv[2]);
 	} else if (argc == 2 && strcmp(argv[1], CALL_OP_VFIO_RESET) == 0) {
 		answer = vfio_reset();

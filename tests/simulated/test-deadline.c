@@ -293,7 +293,7 @@ static void test_cdev_answers(void **state)
 
 /* ---- a hung call ---- */
 
-/* What the stuck program has open: /dev/null, the answer pipe, the call's file. */
+/* What the stuck program has open: the go-ahead, /dev/null, the answer pipe, the call's file. */
 static void assert_fds_of_stuck(const struct mock *m, pid_t pid, const char *target,
 				const char *const *foreign)
 {
@@ -312,7 +312,9 @@ static void assert_fds_of_stuck(const struct mock *m, pid_t pid, const char *tar
 		for (const char *const *f = foreign; *f; f++)
 			if (strcmp(to, *f) == 0)
 				fail_msg("the caller's %s reached the program as fd %d", to, fd);
-		if (fd <= 2)
+		if (fd == 0)
+			assert_true(g_str_has_prefix(to, "pipe:")); /* the go-ahead, read */
+		else if (fd <= 2)
 			assert_string_equal(to, "/dev/null");
 		else if (fd == 3)
 			assert_true(g_str_has_prefix(to, "pipe:"));
