@@ -51,7 +51,13 @@ def check_access(sc, bdf, cdev):
         sc.check(f"{bdf}: cdev number (node)", number, node_number(path))
         sc.check(f"{bdf}: iommufd", (access.get("iommufd") or {}).get("path"), "/dev/iommu")
     else:
-        sc.check(f"{bdf}: cdev", vfio.get("cdev"), None)
+        # A property of the function, not of how the VMM opens it: the cdev
+        # is named wherever the kernel made its node.
+        vdev = os.path.join(SYSPCI, bdf, "vfio-dev")
+        names = os.listdir(vdev) if os.path.isdir(vdev) else []
+        node = f"/dev/vfio/devices/{names[0]}" if names else None
+        sc.check(f"{bdf}: cdev", vfio.get("cdev"),
+                 node if node and os.path.exists(node) else None)
     sc.check(f"{bdf}: net once on vfio", d.get("net"), [])
 
 
