@@ -587,15 +587,22 @@ static int load_pending(struct vfr_device *dev)
 
 static int load_config(struct vfr_device *dev)
 {
+	const struct vfr_pending_call *call;
 	struct pciconf *pc;
 	char problem[256] = "";
 	int fd, r;
 
 	if (!dev->syspath)
 		return -EIO;
-	/* A reset stuck in the kernel holds the config access lock: a read would sleep with it. */
-	if (device_load(dev, ATTR_PENDING) == 0 && pending_call_locks_config(dev->pending, dev->name)) {
-		g_autofree char *what = pending_call_describe(dev->pending);
+	/*
+	 * A reset stuck in the kernel holds the config access lock: a read would
+	 * sleep with it. Asked now, not from what ATTR_PENDING once read: a call
+	 * another process starts is recorded just before it starts (deadline.h),
+	 * and the read must not follow it into the kernel.
+	 */
+	call = host_pending_for(dev->host, dev->name, false);
+	if (call && pending_call_locks_config(call, dev->name)) {
+		g_autofree char *what = pending_call_describe(call);
 
 		device_add_problem(dev, "%s; config space not read", what);
 		return -EBUSY;

@@ -16,11 +16,12 @@
 
 /*
  * A whole-host listing reads every function's config space: one stat of
- * the directory per this interval keeps that to a handful of syscalls.
- * Records appear only when a caller gives up at its deadline, long after
- * the call got stuck, so a few milliseconds of delay change nothing.
+ * the directory per this interval keeps that to a few hundred syscalls for
+ * thousands of functions. Records appear just before a call starts
+ * (deadline.h): the shorter the interval, the smaller the window in which
+ * a reader looked before the record came and reads after the call began.
  */
-#define PENDING_RECHECK_MS 50
+#define PENDING_RECHECK_MS 1
 
 static void reload(struct vfr_host *host)
 {
