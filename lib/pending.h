@@ -9,8 +9,10 @@
  * for as long as the call is stuck - for ever with a broken driver. The
  * readers of the bridges above it can sleep too (seen on 6.12: the root
  * port above the PF of a VF whose reset was stuck), so a reset's record
- * marks its upstream bridges' config space as locked as well. A
- * process that gives up at its deadline therefore leaves a record,
+ * marks its upstream bridges' config space as locked as well. Every call
+ * with a deadline is therefore recorded before it starts (deadline.h,
+ * deadline_announce) and the record removed when it returns in time; a
+ * caller that gave up at its deadline, or died, leaves the record,
  * ROOT/run/vfioreset/pending/ADDR, naming the stuck process, and every
  * process honours it while that process lives: no config read of the
  * functions it holds, no reset or change of binding that would reach them.
