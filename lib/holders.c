@@ -22,6 +22,7 @@
 #include "beneath.h"
 #include "device-private.h"
 #include "holders.h"
+#include "pending.h"
 #include "sysfs.h"
 
 #define LOG_DOMAIN "holders"
@@ -350,21 +351,9 @@ static void scan_maps(int pid_fd, const struct target *t, size_t n, struct seen 
 /* Is process @pid_fd asleep uninterruptibly (in a kernel call that may never return)? */
 static bool asleep_in_kernel(int pid_fd)
 {
-	char buf[512];
-	const char *p;
-	ssize_t n;
-	int fd = openat(pid_fd, "stat", O_RDONLY | O_CLOEXEC);
+	char state;
 
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* "PID (COMM) S ...": COMM may hold anything, the state follows its last ')'. */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'D';
+	return proc_stat_read(pid_fd, "stat", &state, NULL) == 0 && state == 'D';
 }
 
 static int compare_holder(gconstpointer a, gconstpointer b)

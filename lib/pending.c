@@ -114,15 +114,14 @@ char *pending_call_describe(const struct vfr_pending_call *call)
 			       "(pid %ld)", call->operation, call->address, when, (long)call->pid);
 }
 
-int pending_process_start(pid_t pid, uint64_t *ret_start)
+int proc_stat_read(int dirfd, const char *path, char *ret_state, uint64_t *ret_start)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 	unsigned long long start = 0;
 	ssize_t n;
 	int fd, field;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -ESRCH;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -135,18 +134,31 @@ int pending_process_start(pid_t pid, uint64_t *ret_start)
 	if (!p || p[1] != ' ' || !p[2])
 		return -ESRCH;
 	p += 2;
-	if (*p == 'Z' || *p == 'X')
-		return -ESRCH; /* its call returned; the process is only waiting to be reaped */
+	*ret_state = *p;
 	/* The state is field 3, starttime field 22. */
 	for (field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
 		if (p)
 			p++;
 	}
-	if (!p || sscanf(p, "%llu", &start) != 1)
+	if (ret_start && (!p || sscanf(p, "%llu", &start) != 1))
 		return -ESRCH;
-	*ret_start = start;
+	if (ret_start)
+		*ret_start = start;
 	return 0;
+}
+
+int pending_process_start(pid_t pid, uint64_t *ret_start)
+{
+	char path[64], state;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	r = proc_stat_read(AT_FDCWD, path, &state, ret_start);
+	if (r < 0)
+		return r;
+	/* Its call returned; the process is only waiting to be reaped. */
+	return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
 int pending_record(int pending_fd, struct vfr_pending_call *call, pid_t pid)

@@ -68,6 +68,13 @@ bool pending_call_locks_config(const struct vfr_pending_call *call, const char *
 /* Does @call hold function @name? */
 bool pending_call_holds(const struct vfr_pending_call *call, const char *name);
 
+/*
+ * /proc/PID/stat at @path below @dirfd (AT_FDCWD: absolute): the state
+ * letter and, when @ret_start is given, the start time (field 22); -ESRCH
+ * when it cannot be read or parsed.
+ */
+int proc_stat_read(int dirfd, const char *path, char *ret_state, uint64_t *ret_start);
+
 /* Has the stuck process gone (its call returned)? Reads /proc. */
 bool pending_call_returned(const struct vfr_pending_call *call);
 
