@@ -139,6 +139,12 @@ struct vfr_host {
 	 * looked at no more often than every PENDING_RECHECK_MS.
 	 */
 	GPtrArray *pending; /* struct vfr_pending_call * */
+	/*
+	 * The directory as the last look saw it. racy: its mtime was too close
+	 * to the look to tell a change made later in the same clock tick, so
+	 * the next look reads the records again.
+	 */
+	bool pending_racy;
 	struct timespec pending_mtime;
 	ino_t pending_ino;
 	gint64 pending_checked; /* g_get_monotonic_time() of the last look */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "device-private.h"
@@ -15,13 +16,29 @@
 #define LOG_DOMAIN "pending"
 
 /*
- * A whole-host listing reads every function's config space: one stat of
- * the directory per this interval keeps that to a few hundred syscalls for
- * thousands of functions. Records appear just before a call starts
- * (deadline.h): the shorter the interval, the smaller the window in which
- * a reader looked before the record came and reads after the call began.
+ * A whole-host listing reads every function's config space: one stat per
+ * this interval keeps that to a few hundred syscalls for thousands of
+ * functions. Records appear just before a call starts (deadline.h): the
+ * shorter the interval, the smaller the window in which a reader looked
+ * before the record came and reads after the call began.
  */
 #define PENDING_RECHECK_MS 1
+
+/*
+ * File timestamps advance by clock ticks (up to 10 ms with HZ=100, on
+ * kernels without fine-grained timestamps): a record made in the tick of
+ * a look leaves the mtime that look saw. An mtime this close to the look
+ * is not trusted to say "unchanged".
+ */
+#define MTIME_TICK_NS (20 * 1000 * 1000LL)
+
+static bool mtime_racy(const struct stat *st, const struct timespec *looked)
+{
+	long long m = (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	long long l = (long long)looked->tv_sec * 1000000000LL + looked->tv_nsec;
+
+	return m + MTIME_TICK_NS >= l;
+}
 
 static void reload(struct vfr_host *host)
 {
@@ -29,16 +46,18 @@ static void reload(struct vfr_host *host)
 	g_autofree char *dir =
 		g_build_filename(vfr_ctx_get_root(ctx), "run", "vfioreset", "pending", NULL);
 	GPtrArray *calls = NULL;
+	struct timespec looked;
 	struct stat st;
 	int fd;
 
 	host->pending_checked = g_get_monotonic_time();
+	clock_gettime(CLOCK_REALTIME, &looked);
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		g_clear_pointer(&host->pending, g_ptr_array_unref);
 		host->pending_ino = 0;
 		return;
 	}
-	if (host->pending && st.st_ino == host->pending_ino &&
+	if (host->pending && !host->pending_racy && st.st_ino == host->pending_ino &&
 	    st.st_mtim.tv_sec == host->pending_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == host->pending_mtime.tv_nsec) {
 		/* Same records; a call among them may have returned since. */
@@ -57,6 +76,7 @@ static void reload(struct vfr_host *host)
 		host->pending = calls;
 		host->pending_ino = st.st_ino;
 		host->pending_mtime = st.st_mtim;
+		host->pending_racy = mtime_racy(&st, &looked);
 	}
 	close(fd);
 }

@@ -18,7 +18,9 @@
  */
 #include "mock.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
 
@@ -549,6 +551,48 @@ static void test_pending_reaped(void **state)
 	vfr_reset_options_free(o);
 }
 
+/*
+ * A record made in the clock tick of an earlier look leaves the directory's
+ * mtime as that look saw it: the look that comes after still finds it.
+ */
+static void test_pending_same_tick(void **state)
+{
+	struct env *e = *state;
+	g_autofree char *record = NULL, *text = NULL, *dir = NULL;
+	struct timespec tick[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+	struct vfr_binding *b = NULL;
+	struct vfr_error *err = NULL;
+	struct stat st;
+	gsize len = 0;
+
+	leave_stuck(e);
+	record = pending_path(e, "0000:03:00.0");
+	dir = mock_path(e->m, "run/vfioreset/pending");
+	assert_true(g_file_get_contents(record, &text, &len, NULL));
+	assert_int_equal(unlink(record), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	tick[1] = st.st_mtim;
+
+	/* This host looks while there is no record... */
+	scan(e);
+	assert_int_equal(vfr_binding_new(e->host, &b), 0);
+	assert_int_equal(vfr_binding_add_device(b, dev_of(e, "0000:02:00.0")), 0);
+	assert_int_equal(vfr_binding_restore(b, &err), 0);
+	vfr_binding_unref(b);
+	/* ...then the record comes back within the same tick of the directory's clock. */
+	assert_true(g_file_set_contents(record, text, (gssize)len, NULL));
+	assert_int_equal(chmod(record, 0644), 0);
+	assert_int_equal(utimensat(AT_FDCWD, dir, tick, 0), 0);
+
+	assert_int_equal(vfr_binding_new(e->host, &b), 0);
+	assert_int_equal(vfr_binding_add_device(b, dev_of(e, "0000:03:00.0")), 0);
+	assert_int_equal(vfr_binding_restore(b, &err), -EBUSY);
+	assert_non_null(strstr(vfr_error_get_message(err), "has been pending in the kernel"));
+	vfr_error_free(err);
+	vfr_binding_unref(b);
+	assert_false(journal_has(e->m, "wait config 0000:03:00.0"));
+}
+
 /* A PF whose VF is held by a stuck call is not reset either. */
 static void test_pending_vf_refuses_pf(void **state)
 {
@@ -704,6 +748,7 @@ int main(int argc, char **argv)
 		MOCK_CASE(test_vfs_enabled_after_scan, setup, teardown, .host = HOST),
 		MOCK_CASE(test_pending_honoured, setup, teardown, .host = HOST),
 		MOCK_CASE(test_pending_reaped, setup, teardown, .host = HOST),
+		MOCK_CASE(test_pending_same_tick, setup, teardown, .host = HOST),
 		MOCK_CASE(test_pending_vf_refuses_pf, setup, teardown, .host = HOST),
 		MOCK_CASE(test_bad_records, setup, teardown, .host = HOST),
 		MOCK_CASE(test_harness_cfg_access_lock, setup, teardown, .host = HOST),
