@@ -6,10 +6,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <glib.h>
+#include <linux/magic.h>
 
 #include "beneath.h"
 #include "config.h"
@@ -30,6 +32,10 @@ struct vfr_ctx {
 	int sys_error; /* why sys_fd is -1: -ENOENT, -ELOOP (a link), ... */
 	/* sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
 	bool sys_nodev;
+	/* sys is the kernel's sysfs: only the kernel makes or replaces its entries. */
+	bool sys_is_sysfs;
+	/* One getdents64() reply that left room for another entry was the last (sysfs_list_kinds()). */
+	bool sys_listing_fills;
 	/* The root (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
 	int root_fd;
 	char *root;
@@ -161,9 +167,19 @@ VFR_EXPORT int vfr_ctx_new(const char *root, struct vfr_ctx **ret_ctx, struct vf
 		ctx->sys_error = ctx->sys_fd;
 		ctx->sys_fd = -1;
 	} else {
-		struct statvfs vfs;
+		struct statfs fs;
 
-		ctx->sys_nodev = fstatvfs(ctx->sys_fd, &vfs) == 0 && (vfs.f_flag & ST_NODEV);
+		if (fstatfs(ctx->sys_fd, &fs) == 0) {
+			ctx->sys_nodev = fs.f_flags & ST_NODEV;
+			ctx->sys_is_sysfs = fs.f_type == SYSFS_MAGIC;
+			/*
+			 * kernfs and the dcache-backed tmpfs/ramfs fill a reply until an
+			 * entry does not fit; other filesystems (FUSE, NFS) may return
+			 * less, so only there is the end asked for once more.
+			 */
+			ctx->sys_listing_fills = fs.f_type == SYSFS_MAGIC ||
+						 fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+		}
 	}
 	ctx->log_priority = LOG_ERR;
 	env = secure_getenv("VFIORESET_LOG");
@@ -300,6 +316,16 @@ int ctx_get_sys_error(const struct vfr_ctx *ctx)
 bool ctx_sys_is_nodev(const struct vfr_ctx *ctx)
 {
 	return ctx->sys_nodev;
+}
+
+bool ctx_sys_is_sysfs(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_is_sysfs;
+}
+
+bool ctx_sys_listing_fills(const struct vfr_ctx *ctx)
+{
+	return ctx->sys_listing_fills;
 }
 
 int ctx_get_root_fd(const struct vfr_ctx *ctx)

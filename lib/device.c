@@ -143,16 +143,20 @@ static const char *const entry_names[_ENTRY_MAX] = {
 
 void device_list_dir(struct vfr_device *dev, int fd, bool rewind)
 {
+	struct vfr_ctx *ctx = dev->host->ctx;
+	bool sysfs = ctx_sys_is_sysfs(ctx);
 	struct stat st;
 	int n;
 
 	dev->listed_at = 0;
-	if (fstat(fd, &st) < 0)
+	/* In the kernel's sysfs nobody but the kernel replaces an entry: no owner to check. */
+	if (!sysfs && fstat(fd, &st) < 0)
 		return;
-	n = sysfs_list_kinds(fd, rewind, entry_names, _ENTRY_MAX, dev->entry_kind);
+	n = sysfs_list_kinds(fd, rewind, ctx_sys_listing_fills(ctx), entry_names, _ENTRY_MAX,
+			     dev->entry_kind);
 	if (n < 0)
 		return;
-	dev->dir_trusted = beneath_dir_trusted(&st);
+	dev->dir_trusted = sysfs || beneath_dir_trusted(&st);
 	dev->dir_empty = n == 0;
 	dev->listed_at = g_get_monotonic_time();
 	if (n > 0 && dev->entry_kind[ENTRY_PHYSFN] == SYSFS_ABSENT)

@@ -35,6 +35,10 @@ int ctx_get_sys_fd(const struct vfr_ctx *ctx) _must_check_;
 int ctx_get_sys_error(const struct vfr_ctx *ctx) _must_check_;
 /* ROOT/sys is on a mount that cannot open device nodes (sysfs always is): see BENEATH_NODEV. */
 bool ctx_sys_is_nodev(const struct vfr_ctx *ctx);
+/* ROOT/sys is the kernel's sysfs, whose entries only the kernel makes: its directories are trusted. */
+bool ctx_sys_is_sysfs(const struct vfr_ctx *ctx);
+/* A listing of a directory below ROOT/sys ends with the first reply that left room (sysfs.h). */
+bool ctx_sys_listing_fills(const struct vfr_ctx *ctx);
 /* The root directory (O_PATH) everything below it is opened from; -1 when it is the host's "/". */
 int ctx_get_root_fd(const struct vfr_ctx *ctx) _must_check_;
 

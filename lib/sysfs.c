@@ -42,7 +42,7 @@ int sysfs_open_dir_listable(int dirfd, const char *relpath, int *ret_fd)
 	return 0;
 }
 
-int sysfs_list_kinds(int dirfd, bool rewind, const char *const *names, size_t n,
+int sysfs_list_kinds(int dirfd, bool rewind, bool fills, const char *const *names, size_t n,
 		     unsigned char *ret_kinds)
 {
 	/* A function's directory holds some 40 entries: one call fills, one more says the end. */
@@ -75,6 +75,9 @@ int sysfs_list_kinds(int dirfd, bool rewind, const char *const *names, size_t n,
 					break;
 				}
 		}
+		/* The kernel stopped before the buffer was full: nothing was left. */
+		if (fills && (size_t)len <= sizeof(buf) - sizeof(struct dirent64))
+			break;
 	}
 	return entries;
 }

@@ -40,8 +40,10 @@ int sysfs_open_dir_listable(int dirfd, const char *relpath, int *ret_fd);
  * in @names: its d_type (DT_REG, DT_LNK, ..., DT_UNKNOWN where the file
  * system does not say) or SYSFS_ABSENT. Returns how many entries the
  * directory holds besides "." and ".." (0: emptied, or removed), or -errno.
+ * With @fills (ctx_sys_listing_fills()), a reply that left room for the
+ * longest entry is taken as the last, without asking for the end.
  */
-int sysfs_list_kinds(int dirfd, bool rewind, const char *const *names, size_t n,
+int sysfs_list_kinds(int dirfd, bool rewind, bool fills, const char *const *names, size_t n,
 		     unsigned char *ret_kinds);
 
 /*

@@ -290,7 +290,7 @@ static void list_d0(const struct tree *t, int *ret_dirfd, const char *const *nam
 	int r = sysfs_open_dir_listable(t->fd, "sys/devices/d0", ret_dirfd);
 
 	assert_int_equal(r, 0);
-	assert_true(sysfs_list_kinds(*ret_dirfd, false, names, n, kinds) > 0);
+	assert_true(sysfs_list_kinds(*ret_dirfd, false, false, names, n, kinds) > 0);
 }
 
 /*
@@ -408,6 +408,51 @@ static void test_names(void **state)
 	}
 }
 
+/*
+ * A listing that takes one reply where the file system fills replies
+ * (tmpfs, as /dev/shm is) still sees every entry of a directory too large
+ * for one reply: only a reply with room left ends it.
+ */
+static void test_listing_in_one_reply(void **state)
+{
+	static const char *const names[] = { "first-of-many", "last-of-many", "absent" };
+	g_autofree char *dir = g_strdup("/dev/shm/vfr-test-listing-XXXXXX");
+	unsigned char kinds[G_N_ELEMENTS(names)];
+	int dfd, n;
+
+	(void)state;
+	if (!g_mkdtemp(dir))
+		skip();
+	/* 600 entries of 60 characters: some 50 KiB of replies, not 8. */
+	for (int i = 0; i < 600; i++) {
+		g_autofree char *name = i == 0	 ? g_strdup("first-of-many")
+				       : i == 599 ? g_strdup("last-of-many")
+						  : g_strdup_printf("%060d", i);
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		assert_true(g_file_set_contents(path, "", 0, NULL));
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	for (int fills = 0; fills <= 1; fills++) {
+		n = sysfs_list_kinds(dfd, fills, fills, names, G_N_ELEMENTS(names), kinds);
+		assert_int_equal(n, 600);
+		assert_int_equal(kinds[0], DT_REG);
+		assert_int_equal(kinds[1], DT_REG);
+		assert_int_equal(kinds[2], SYSFS_ABSENT);
+	}
+	close(dfd);
+	for (int i = 0; i < 600; i++) {
+		g_autofree char *name = i == 0	 ? g_strdup("first-of-many")
+				       : i == 599 ? g_strdup("last-of-many")
+						  : g_strdup_printf("%060d", i);
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 #define BOTH(fn)                                                                          \
 	cmocka_unit_test_setup_teardown(fn, setup_openat2, teardown),                      \
 	cmocka_unit_test_setup_teardown(fn, setup_walk, teardown)
@@ -427,6 +472,7 @@ int main(void)
 		BOTH(test_listing_of_untrusted_directory),
 		cmocka_unit_test(test_trusted_directories),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_listing_in_one_reply),
 	};
 
 	return cmocka_run_group_tests_name("beneath", tests, NULL, NULL);
