@@ -128,8 +128,12 @@ struct vfr_host {
 	/* One open device directory: getters of one function come in a row. */
 	struct vfr_device *cached_dev;
 	int cached_fd;
-	/* Attributes read below it, closed with it (host_close_later()). */
-	int later_fds[16];
+	/*
+	 * Attributes read below it and the directories of the functions read
+	 * before, closed together a few dozen at a time (host_close_later()):
+	 * a close per function was a tenth of a listing's calls.
+	 */
+	int later_fds[64];
 	unsigned int n_later_fds;
 
 	GHashTable *groups; /* int group -> GPtrArray of devices; built on first use */

@@ -26,7 +26,7 @@ struct scanned {
 	bool has_parent;
 };
 
-static void close_cached(struct vfr_host *host);
+static void close_cached(struct vfr_host *host, bool now);
 
 static int compare_scanned(const void *a, const void *b)
 {
@@ -292,7 +292,7 @@ VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
 {
 	if (!host || --host->refcount > 0)
 		return NULL;
-	close_cached(host);
+	close_cached(host, true);
 	for (size_t i = 0; i < host->n_devices; i++)
 		device_free(host->devices[i]);
 	g_free(host->devices);
@@ -304,6 +304,7 @@ VFR_EXPORT struct vfr_host *vfr_host_unref(struct vfr_host *host)
 		g_hash_table_destroy(host->group_dirs);
 	if (host->pending)
 		g_ptr_array_unref(host->pending);
+
 	if (host->observed)
 		g_ptr_array_unref(host->observed);
 	vfr_ctx_unref(host->ctx);
@@ -388,33 +389,26 @@ void host_close_later(struct vfr_host *host, int fd)
 		host->later_fds[host->n_later_fds++] = fd;
 }
 
+/* What one function's directory and the attributes read below it take, at most. */
+#define FDS_PER_FUNCTION 16
+
 static int compare_fds(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
 }
 
 /*
- * The open directory and the attributes read below it. Those numbered
- * without a gap close in one call: every number in such a run is one of
- * these, open until this call, so no other descriptor of the process can
- * be among them. (Where close_range() is missing, one by one.)
+ * Closes the descriptors kept for later. Those numbered without a gap close
+ * in one call: every number in such a run is one of these, open until this
+ * call, so no other descriptor of the process can be among them. (Where
+ * close_range() is missing, one by one.)
  */
-static void close_cached(struct vfr_host *host)
+static void close_later(struct vfr_host *host)
 {
-	int fds[G_N_ELEMENTS(host->later_fds) + 1];
-	unsigned int n = 0;
+	unsigned int n = host->n_later_fds;
+	int *fds = host->later_fds;
 
-	if (host->cached_fd >= 0)
-		fds[n++] = host->cached_fd;
-	for (unsigned int i = 0; i < host->n_later_fds; i++)
-		fds[n++] = host->later_fds[i];
 	host->n_later_fds = 0;
-	host->cached_fd = -1;
-	if (host->cached_dev)
-		host->cached_dev->listed_at = 0;
-	host->cached_dev = NULL;
-	if (n == 0)
-		return;
 	qsort(fds, n, sizeof(fds[0]), compare_fds);
 	for (unsigned int i = 0, end; i < n; i = end) {
 		for (end = i + 1; end < n && fds[end] == fds[end - 1] + 1; end++)
@@ -425,6 +419,28 @@ static void close_cached(struct vfr_host *host)
 		for (unsigned int k = i; k < end; k++)
 			close(fds[k]);
 	}
+}
+
+/*
+ * Gives up the open directory. Its descriptor and those of the attributes
+ * read below it are closed with those of the next functions, a few dozen
+ * in one call, unless @now (the host is done with them, or a function's
+ * own descriptors would not fit).
+ */
+static void close_cached(struct vfr_host *host, bool now)
+{
+	if (host->cached_fd >= 0) {
+		if (host->n_later_fds >= G_N_ELEMENTS(host->later_fds))
+			close_later(host);
+		host->later_fds[host->n_later_fds++] = host->cached_fd;
+	}
+	host->cached_fd = -1;
+	if (host->cached_dev)
+		host->cached_dev->listed_at = 0;
+	host->cached_dev = NULL;
+	/* Room for the next function's directory and the attributes it reads. */
+	if (now || host->n_later_fds + FDS_PER_FUNCTION > G_N_ELEMENTS(host->later_fds))
+		close_later(host);
 }
 
 int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
@@ -438,8 +454,7 @@ int host_device_dirfd(struct vfr_host *host, struct vfr_device *dev)
 	}
 	if (!dev->syspath)
 		return -EIO;
-	/* Closed first, so that this function's descriptors take the same numbers again. */
-	close_cached(host);
+	close_cached(host, false);
 	/* Readable, not O_PATH: it is listed once, and its entries are opened by what that says. */
 	r = sysfs_open_dir_listable(ctx_get_sys_fd(host->ctx), dev->syspath, &fd);
 	if (r < 0)
