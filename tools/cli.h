@@ -50,6 +50,7 @@ int cli_parse_address_list(const char *option, char *const *values, struct vfr_a
  */
 struct vfr_host *cli_scan(struct cli *cli, int argc, char **argv);
 
+extern const GOptionEntry list_options[];
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_variant(struct cli *cli, int argc, char **argv);

@@ -26,6 +26,8 @@ struct facts {
 	const char *driver;
 	enum vfr_driver_type driver_type;
 	enum vfr_driver_type_source driver_source;
+	/* driver_override, numa_node and power_state: `show` and `list --full` only. */
+	bool full;
 	int r_override;
 	const char *override;
 	int r_group, r_numa;
@@ -171,8 +173,11 @@ static char *how_text(unsigned int how)
 }
 
 
-/* What a function says of itself: all of it but the SR-IOV relations. */
-static void gather_own(struct vfr_device *dev, struct facts *f, bool names)
+/*
+ * What a function says of itself: all of it but the SR-IOV relations; the
+ * three attributes of @full cost two calls each, which a plain `list` spares.
+ */
+static void gather_own(struct vfr_device *dev, struct facts *f, bool names, bool full)
 {
 	memset(f, 0, sizeof(*f));
 	f->dev = dev;
@@ -190,11 +195,15 @@ static void gather_own(struct vfr_device *dev, struct facts *f, bool names)
 		vfr_device_get_driver_type(dev, &f->driver_type);
 		vfr_device_get_driver_type_source(dev, &f->driver_source);
 	}
-	f->r_override = vfr_device_get_driver_override(dev, &f->override);
+	f->full = full;
+	if (full)
+		f->r_override = vfr_device_get_driver_override(dev, &f->override);
 	f->r_group = vfr_device_get_iommu_group(dev, &f->group);
-	f->r_numa = vfr_device_get_numa_node(dev, &f->numa);
+	if (full)
+		f->r_numa = vfr_device_get_numa_node(dev, &f->numa);
 	f->r_modalias = vfr_device_get_modalias(dev, &f->modalias);
-	f->r_power = vfr_device_get_power_state(dev, &f->power);
+	if (full)
+		f->r_power = vfr_device_get_power_state(dev, &f->power);
 	f->r_reset = vfr_device_get_reset_methods(dev, &f->reset_methods);
 	f->r_caps = vfr_device_get_capabilities(dev, &f->caps, NULL);
 	f->r_header = vfr_device_get_header_type(dev, &f->header);
@@ -211,16 +220,16 @@ static void gather_own(struct vfr_device *dev, struct facts *f, bool names)
  * once, and then prints, instead of making the first function's relations
  * open every other directory.
  */
-static void read_own(struct vfr_device *dev, bool names)
+static void read_own(struct vfr_device *dev, bool names, bool full)
 {
 	struct facts f;
 
-	gather_own(dev, &f, names);
+	gather_own(dev, &f, names, full);
 }
 
-static void gather(struct vfr_device *dev, struct facts *f, bool names)
+static void gather(struct vfr_device *dev, struct facts *f, bool names, bool full)
 {
-	gather_own(dev, f, names);
+	gather_own(dev, f, names, full);
 	f->physfn = vfr_device_get_physfn(dev);
 }
 
@@ -333,9 +342,11 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 		      f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
 	cli_json_attr(b, "driver_type_source", f->r_driver,
 		      f->r_driver == 0 ? vfr_driver_type_source_to_string(f->driver_source) : NULL);
-	cli_json_attr(b, "driver_override", f->r_override, f->override);
+	if (f->full)
+		cli_json_attr(b, "driver_override", f->r_override, f->override);
 	cli_json_int(b, "iommu_group", f->r_group, f->group);
-	cli_json_int(b, "numa_node", f->r_numa, f->numa);
+	if (f->full)
+		cli_json_int(b, "numa_node", f->r_numa, f->numa);
 	cli_json_attr(b, "header_type", 0, vfr_header_type_to_string(f->header));
 	json_builder_set_member_name(b, "multifunction");
 	json_builder_add_boolean_value(b, f->multifunction);
@@ -362,7 +373,8 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
 		json_builder_end_object(b);
 	}
 
-	cli_json_attr(b, "power_state", f->r_power, f->power);
+	if (f->full)
+		cli_json_attr(b, "power_state", f->r_power, f->power);
 	cli_json_attr(b, "modalias", f->r_modalias, f->modalias);
 	add_device_ref(b, "physfn", f->physfn);
 	json_builder_set_member_name(b, "virtfns");
@@ -408,7 +420,7 @@ static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
  * each function's object is generated and written on its own, so memory does
  * not grow with the number of functions.
  */
-static void print_json(struct vfr_device **devs, size_t n, bool detail)
+static void print_json(struct vfr_device **devs, size_t n, bool detail, bool full)
 {
 	g_autoptr(JsonGenerator) gen = json_generator_new();
 	bool pretty = isatty(STDOUT_FILENO);
@@ -422,11 +434,11 @@ static void print_json(struct vfr_device **devs, size_t n, bool detail)
 		fputs("{\"devices\":[", stdout);
 	}
 	for (size_t i = 0; i < n; i++)
-		read_own(devs[i], false);
+		read_own(devs[i], false, full);
 	for (size_t i = 0; i < n; i++) {
 		struct facts f;
 
-		gather(devs[i], &f, false);
+		gather(devs[i], &f, false, full);
 		if (detail) {
 			gather_detail(&f);
 			gather_vmm(devs[i], &f);
@@ -487,27 +499,43 @@ static char *name_text(const struct facts *f)
 	return g_strdup_printf("%s %s", f->vendor_name ? f->vendor_name : "?", f->device_name);
 }
 
-static void print_table(struct vfr_device **devs, size_t n)
+static char *int_text(int r, int value)
 {
-	printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s\n", "ADDRESS", "IDS", "CLASS",
-	       "DRIVER", "TYPE", "GROUP", "RESET", "NAME");
+	return r < 0 ? g_strdup("-") : g_strdup_printf("%d", value);
+}
+
+/* `list --full`: the override, NUMA node and power state columns. */
+static char *full_text(const struct facts *f)
+{
+	g_autofree char *numa = int_text(f->r_numa, f->numa);
+
+	return g_strdup_printf("%-14s %-4s %-6s ", f->r_override < 0 || !f->override ? "-"
+		: f->override, numa, f->r_power < 0 ? "-" : f->power);
+}
+
+static void print_table(struct vfr_device **devs, size_t n, bool full)
+{
+	printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s%s\n", "ADDRESS", "IDS", "CLASS",
+	       "DRIVER", "TYPE", "GROUP", "RESET",
+	       full ? "OVERRIDE       NUMA POWER  " : "", "NAME");
 	for (size_t i = 0; i < n; i++)
-		read_own(devs[i], true);
+		read_own(devs[i], true, full);
 	for (size_t i = 0; i < n; i++) {
 		g_autofree char *ids = NULL, *methods = NULL, *name = NULL, *group = NULL;
-		g_autofree char *class_text = NULL;
+		g_autofree char *class_text = NULL, *extra = NULL;
 		struct facts f;
 
-		gather(devs[i], &f, true);
+		gather(devs[i], &f, true, full);
+		extra = full ? full_text(&f) : g_strdup("");
 		ids = ids_text(&f);
 		methods = join_methods(&f);
 		name = name_text(&f);
-		group = f.r_group < 0 ? g_strdup("-") : g_strdup_printf("%d", f.group);
+		group = int_text(f.r_group, f.group);
 		class_text = f.r_class < 0 ? g_strdup("?") : g_strdup_printf("%06x", f.class_code);
-		printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s%s\n", vfr_device_get_name(devs[i]),
+		printf("%-13s %-9s %-6s %-14s %-12s %-5s %-14s %s%s%s\n", vfr_device_get_name(devs[i]),
 		       ids, class_text, f.r_driver < 0 ? "?" : f.driver ? f.driver : "-",
 		       f.r_driver < 0 ? "?" : vfr_driver_type_to_string(f.driver_type), group,
-		       methods, name,
+		       methods, extra, name,
 		       f.pending ? "  (a reset is pending in the kernel: see show)"
 		       : vfr_device_get_n_problems(devs[i]) ? "  (problems: see show)" : "");
 	}
@@ -532,7 +560,7 @@ static void print_report(struct vfr_device *dev)
 	struct facts f;
 	size_t n;
 
-	gather(dev, &f, true);
+	gather(dev, &f, true, true);
 	gather_detail(&f);
 	acs = acs_text(&f);
 	ids = ids_text(&f);
@@ -631,6 +659,14 @@ static void print_report(struct vfr_device *dev)
 
 /* ---- commands ---- */
 
+static gboolean opt_full;
+
+const GOptionEntry list_options[] = {
+	{ "full", 0, 0, G_OPTION_ARG_NONE, &opt_full,
+	  "Also read and print driver_override, numa_node and power_state", NULL },
+	{ NULL },
+};
+
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
 	struct vfr_host *host;
@@ -650,9 +686,9 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < n; i++)
 			devs[i] = vfr_host_get_device(host, i);
 		if (cli->json)
-			print_json(devs, n, false);
+			print_json(devs, n, false, opt_full);
 		else
-			print_table(devs, n);
+			print_table(devs, n, opt_full);
 	}
 	vfr_host_unref(host);
 	return EXIT_OK;
@@ -706,7 +742,7 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return cli->status;
 	devs = cli_lookup(host, &argc, argv, &status);
 	if (devs && cli->json) {
-		print_json(devs, (size_t)argc, true);
+		print_json(devs, (size_t)argc, true, true);
 	} else if (devs) {
 		for (int i = 0; i < argc; i++) {
 			if (i)

@@ -47,7 +47,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "list", "", "List every PCI function with its driver, group and reset facts", cmd_list },
+	{ "list", "", "List every PCI function with its driver, group and reset facts", cmd_list,
+	  list_options },
 	{ "show", "BDF...", "Show the facts of the given functions", cmd_show },
 	{ "variant", "BDF", "List the vfio drivers that could drive a function, best first",
 	  cmd_variant },

@@ -48,6 +48,7 @@ vendor=8086
 device=10d3
 parent=0000:00:1c.0
 driver=vfio-pci
+driver_override=vfio-pci
 iommu_group=2
 reset_method=
 caps=pm-nosoftrst,af-flr
@@ -183,14 +184,33 @@ class Cli(unittest.TestCase):
         self.assertEqual(devs["0000:04:00.0"]["driver_type"], "xen-pciback")
         self.assertEqual(devs["0000:04:00.0"]["driver_type_source"], "name")
 
+    def test_list_full(self):
+        # The three attributes list spares unless asked, in JSON and in the table.
+        plain, full = self.devices("list"), self.devices("list", "--full")
+        for addr, d in plain.items():
+            self.assertFalse({"driver_override", "numa_node", "power_state"} & set(d))
+            self.assertEqual({k: v for k, v in full[addr].items()
+                              if k not in ("driver_override", "numa_node", "power_state")}, d)
+        self.assertEqual(full["0000:01:00.1"]["driver_override"], "vfio-pci")
+        self.assertIsNone(full["0000:01:00.0"]["driver_override"])
+        self.assertEqual(full["0000:01:00.0"]["power_state"], "D0")
+        p = run("--root", self.root, "list", "--full")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        header, *rows = p.stdout.splitlines()
+        self.assertIn("OVERRIDE", header.split())
+        row = next(r for r in rows if r.startswith("0000:01:00.1 "))
+        self.assertIn("vfio-pci", row.split()[7:])
+        self.assertNotIn("OVERRIDE", run("--root", self.root, "list").stdout)
+
     def test_show_matches_list_and_keeps_order(self):
         listed = self.devices("list")
         shown = self.json_of("--root", self.root, "--json", "show", "01:00.1", "0000:00:1c.0")
         self.assertEqual([d["address"] for d in shown["devices"]], ["0000:01:00.1", "0000:00:1c.0"])
         for d in shown["devices"]:
             # show adds what list does not walk for every function: the ACS path,
-            # the owner, and what a VMM needs.
-            extra = {"acs_path", "assignable_strict_acs", "owner"}
+            # the owner, what a VMM needs, and the attributes only list --full reads.
+            extra = {"acs_path", "assignable_strict_acs", "owner", "driver_override",
+                     "numa_node", "power_state"}
             vmm = {k: d.pop(k) for k in ("vf_index", "sriov", "net", "vfio", "holders")}
             self.assertEqual(set(d) - set(listed[d["address"]]), extra)
             self.assertEqual({k: v for k, v in d.items() if k not in extra},

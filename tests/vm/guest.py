@@ -101,8 +101,27 @@ def scenario_list():
             counts["absent"] += 1
         elif not want["reset_methods"]:
             counts["empty"] += 1
-    sc.finish(f"{len(functions)} functions, {len(keys)} facts each; reset_method absent on "
-              f"{counts['absent']}, empty on {counts['empty']}")
+    # --full adds what the plain listing spares, read from the kernel's sysfs as well.
+    full = {d["address"]: d for d in vfioreset_json("list", "--full")["devices"]}
+    for d in data["devices"]:
+        f = full.get(d["address"], {})
+        sc.check(f"{d['address']} list --full keeps the rest",
+                 {k: v for k, v in f.items()
+                  if k not in ("driver_override", "numa_node", "power_state")}, d)
+        override = read_attr(d["address"], "driver_override")
+        numa = read_attr(d["address"], "numa_node")
+        sc.check(f"{d['address']} driver_override", f.get("driver_override", "<missing>"),
+                 None if override in (None, "(null)", "") else override)
+        sc.check(f"{d['address']} numa_node", f.get("numa_node", "<missing>"),
+                 None if numa is None else int(numa))
+        # Runtime PM may move it between two reads: a state the kernel names is enough.
+        power = f.get("power_state", "<missing>")
+        if read_attr(d["address"], "power_state") is None:
+            sc.check(f"{d['address']} power_state", power, None)
+        elif power not in ("D0", "D1", "D2", "D3hot", "D3cold", "unknown"):
+            sc.fail(f"{d['address']}: power_state {power!r} is no state the kernel names")
+    sc.finish(f"{len(functions)} functions, {len(keys)} facts each and 3 more with --full; "
+              f"reset_method absent on {counts['absent']}, empty on {counts['empty']}")
 
 
 def scenario_capabilities():
