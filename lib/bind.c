@@ -640,15 +640,33 @@ static int check_final(struct bind_op *op, struct vfr_error **reterr)
 	return 0;
 }
 
+/*
+ * After a failure, what every function reads now. One that needed no write
+ * (already as asked) keeps status 0 only while it still reads so: the
+ * kernel may have changed it meanwhile on its own (a VF re-created through
+ * sriov_numvfs and probed), and "done" must not come back with a driver
+ * that says otherwise.
+ */
 static void fill_after(struct vfr_binding *b)
 {
 	for (guint i = 0; i < b->items->len; i++) {
 		struct bind_item *it = b->items->pdata[i];
 		const char *now = NULL;
+		int r;
 
 		device_invalidate(it->dev);
 		g_free(it->after);
-		it->after = vfr_device_get_driver(it->dev, &now) == 0 ? g_strdup(now) : NULL;
+		r = vfr_device_get_driver(it->dev, &now);
+		it->after = r == 0 ? g_strdup(now) : NULL;
+		if (it->status != 0)
+			continue;
+		if (r < 0)
+			bind_item_fail(it, NULL, r, "its driver cannot be read afterwards: %s",
+				       g_strerror(-r));
+		else if (!it->any_driver && g_strcmp0(it->after, it->want.driver) != 0)
+			bind_item_fail(it, NULL, -EIO, "it ended bound to %s instead of %s",
+				       it->after ? it->after : "no driver",
+				       it->want.driver ? it->want.driver : "no driver");
 	}
 }
 
