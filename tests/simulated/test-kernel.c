@@ -232,6 +232,27 @@ static void to_vfio(const char *addr)
 	assert_int_equal(attr_write("/sys/bus/pci/drivers_probe", addr), 0);
 }
 
+/* Only a PF driver with sriov_configure changes the VFs: not vfio-pci (without enable_sriov). */
+static void test_sriov_numvfs_needs_pf_driver_support(void **state)
+{
+	(void)state;
+
+	to_vfio("0000:01:00.0");
+	/* igb's remove disabled SR-IOV; vfio-pci cannot enable it again. */
+	assert_false(path_exists(DEV "0000:01:10.0"));
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), -ENOENT);
+	assert_false(path_exists(DEV "0000:01:10.0"));
+	assert_attr(DEV "0000:01:00.0/sriov_numvfs", "0");
+
+	/* Back on igb, the VFs come back and autoprobe binds igbvf. */
+	assert_int_equal(attr_write(DEV "0000:01:00.0/driver_override", "\n"), 0);
+	assert_int_equal(attr_write(DEV "0000:01:00.0/driver/unbind", "0000:01:00.0"), 0);
+	assert_int_equal(attr_write("/sys/bus/pci/drivers_probe", "0000:01:00.0"), 0);
+	assert_true(path_exists("/sys/bus/pci/drivers/igb/0000:01:00.0"));
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), 0);
+	assert_true(path_exists("/sys/bus/pci/drivers/igbvf/0000:01:10.0"));
+}
+
 static void test_reset_vfio_bound_allowed(void **state)
 {
 	struct mock *m = *state;
@@ -447,6 +468,7 @@ int main(int argc, char **argv)
 		T(test_bind_vfio_pci),
 		T(test_partial_group_binding),
 		T(test_sriov_numvfs),
+		T(test_sriov_numvfs_needs_pf_driver_support),
 		T(test_group_numbers_reused),
 		MOCK_CASE(test_vf_reset_hangs, NULL, NULL, .host = VF_HOST),
 	};

@@ -593,6 +593,15 @@ int k_sriov_numvfs(struct kctx *k, const struct kdev *pf, const char *buf, size_
 		return 0;
 	if (!k_driver_of(k, pf, drv, sizeof(drv)))
 		return -ENOENT; /* "no driver bound to device; cannot configure SR-IOV" */
+	/*
+	 * "driver does not support SR-IOV configuration via sysfs": pci-stub
+	 * has no sriov_configure, and vfio-pci's answers ENOENT unless the
+	 * module was loaded with enable_sriov=1 (off by default). So VFs are
+	 * never re-created under a PF a manager has handed to vfio-pci, and
+	 * their host driver cannot come back through autoprobe there.
+	 */
+	if (strcmp(drv, "pci-stub") == 0 || strcmp(drv, "vfio-pci") == 0)
+		return -ENOENT;
 	if (n == 0)
 		return k_sriov_disable(k, pf);
 	if (cur != 0)
