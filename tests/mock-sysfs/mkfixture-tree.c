@@ -488,9 +488,25 @@ static void write_driver(struct writer *w, const struct fx_driver *drv)
 		link_at(w, dfd, where, "module", target);
 		make_dir(w, w->outfd, "", mod);
 		make_dir(w, w->outfd, "", mdrv);
+
 		if ((mfd = open_dir(w, mdrv)) >= 0) {
 			link_at(w, mfd, mdrv, name, back);
 			close(mfd);
+		}
+	}
+	/*
+	 * vfio_pci's enable_sriov, built in or not (a built-in's parameters
+	 * are under /sys/module too). Off by default: vfio-pci then refuses
+	 * sriov_numvfs (ENOENT).
+	 */
+	if (strcmp(drv->name, "vfio-pci") == 0) {
+		int pfd;
+
+		make_dir(w, w->outfd, "", "sys/module/vfio_pci");
+		make_dir(w, w->outfd, "", "sys/module/vfio_pci/parameters");
+		if ((pfd = open_dir(w, "sys/module/vfio_pci/parameters")) >= 0) {
+			put(w, pfd, "sys/module/vfio_pci/parameters", "enable_sriov", 0644, "N\n", 2);
+			close(pfd);
 		}
 	}
 	close(dfd);

@@ -228,6 +228,7 @@ static void test_vf_set(void **state)
 	 */
 	to_vfio("0000:01:00.0");
 	assert_false(path_exists(DEV "0000:01:10.0"));
+	assert_int_equal(attr_write("/sys/module/vfio_pci/parameters/enable_sriov", "Y\n"), 0);
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), 0);
 	assert_true(path_exists(DEV "0000:01:10.2"));
 	to_vfio("0000:01:10.0");

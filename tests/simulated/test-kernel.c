@@ -232,7 +232,10 @@ static void to_vfio(const char *addr)
 	assert_int_equal(attr_write("/sys/bus/pci/drivers_probe", addr), 0);
 }
 
-/* Only a PF driver with sriov_configure changes the VFs: not vfio-pci (without enable_sriov). */
+/*
+ * Only a PF driver with sriov_configure changes the VFs: vfio-pci only with
+ * its enable_sriov parameter, and then the new VFs are vfio-pci's.
+ */
 static void test_sriov_numvfs_needs_pf_driver_support(void **state)
 {
 	(void)state;
@@ -243,6 +246,17 @@ static void test_sriov_numvfs_needs_pf_driver_support(void **state)
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), -ENOENT);
 	assert_false(path_exists(DEV "0000:01:10.0"));
 	assert_attr(DEV "0000:01:00.0/sriov_numvfs", "0");
+	assert_attr("/sys/module/vfio_pci/parameters/enable_sriov", "N");
+
+	assert_int_equal(attr_write("/sys/module/vfio_pci/parameters/enable_sriov", "Y\n"), 0);
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), 0);
+	assert_attr(DEV "0000:01:10.0/driver_override", "vfio-pci");
+	assert_true(path_exists("/sys/bus/pci/drivers/vfio-pci/0000:01:10.0"));
+	assert_true(path_exists("/sys/bus/pci/drivers/vfio-pci/0000:01:10.2"));
+	assert_false(path_exists("/sys/bus/pci/drivers/igbvf/0000:01:10.0"));
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "0"), 0);
+	assert_int_equal(attr_write("/sys/module/vfio_pci/parameters/enable_sriov", "N\n"), 0);
+	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), -ENOENT);
 
 	/* Back on igb, the VFs come back and autoprobe binds igbvf. */
 	assert_int_equal(attr_write(DEV "0000:01:00.0/driver_override", "\n"), 0);

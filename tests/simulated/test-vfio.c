@@ -422,9 +422,13 @@ static void test_info_behind_bridge(void **state)
 	release(&h);
 }
 
-/* VFs made by `echo 2 > sriov_numvfs`, each in a group of its own. */
+/*
+ * VFs made by `echo 2 > sriov_numvfs`, each in a group of its own. The PF
+ * is on vfio-pci here: that takes its enable_sriov parameter.
+ */
 static void remake_vfs(void)
 {
+	assert_int_equal(attr_write("/sys/module/vfio_pci/parameters/enable_sriov", "Y\n"), 0);
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "0"), 0);
 	assert_int_equal(attr_write(DEV "0000:01:00.0/sriov_numvfs", "2"), 0);
 	assert_true(path_exists("/sys/kernel/iommu_groups/17/devices/0000:01:10.0"));

@@ -532,7 +532,17 @@ static int vf_from_template(struct kctx *k, const struct kdev *pf, const struct 
 	return 0;
 }
 
-static int sriov_enable(struct kctx *k, const struct kdev *pf, unsigned int numvfs)
+/* vfio-pci's enable_sriov module parameter (0644, off by default). */
+static bool vfio_pci_enable_sriov(struct kctx *k)
+{
+	char text[16];
+
+	return k_read(k, "sys/module/vfio_pci/parameters/enable_sriov", text, sizeof(text)) >= 0 &&
+	       (text[0] == 'Y' || text[0] == 'y' || text[0] == '1');
+}
+
+static int sriov_enable(struct kctx *k, const struct kdev *pf, const char *pf_drv,
+			unsigned int numvfs)
 {
 	char text[64], parent[PATH_MAX], rel[PATH_MAX], target[PATH_MAX], autoprobe[16];
 	unsigned int domain, bus, slot, fn, offset, stride;
@@ -565,6 +575,9 @@ static int sriov_enable(struct kctx *k, const struct kdev *pf, unsigned int numv
 		snprintf(rel, sizeof(rel), "%s/virtfn%u", pf->path, i);
 		snprintf(target, sizeof(target), "../%s", vf.addr);
 		k_link(k, rel, target);
+		/* vfio_pci_bus_notifier(): a new VF of a vfio-pci PF is vfio-pci's, never its host driver's. */
+		if (strcmp(pf_drv, "vfio-pci") == 0)
+			k_attr_put(k, &vf, "driver_override", "vfio-pci\n");
 		/* sriov_drivers_autoprobe: VFs bind as they appear. */
 		if (k_attr(k, pf, "sriov_drivers_autoprobe", autoprobe, sizeof(autoprobe)) < 0 ||
 		    strcmp(autoprobe, "0") != 0)
@@ -595,18 +608,16 @@ int k_sriov_numvfs(struct kctx *k, const struct kdev *pf, const char *buf, size_
 		return -ENOENT; /* "no driver bound to device; cannot configure SR-IOV" */
 	/*
 	 * "driver does not support SR-IOV configuration via sysfs": pci-stub
-	 * has no sriov_configure, and vfio-pci's answers ENOENT unless the
-	 * module was loaded with enable_sriov=1 (off by default). So VFs are
-	 * never re-created under a PF a manager has handed to vfio-pci, and
-	 * their host driver cannot come back through autoprobe there.
+	 * has no sriov_configure, and vfio-pci's answers ENOENT (to 0 as well)
+	 * unless its enable_sriov parameter is set, which it is not by default.
 	 */
-	if (strcmp(drv, "pci-stub") == 0 || strcmp(drv, "vfio-pci") == 0)
+	if (strcmp(drv, "pci-stub") == 0 || (strcmp(drv, "vfio-pci") == 0 && !vfio_pci_enable_sriov(k)))
 		return -ENOENT;
 	if (n == 0)
 		return k_sriov_disable(k, pf);
 	if (cur != 0)
 		return -EBUSY; /* "%d VFs already enabled. Disable before enabling %d VFs" */
-	r = sriov_enable(k, pf, (unsigned int)n);
+	r = sriov_enable(k, pf, drv, (unsigned int)n);
 	snprintf(text, sizeof(text), "%lu\n", r < 0 ? 0 : n);
 	k_attr_put(k, pf, "sriov_numvfs", text);
 	sriov_config(k, pf, r < 0 ? 0 : (unsigned int)n);
