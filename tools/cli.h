@@ -36,6 +36,35 @@ void cli_json_hex(JsonBuilder *b, const char *key, int r, unsigned int value, in
 void cli_json_int(JsonBuilder *b, const char *key, int r, int value);
 
 /*
+ * json-stream.c: JSON written as it is made (`list`, `show`), flushed to
+ * stdout by the caller; compact, or pretty for a terminal.
+ */
+struct cli_stream {
+	GString *s;
+	bool pretty;
+	unsigned int depth;
+	bool comma; /* an element was written at this level: the next one needs a comma */
+	bool keyed; /* a member name was written: its value follows it */
+};
+void cli_stream_init(struct cli_stream *w, bool pretty);
+void cli_stream_flush(struct cli_stream *w);
+void cli_stream_finish(struct cli_stream *w); /* a newline, flushed, freed */
+void cli_stream_begin_object(struct cli_stream *w);
+void cli_stream_end_object(struct cli_stream *w);
+void cli_stream_begin_array(struct cli_stream *w);
+void cli_stream_end_array(struct cli_stream *w);
+void cli_stream_key(struct cli_stream *w, const char *key);
+void cli_stream_string(struct cli_stream *w, const char *value); /* NULL: null */
+void cli_stream_int(struct cli_stream *w, long value);
+void cli_stream_bool(struct cli_stream *w, bool value);
+void cli_stream_null(struct cli_stream *w);
+/* Members as cli_json_attr(), cli_json_hex() and cli_json_int() make them. */
+void cli_stream_attr(struct cli_stream *w, const char *key, int r, const char *value);
+void cli_stream_hex(struct cli_stream *w, const char *key, int r, unsigned int value, int width);
+void cli_stream_int_member(struct cli_stream *w, const char *key, int r, int value);
+void cli_stream_bool_member(struct cli_stream *w, const char *key, bool value);
+
+/*
  * The addresses of a repeatable option of comma-separated lists
  * ("--holding A,B --holding C"), in order. Every entry must be an address:
  * an empty one ("A,", "A,,B", "") is bad input, as it is for --method. On

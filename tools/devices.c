@@ -92,31 +92,31 @@ static void gather_detail(struct facts *f)
 	f->owner = owner_of(f->dev);
 }
 
-static void add_acs_path(JsonBuilder *b, const struct facts *f)
+static void add_acs_path(struct cli_stream *w, const struct facts *f)
 {
-	json_builder_set_member_name(b, "acs_path");
+	cli_stream_key(w, "acs_path");
 	if (f->r_acs < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 		return;
 	}
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "isolated");
-	json_builder_add_boolean_value(b, f->r_acs == 1);
-	json_builder_set_member_name(b, "port");
+	cli_stream_begin_object(w);
+	cli_stream_key(w, "isolated");
+	cli_stream_bool(w, f->r_acs == 1);
+	cli_stream_key(w, "port");
 	if (f->acs_port)
-		json_builder_add_string_value(b, vfr_device_get_name(f->acs_port));
+		cli_stream_string(w, vfr_device_get_name(f->acs_port));
 	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "missing");
-	json_builder_begin_array(b);
+		cli_stream_null(w);
+	cli_stream_key(w, "missing");
+	cli_stream_begin_array(w);
 	for (unsigned int bit = 1; bit <= VFR_ACS_UPSTREAM_FORWARDING; bit <<= 1)
 		if (f->acs_missing & bit)
-			json_builder_add_string_value(b, vfr_acs_control_to_string(bit));
-	json_builder_end_array(b);
-	json_builder_end_object(b);
+			cli_stream_string(w, vfr_acs_control_to_string(bit));
+	cli_stream_end_array(w);
+	cli_stream_end_object(w);
 	/* libvirt's strict_acs_check verdict; without the strict check anything readable is. */
-	json_builder_set_member_name(b, "assignable_strict_acs");
-	json_builder_add_boolean_value(b, f->r_acs == 1);
+	cli_stream_key(w, "assignable_strict_acs");
+	cli_stream_bool(w, f->r_acs == 1);
 }
 
 static char *acs_text(const struct facts *f)
@@ -235,204 +235,199 @@ static void gather(struct vfr_device *dev, struct facts *f, bool names, bool ful
 
 /* ---- JSON ---- */
 
-static void add_device_ref(JsonBuilder *b, const char *key, struct vfr_device *dev)
+static void add_device_ref(struct cli_stream *w, const char *key, struct vfr_device *dev)
 {
-	cli_json_attr(b, key, 0, dev ? vfr_device_get_name(dev) : NULL);
+	cli_stream_attr(w, key, 0, dev ? vfr_device_get_name(dev) : NULL);
 }
 
-static void add_holders(JsonBuilder *b, const char *key, const struct vfr_holders *h,
+static void add_holders(struct cli_stream *w, const char *key, const struct vfr_holders *h,
 			bool uncertain)
 {
 	size_t n = uncertain ? vfr_holders_get_n_uncertain(h) : vfr_holders_get_n(h);
 
-	json_builder_set_member_name(b, key);
-	json_builder_begin_array(b);
+	cli_stream_key(w, key);
+	cli_stream_begin_array(w);
 	for (size_t i = 0; i < n; i++) {
 		unsigned int how = uncertain ? vfr_holders_get_uncertain_how(h, i)
 					     : vfr_holders_get_how(h, i);
 
-		json_builder_begin_object(b);
-		cli_json_int(b, "pid", 0, uncertain ? vfr_holders_get_uncertain_pid(h, i)
+		cli_stream_begin_object(w);
+		cli_stream_int_member(w, "pid", 0, uncertain ? vfr_holders_get_uncertain_pid(h, i)
 					       : vfr_holders_get_pid(h, i));
-		json_builder_set_member_name(b, "how");
-		json_builder_begin_array(b);
+		cli_stream_key(w, "how");
+		cli_stream_begin_array(w);
 		for (size_t k = 0; k < G_N_ELEMENTS(holder_how_names); k++)
 			if (how & (1u << k))
-				json_builder_add_string_value(b, holder_how_names[k]);
-		json_builder_end_array(b);
-		json_builder_end_object(b);
+				cli_stream_string(w, holder_how_names[k]);
+		cli_stream_end_array(w);
+		cli_stream_end_object(w);
 	}
-	json_builder_end_array(b);
+	cli_stream_end_array(w);
 }
 
 /* `show` only: SR-IOV, network interfaces, the VFIO nodes and files, the holders. */
-static void build_vmm(JsonBuilder *b, const struct facts *f)
+static void build_vmm(struct cli_stream *w, const struct facts *f)
 {
-	cli_json_int(b, "vf_index", f->r_vf_index, f->vf_index);
-	json_builder_set_member_name(b, "sriov");
+	cli_stream_int_member(w, "vf_index", f->r_vf_index, f->vf_index);
+	cli_stream_key(w, "sriov");
 	if (f->r_totalvfs < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_object(b);
-		cli_json_int(b, "totalvfs", 0, (int)f->totalvfs);
-		cli_json_int(b, "numvfs", f->r_numvfs, (int)f->numvfs);
-		json_builder_end_object(b);
+		cli_stream_begin_object(w);
+		cli_stream_int_member(w, "totalvfs", 0, (int)f->totalvfs);
+		cli_stream_int_member(w, "numvfs", f->r_numvfs, (int)f->numvfs);
+		cli_stream_end_object(w);
 	}
-	json_builder_set_member_name(b, "net");
+	cli_stream_key(w, "net");
 	if (f->r_net < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_array(b);
+		cli_stream_begin_array(w);
 		for (const char *const *n = f->net; *n; n++)
-			json_builder_add_string_value(b, *n);
-		json_builder_end_array(b);
+			cli_stream_string(w, *n);
+		cli_stream_end_array(w);
 	}
-	json_builder_set_member_name(b, "vfio");
-	json_builder_begin_object(b);
-	cli_json_attr(b, "group_node", f->r_group_node, f->group_node);
-	cli_json_attr(b, "cdev", f->r_cdev, f->cdev);
-	json_builder_set_member_name(b, "access");
+	cli_stream_key(w, "vfio");
+	cli_stream_begin_object(w);
+	cli_stream_attr(w, "group_node", f->r_group_node, f->group_node);
+	cli_stream_attr(w, "cdev", f->r_cdev, f->cdev);
+	cli_stream_key(w, "access");
 	if (f->r_access < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_array(b);
+		cli_stream_begin_array(w);
 		for (size_t i = 0; i < vfr_access_list_get_n(f->access); i++) {
 			int major = vfr_access_list_get_major(f->access, i);
 
-			json_builder_begin_object(b);
-			cli_json_attr(b, "path", 0, vfr_access_list_get_path(f->access, i));
-			cli_json_attr(b, "kind", 0,
+			cli_stream_begin_object(w);
+			cli_stream_attr(w, "path", 0, vfr_access_list_get_path(f->access, i));
+			cli_stream_attr(w, "kind", 0,
 				   vfr_access_kind_to_string(vfr_access_list_get_kind(f->access, i)));
-			cli_json_int(b, "major", major < 0 ? -ENOENT : 0, major);
-			cli_json_int(b, "minor", major < 0 ? -ENOENT : 0,
+			cli_stream_int_member(w, "major", major < 0 ? -ENOENT : 0, major);
+			cli_stream_int_member(w, "minor", major < 0 ? -ENOENT : 0,
 				vfr_access_list_get_minor(f->access, i));
-			json_builder_end_object(b);
+			cli_stream_end_object(w);
 		}
-		json_builder_end_array(b);
+		cli_stream_end_array(w);
 	}
-	json_builder_end_object(b);
-	json_builder_set_member_name(b, "holders");
+	cli_stream_end_object(w);
+	cli_stream_key(w, "holders");
 	if (!f->holders) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_object(b);
-		add_holders(b, "certain", f->holders, false);
-		add_holders(b, "uncertain", f->holders, true);
-		json_builder_set_member_name(b, "self");
-		json_builder_add_boolean_value(b, vfr_holders_get_self(f->holders) != 0);
-		json_builder_end_object(b);
+		cli_stream_begin_object(w);
+		add_holders(w, "certain", f->holders, false);
+		add_holders(w, "uncertain", f->holders, true);
+		cli_stream_key(w, "self");
+		cli_stream_bool(w, vfr_holders_get_self(f->holders) != 0);
+		cli_stream_end_object(w);
 	}
 }
 
-static void build_device(JsonBuilder *b, const struct facts *f, bool detail)
+static void build_device(struct cli_stream *w, const struct facts *f, bool detail)
 {
 	struct vfr_device *dev = f->dev;
 	size_t n;
 
-	json_builder_begin_object(b);
-	cli_json_attr(b, "address", 0, vfr_device_get_name(dev));
-	cli_json_hex(b, "vendor", f->r_vendor, f->vendor, 4);
-	cli_json_hex(b, "device", f->r_device, f->device, 4);
-	cli_json_hex(b, "subsystem_vendor", f->r_subvendor, f->subvendor, 4);
-	cli_json_hex(b, "subsystem_device", f->r_subdevice, f->subdevice, 4);
-	cli_json_hex(b, "class", f->r_class, f->class_code, 6);
-	cli_json_hex(b, "revision", f->r_revision, f->revision, 2);
-	cli_json_attr(b, "driver", f->r_driver, f->driver);
-	cli_json_attr(b, "driver_type", f->r_driver,
+	cli_stream_begin_object(w);
+	cli_stream_attr(w, "address", 0, vfr_device_get_name(dev));
+	cli_stream_hex(w, "vendor", f->r_vendor, f->vendor, 4);
+	cli_stream_hex(w, "device", f->r_device, f->device, 4);
+	cli_stream_hex(w, "subsystem_vendor", f->r_subvendor, f->subvendor, 4);
+	cli_stream_hex(w, "subsystem_device", f->r_subdevice, f->subdevice, 4);
+	cli_stream_hex(w, "class", f->r_class, f->class_code, 6);
+	cli_stream_hex(w, "revision", f->r_revision, f->revision, 2);
+	cli_stream_attr(w, "driver", f->r_driver, f->driver);
+	cli_stream_attr(w, "driver_type", f->r_driver,
 		      f->r_driver == 0 ? vfr_driver_type_to_string(f->driver_type) : NULL);
-	cli_json_attr(b, "driver_type_source", f->r_driver,
+	cli_stream_attr(w, "driver_type_source", f->r_driver,
 		      f->r_driver == 0 ? vfr_driver_type_source_to_string(f->driver_source) : NULL);
 	if (f->full)
-		cli_json_attr(b, "driver_override", f->r_override, f->override);
-	cli_json_int(b, "iommu_group", f->r_group, f->group);
+		cli_stream_attr(w, "driver_override", f->r_override, f->override);
+	cli_stream_int_member(w, "iommu_group", f->r_group, f->group);
 	if (f->full)
-		cli_json_int(b, "numa_node", f->r_numa, f->numa);
-	cli_json_attr(b, "header_type", 0, vfr_header_type_to_string(f->header));
-	json_builder_set_member_name(b, "multifunction");
-	json_builder_add_boolean_value(b, f->multifunction);
+		cli_stream_int_member(w, "numa_node", f->r_numa, f->numa);
+	cli_stream_attr(w, "header_type", 0, vfr_header_type_to_string(f->header));
+	cli_stream_key(w, "multifunction");
+	cli_stream_bool(w, f->multifunction);
 
-	json_builder_set_member_name(b, "reset_methods");
+	cli_stream_key(w, "reset_methods");
 	if (f->r_reset < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_array(b);
+		cli_stream_begin_array(w);
 		for (const char *const *m = f->reset_methods; *m; m++)
-			json_builder_add_string_value(b, *m);
-		json_builder_end_array(b);
+			cli_stream_string(w, *m);
+		cli_stream_end_array(w);
 	}
 
-	json_builder_set_member_name(b, "capabilities");
+	cli_stream_key(w, "capabilities");
 	if (f->r_caps < 0) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_object(b);
+		cli_stream_begin_object(w);
 		for (size_t i = 0; i < G_N_ELEMENTS(capability_keys); i++) {
-			json_builder_set_member_name(b, capability_keys[i].key);
-			json_builder_add_boolean_value(b, f->caps & capability_keys[i].flag);
+			cli_stream_key(w, capability_keys[i].key);
+			cli_stream_bool(w, f->caps & capability_keys[i].flag);
 		}
-		json_builder_end_object(b);
+		cli_stream_end_object(w);
 	}
 
 	if (f->full)
-		cli_json_attr(b, "power_state", f->r_power, f->power);
-	cli_json_attr(b, "modalias", f->r_modalias, f->modalias);
-	add_device_ref(b, "physfn", f->physfn);
-	json_builder_set_member_name(b, "virtfns");
-	json_builder_begin_array(b);
+		cli_stream_attr(w, "power_state", f->r_power, f->power);
+	cli_stream_attr(w, "modalias", f->r_modalias, f->modalias);
+	add_device_ref(w, "physfn", f->physfn);
+	cli_stream_key(w, "virtfns");
+	cli_stream_begin_array(w);
 	n = vfr_device_get_n_virtfns(dev);
 	for (size_t i = 0; i < n; i++)
-		json_builder_add_string_value(b, vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
-	json_builder_end_array(b);
-	add_device_ref(b, "parent", f->parent);
+		cli_stream_string(w, vfr_device_get_name(vfr_device_get_virtfn(dev, i)));
+	cli_stream_end_array(w);
+	add_device_ref(w, "parent", f->parent);
 	if (detail) {
-		add_acs_path(b, f);
-		cli_json_attr(b, "owner", 0, f->owner);
+		add_acs_path(w, f);
+		cli_stream_attr(w, "owner", 0, f->owner);
 	}
 	if (f->vmm)
-		build_vmm(b, f);
+		build_vmm(w, f);
 
-	json_builder_set_member_name(b, "pending");
+	cli_stream_key(w, "pending");
 	if (!f->pending) {
-		json_builder_add_null_value(b);
+		cli_stream_null(w);
 	} else {
-		json_builder_begin_object(b);
-		cli_json_attr(b, "address", 0, vfr_pending_call_get_address(f->pending));
-		cli_json_attr(b, "operation", 0, vfr_pending_call_get_operation(f->pending));
-		cli_json_attr(b, "method", 0, vfr_pending_call_get_method(f->pending));
-		cli_json_int(b, "pid", 0, vfr_pending_call_get_pid(f->pending));
-		json_builder_set_member_name(b, "since");
-		json_builder_add_int_value(b, vfr_pending_call_get_since(f->pending));
-		cli_json_attr(b, "message", 0, vfr_pending_call_get_message(f->pending));
-		json_builder_end_object(b);
+		cli_stream_begin_object(w);
+		cli_stream_attr(w, "address", 0, vfr_pending_call_get_address(f->pending));
+		cli_stream_attr(w, "operation", 0, vfr_pending_call_get_operation(f->pending));
+		cli_stream_attr(w, "method", 0, vfr_pending_call_get_method(f->pending));
+		cli_stream_int_member(w, "pid", 0, vfr_pending_call_get_pid(f->pending));
+		cli_stream_key(w, "since");
+		cli_stream_int(w, vfr_pending_call_get_since(f->pending));
+		cli_stream_attr(w, "message", 0, vfr_pending_call_get_message(f->pending));
+		cli_stream_end_object(w);
 	}
 
-	json_builder_set_member_name(b, "problems");
-	json_builder_begin_array(b);
+	cli_stream_key(w, "problems");
+	cli_stream_begin_array(w);
 	n = vfr_device_get_n_problems(dev);
 	for (size_t i = 0; i < n; i++)
-		json_builder_add_string_value(b, vfr_device_get_problem(dev, i));
-	json_builder_end_array(b);
-	json_builder_end_object(b);
+		cli_stream_string(w, vfr_device_get_problem(dev, i));
+	cli_stream_end_array(w);
+	cli_stream_end_object(w);
 }
 
 /*
- * For a terminal the whole document is built and pretty-printed. For a pipe
- * each function's object is generated and written on its own, so memory does
- * not grow with the number of functions.
+ * Each function's object is written as it is made and flushed every few
+ * dozen, so memory does not grow with the number of functions; pretty for
+ * a terminal.
  */
 static void print_json(struct vfr_device **devs, size_t n, bool detail, bool full)
 {
-	g_autoptr(JsonGenerator) gen = json_generator_new();
-	bool pretty = isatty(STDOUT_FILENO);
-	g_autoptr(JsonBuilder) all = json_builder_new();
+	struct cli_stream w;
 
-	if (pretty) {
-		json_builder_begin_object(all);
-		json_builder_set_member_name(all, "devices");
-		json_builder_begin_array(all);
-	} else {
-		fputs("{\"devices\":[", stdout);
-	}
+	cli_stream_init(&w, isatty(STDOUT_FILENO));
+	cli_stream_begin_object(&w);
+	cli_stream_key(&w, "devices");
+	cli_stream_begin_array(&w);
 	for (size_t i = 0; i < n; i++)
 		read_own(devs[i], false, full);
 	for (size_t i = 0; i < n; i++) {
@@ -443,33 +438,14 @@ static void print_json(struct vfr_device **devs, size_t n, bool detail, bool ful
 			gather_detail(&f);
 			gather_vmm(devs[i], &f);
 		}
-		if (pretty) {
-			build_device(all, &f, detail);
-		} else {
-			g_autoptr(JsonBuilder) b = json_builder_new();
-			g_autoptr(JsonNode) node = NULL;
-			g_autofree char *text = NULL;
-
-			build_device(b, &f, detail);
-			node = json_builder_get_root(b);
-			json_generator_set_root(gen, node);
-			text = json_generator_to_data(gen, NULL);
-			if (i)
-				putchar(',');
-			fputs(text, stdout);
-		}
+		build_device(&w, &f, detail);
 		facts_clear(&f);
+		if (w.s->len >= 64 * 1024)
+			cli_stream_flush(&w);
 	}
-	if (pretty) {
-		g_autoptr(JsonNode) root = NULL;
-
-		json_builder_end_array(all);
-		json_builder_end_object(all);
-		root = json_builder_get_root(all);
-		cli_print_json(root);
-	} else {
-		fputs("]}\n", stdout);
-	}
+	cli_stream_end_array(&w);
+	cli_stream_end_object(&w);
+	cli_stream_finish(&w);
 }
 
 /* ---- text ---- */
