@@ -5,7 +5,9 @@
  * set), without any modprobe.d configuration: an alias or blacklist line on
  * the host must not change which driver a device's variant is.
  */
+#include <dlfcn.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +18,85 @@
 #include "variant-private.h"
 
 #define LOG_DOMAIN "kmod"
+
+/*
+ * libkmod is loaded when an index is first wanted, not with the library:
+ * it brings libcrypto, libzstd and liblzma along (1.7 MiB resident on
+ * Debian 12), which a VMM, or a listing on a kernel that shows vfio-dev,
+ * would carry for nothing. Its SONAME has been libkmod.so.2 since 2012.
+ */
+#define KMOD_SONAME "libkmod.so.2"
+
+static struct {
+	typeof(kmod_new) *new;
+	typeof(kmod_unref) *unref;
+	typeof(kmod_set_log_fn) *set_log_fn;
+	typeof(kmod_set_log_priority) *set_log_priority;
+	typeof(kmod_load_resources) *load_resources;
+	typeof(kmod_list_next) *list_next;
+	typeof(kmod_module_new_from_lookup) *module_new_from_lookup;
+	typeof(kmod_module_new_from_name) *module_new_from_name;
+	typeof(kmod_module_get_module) *module_get_module;
+	typeof(kmod_module_get_name) *module_get_name;
+	typeof(kmod_module_get_path) *module_get_path;
+	typeof(kmod_module_get_info) *module_get_info;
+	typeof(kmod_module_info_get_key) *module_info_get_key;
+	typeof(kmod_module_info_get_value) *module_info_get_value;
+	typeof(kmod_module_info_free_list) *module_info_free_list;
+	typeof(kmod_module_unref) *module_unref;
+	typeof(kmod_module_unref_list) *module_unref_list;
+	typeof(kmod_module_probe_insert_module) *module_probe_insert_module;
+} kmod;
+static char kmod_missing[256]; /* why it could not be loaded; empty once it is */
+static pthread_once_t kmod_once = PTHREAD_ONCE_INIT;
+
+static void kmod_load(void)
+{
+	void *h = dlopen(KMOD_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	const char *missing = NULL;
+
+#define KMOD_SYM(field, name)                                   \
+	if (!missing && !(*(void **)&kmod.field = dlsym(h, #name))) \
+		missing = #name
+	if (!h) {
+		snprintf(kmod_missing, sizeof(kmod_missing), "%s", dlerror());
+		return;
+	}
+	KMOD_SYM(new, kmod_new);
+	KMOD_SYM(unref, kmod_unref);
+	KMOD_SYM(set_log_fn, kmod_set_log_fn);
+	KMOD_SYM(set_log_priority, kmod_set_log_priority);
+	KMOD_SYM(load_resources, kmod_load_resources);
+	KMOD_SYM(list_next, kmod_list_next);
+	KMOD_SYM(module_new_from_lookup, kmod_module_new_from_lookup);
+	KMOD_SYM(module_new_from_name, kmod_module_new_from_name);
+	KMOD_SYM(module_get_module, kmod_module_get_module);
+	KMOD_SYM(module_get_name, kmod_module_get_name);
+	KMOD_SYM(module_get_path, kmod_module_get_path);
+	KMOD_SYM(module_get_info, kmod_module_get_info);
+	KMOD_SYM(module_info_get_key, kmod_module_info_get_key);
+	KMOD_SYM(module_info_get_value, kmod_module_info_get_value);
+	KMOD_SYM(module_info_free_list, kmod_module_info_free_list);
+	KMOD_SYM(module_unref, kmod_module_unref);
+	KMOD_SYM(module_unref_list, kmod_module_unref_list);
+	KMOD_SYM(module_probe_insert_module, kmod_module_probe_insert_module);
+#undef KMOD_SYM
+	if (missing) {
+		snprintf(kmod_missing, sizeof(kmod_missing), "%s has no %s", KMOD_SONAME, missing);
+		memset(&kmod, 0, sizeof(kmod));
+		dlclose(h);
+	}
+}
+
+/* Loads libkmod once per process: 0, or -ENOPKG with why in @why. */
+static int kmod_loaded(char *why, size_t why_size)
+{
+	pthread_once(&kmod_once, kmod_load);
+	if (kmod.new)
+		return 0;
+	snprintf(why, why_size, "libkmod cannot be loaded: %s", kmod_missing);
+	return -ENOPKG;
+}
 
 struct modindex {
 	const struct vfr_ctx *ctx;
@@ -80,24 +161,27 @@ int modindex_new(const struct vfr_ctx *ctx, const char *dirname, struct modindex
 		snprintf(why, why_size, "%s is not a module index (run depmod)", alias_bin);
 		return -EIO;
 	}
+	r = kmod_loaded(why, why_size);
+	if (r < 0)
+		return r;
 	mi = g_new0(struct modindex, 1);
 	mi->ctx = ctx;
 	mi->dirname = g_strdup(dirname);
 	mi->aliases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_aliases);
-	mi->kmod = kmod_new(dirname, (const char *const *)no_config);
+	mi->kmod = kmod.new(dirname, (const char *const *)no_config);
 	if (!mi->kmod) {
 		snprintf(why, why_size, "libkmod cannot open %s", dirname);
 		modindex_free(mi);
 		return -ENOMEM;
 	}
-	kmod_set_log_fn(mi->kmod, kmod_log, (void *)ctx);
-	kmod_set_log_priority(mi->kmod, vfr_ctx_get_log_priority(ctx));
+	kmod.set_log_fn(mi->kmod, kmod_log, (void *)ctx);
+	kmod.set_log_priority(mi->kmod, vfr_ctx_get_log_priority(ctx));
 	/*
 	 * Mapping every index up front makes lookups cheap, but depmod leaves
 	 * some of them empty (no modules.builtin*) and libkmod then refuses them
 	 * all; lookups still work from the files, so that is only noted.
 	 */
-	r = kmod_load_resources(mi->kmod);
+	r = kmod.load_resources(mi->kmod);
 	if (r < 0)
 		vfr_dbg(ctx, "libkmod could not map every index in %s (%s); reading on demand",
 			dirname, g_strerror(-r));
@@ -109,7 +193,7 @@ void modindex_free(struct modindex *mi)
 {
 	if (!mi)
 		return;
-	kmod_unref(mi->kmod);
+	kmod.unref(mi->kmod);
 	g_hash_table_destroy(mi->aliases);
 	g_free(mi->dirname);
 	g_free(mi);
@@ -131,23 +215,23 @@ void variant_candidate_free(struct variant_candidate *c)
  */
 static GPtrArray *module_vfio_aliases(struct modindex *mi, struct kmod_module *mod)
 {
-	const char *name = kmod_module_get_name(mod);
+	const char *name = kmod.module_get_name(mod);
 	struct kmod_list *info = NULL, *l;
 	GPtrArray *aliases = g_hash_table_lookup(mi->aliases, name);
 
 	if (aliases)
 		return aliases;
 	aliases = g_ptr_array_new_with_free_func(g_free);
-	if (kmod_module_get_info(mod, &info) < 0)
+	if (kmod.module_get_info(mod, &info) < 0)
 		vfr_dbg(mi->ctx, "cannot read the modinfo of %s", name);
-	kmod_list_foreach(l, info) {
-		const char *key = kmod_module_info_get_key(l);
-		const char *value = kmod_module_info_get_value(l);
+	for (l = info; l; l = kmod.list_next(info, l)) {
+		const char *key = kmod.module_info_get_key(l);
+		const char *value = kmod.module_info_get_value(l);
 
 		if (key && value && strcmp(key, "alias") == 0 && g_str_has_prefix(value, "vfio_pci:"))
 			g_ptr_array_add(aliases, g_strdup(value));
 	}
-	kmod_module_info_free_list(info);
+	kmod.module_info_free_list(info);
 	g_hash_table_insert(mi->aliases, g_strdup(name), aliases);
 	return aliases;
 }
@@ -158,7 +242,7 @@ static struct variant_candidate *make_candidate(struct modindex *mi, struct kmod
 	struct variant_candidate *c = g_new0(struct variant_candidate, 1);
 	GPtrArray *aliases = module_vfio_aliases(mi, mod);
 
-	c->module = g_strdup(kmod_module_get_name(mod));
+	c->module = g_strdup(kmod.module_get_name(mod));
 	for (guint i = 0; i < aliases->len; i++) {
 		const char *alias = aliases->pdata[i];
 		unsigned int w, l;
@@ -188,19 +272,19 @@ int modindex_vfio_candidates(struct modindex *mi, const char *modalias, GPtrArra
 		snprintf(why, why_size, "modalias '%s' is not a PCI modalias", modalias);
 		return -EINVAL;
 	}
-	r = kmod_module_new_from_lookup(mi->kmod, wanted, &found);
+	r = kmod.module_new_from_lookup(mi->kmod, wanted, &found);
 	if (r < 0) {
 		snprintf(why, why_size, "module lookup of %s failed: %s", wanted, g_strerror(-r));
 		return r;
 	}
 	list = g_ptr_array_new_with_free_func((GDestroyNotify)variant_candidate_free);
-	kmod_list_foreach(l, found) {
-		struct kmod_module *mod = kmod_module_get_module(l);
+	for (l = found; l; l = kmod.list_next(found, l)) {
+		struct kmod_module *mod = kmod.module_get_module(l);
 
 		g_ptr_array_add(list, make_candidate(mi, mod, wanted));
-		kmod_module_unref(mod);
+		kmod.module_unref(mod);
 	}
-	kmod_module_unref_list(found);
+	kmod.module_unref_list(found);
 	*ret_list = list;
 	return 0;
 }
@@ -210,25 +294,25 @@ int modindex_load_module(struct modindex *mi, const char *name, char *why, size_
 	struct kmod_module *mod = NULL;
 	int r;
 
-	r = kmod_module_new_from_name(mi->kmod, name, &mod);
+	r = kmod.module_new_from_name(mi->kmod, name, &mod);
 	if (r < 0) {
 		snprintf(why, why_size, "module %s: %s", name, g_strerror(-r));
 		return r;
 	}
 	/* Without a path the index does not know the module: nothing to load. */
-	if (!kmod_module_get_path(mod)) {
-		snprintf(why, why_size, "no module %s in %s", kmod_module_get_name(mod), mi->dirname);
-		kmod_module_unref(mod);
+	if (!kmod.module_get_path(mod)) {
+		snprintf(why, why_size, "no module %s in %s", kmod.module_get_name(mod), mi->dirname);
+		kmod.module_unref(mod);
 		return -ENOENT;
 	}
-	r = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
+	r = kmod.module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 	if (r > 0)
 		r = -EPERM; /* KMOD_PROBE_APPLY_BLACKLIST* answers are not requested; be safe */
 	if (r < 0)
 		snprintf(why, why_size, "loading module %s from %s failed: %s",
-			 kmod_module_get_name(mod), mi->dirname, g_strerror(-r));
+			 kmod.module_get_name(mod), mi->dirname, g_strerror(-r));
 	else
-		vfr_dbg(mi->ctx, "loaded module %s", kmod_module_get_name(mod));
-	kmod_module_unref(mod);
+		vfr_dbg(mi->ctx, "loaded module %s", kmod.module_get_name(mod));
+	kmod.module_unref(mod);
 	return r;
 }

@@ -182,6 +182,27 @@ class Variant(unittest.TestCase):
                 self.assertIn(needle, p.stderr)
                 self.assertEqual(p.stdout, "")
 
+    def test_unusable_libkmod(self):
+        # libkmod is loaded when an index is wanted: a host where it cannot be used gets
+        # that as the cause of a variant lookup's failure, and still its listing.
+        env = dict(os.environ)
+        env["LD_LIBRARY_PATH"] = os.environ["VFR_KMOD_STUB_DIR"] + ":" + \
+            env.get("LD_LIBRARY_PATH", "")
+        p = subprocess.run(WRAPPER + [VFIORESET, "--root", self.root, "--modules-dir",
+                                      self.moddir, "variant", "0000:01:00.0"],
+                           capture_output=True, text=True, check=False, env=env)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("0000:01:00.0", p.stderr)
+        self.assertIn("libkmod cannot be loaded: libkmod.so.2 has no kmod_new", p.stderr)
+        p = subprocess.run(WRAPPER + [VFIORESET, "--root", self.root, "--modules-dir",
+                                      self.moddir, "--json", "list"],
+                           capture_output=True, text=True, check=False, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        devs = {d["address"]: d for d in json.loads(p.stdout)["devices"]}
+        self.assertEqual((devs["0000:03:00.0"]["driver_type"],
+                          devs["0000:03:00.0"]["driver_type_source"]),
+                         ("vfio-variant", "heuristic"))
+
     def test_default_modules_dir_is_below_root(self):
         """Without --modules-dir: ROOT/lib/modules/<running kernel's release>."""
         root = os.path.join(self.tmp.name, "with-modules")

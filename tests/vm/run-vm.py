@@ -372,6 +372,15 @@ def shared_libraries(binary):
     return libs
 
 
+def library_path(soname):
+    """Where the dynamic loader finds SONAME on this machine (ldconfig's cache)."""
+    for line in sh(["/sbin/ldconfig", "-p"]).stdout.splitlines():
+        name, _, path = line.strip().partition(" => ")
+        if name.split(" ", 1)[0] == soname and "x86-64" in name:
+            return path
+    raise RuntimeError(f"{soname} is not installed (ldconfig -p)")
+
+
 def harness_program(name, vfioreset):
     """$NAME, else the build tree's file beside the CLI's (meson sets both)."""
     build = os.path.dirname(os.path.dirname(os.path.abspath(vfioreset)))
@@ -454,9 +463,13 @@ def build_initramfs(out_path, name, vfioreset, modules, params):
     if python != "/usr/bin/python3":
         cpio.symlink("/usr/bin/python3", python)
     libdirs = []
+    # libvfioreset dlopen()s libkmod when it wants a module index (lib/modindex.c): no
+    # ldd lists it, so it comes with its own libraries (copied, as programs are not).
+    programs[library_path("libkmod.so.2")] = None
     for host, guest in programs.items():
-        cpio.copy(host, guest)
-        for lib in shared_libraries(host):
+        if guest:
+            cpio.copy(host, guest)
+        for lib in shared_libraries(host) + ([] if guest else [host]):
             if os.path.basename(lib).startswith("ld-linux"):
                 cpio.copy(os.path.realpath(lib), lib)
                 continue
