@@ -136,7 +136,13 @@ static int placement_fill(struct placement *p, const struct call *c, int go_fd, 
 	return r;
 }
 
-/* posix_spawn() of the program with @p in place; the child's pid. */
+/*
+ * posix_spawn() of the program with @p in place; the child's pid. Until
+ * its execve() the child is a clone holding a copy of every descriptor of
+ * the caller, binding locks included: a caller killed in that moment
+ * leaves its locks held until the clone has exec'd, a moment later, and
+ * the program then reads EOF for its go-ahead and makes no call.
+ */
 static int spawn(const char *path, const struct call *c, const struct placement *p,
 		 pid_t *ret_pid, int64_t *ret_ns)
 {
