@@ -136,7 +136,13 @@ static int placement_fill(struct placement *p, const struct call *c, int go_fd, 
 	return r;
 }
 
-/* posix_spawn() of the program with @p in place; the child's pid. */
+/*
+ * posix_spawn() of the program with @p in place; the child's pid. Until
+ * its execve() the child is a clone holding a copy of every descriptor of
+ * the caller, binding locks included: a caller killed in that moment
+ * leaves its locks held until the clone has exec'd, a moment later, and
+ * the program then reads EOF for its go-ahead and makes no call.
+ */
 static int spawn(const char *path, const struct call *c, const struct placement *p,
 		 pid_t *ret_pid, int64_t *ret_ns)
 {
@@ -184,8 +190,10 @@ static int spawn(const char *path, const struct call *c, const struct placement 
 
 /*
  * Waits for the answer until @end (CLOCK_MONOTONIC, ns) and reaps @pid; on
- * -ETIMEDOUT (or a failing poll()) @pid is left running, for a later call
- * to reap.
+ * -ETIMEDOUT @pid is left running, for a later call to reap. A poll() that
+ * fails (ENOMEM) leaves as little known as the deadline does: the program
+ * may still make its call, so that is -ETIMEDOUT too, and the caller keeps
+ * the call's record as it does for a call that did not return.
  */
 static int wait_answer(int answer_fd, pid_t pid, int64_t end)
 {
@@ -200,10 +208,8 @@ static int wait_answer(int answer_fd, pid_t pid, int64_t end)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			int r = n < 0 ? -errno : -ETIMEDOUT;
-
 			abandon(pid);
-			return r;
+			return -ETIMEDOUT;
 		}
 		/* EOF: the program died (killed) before it could say how the call went. */
 		n = (int)read(answer_fd, &answer, sizeof(answer));

@@ -29,3 +29,18 @@ void chaos_worker_run(const struct chaos_run *run, int index, int in_fd, int out
 void chaos_kernel_run(const struct chaos_run *run, int in_fd, int out_fd);
 /* Kills the stuck processes the library's pending records name (their hangs end). */
 int chaos_release_hangs(const char *root);
+
+/*
+ * fork() for a manager that will be killed: 0 in the child; in the parent
+ * its pid, and in *ret_gone_fd a descriptor that reads EOF once neither
+ * the child nor any clone of it (a spawn not yet exec'd) holds a copy of
+ * its descriptors (chaos-crash.c). -1 when it cannot fork.
+ */
+pid_t chaos_crash_fork(int *ret_gone_fd);
+
+/*
+ * After the child of chaos_crash_fork() was killed and reaped: waits until
+ * no copy of its descriptors is left and no binding lock under @root is
+ * still held for it. 0, -ETIMEDOUT after @timeout_ms.
+ */
+int chaos_crash_wait_gone(const char *root, int gone_fd, pid_t pid, int timeout_ms);

@@ -531,11 +531,11 @@ static void unhold(struct worker *w)
  */
 static void do_crash(struct worker *w, char **tok)
 {
-	int after = opt_int(tok, "after", 10);
+	int after = opt_int(tok, "after", 10), gone_fd = -1;
 	pid_t pid;
 
 	fflush(NULL);
-	pid = fork();
+	pid = chaos_crash_fork(&gone_fd);
 	if (pid == 0) {
 		g_auto(GStrv) rest = g_strdupv(tok + 1);
 		GString *out = w->out, *viol = w->viol;
@@ -553,6 +553,11 @@ static void do_crash(struct worker *w, char **tok)
 	usleep((useconds_t)after * 1000);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	/* Dead, but a spawn it had not exec'd yet may still hold its locks (chaos-crash.c). */
+	if (chaos_crash_wait_gone(w->run->root, gone_fd, pid, 30000) < 0)
+		violation(w, "30 s after the crash, a clone of the killed manager %d still held "
+			  "its descriptors or a binding lock", (int)pid);
+	close(gone_fd);
 	g_string_append_printf(w->out, "\tcrashed=%d", (int)pid);
 }
 

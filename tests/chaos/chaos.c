@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -557,6 +558,68 @@ static GHashTable *pending_now(const char *root)
 	return held;
 }
 
+/* "PID (COMM, STATE) of parent PPID" of a process, from /proc/PID/stat. */
+static void describe_process(GString *who, const char *pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%s/stat", pid), *stat = NULL;
+	const char *open_paren, *close_paren;
+	char state = '?';
+	long ppid = 0;
+
+	if (!g_file_get_contents(path, &stat, NULL, NULL) || !(open_paren = strchr(stat, '(')) ||
+	    !(close_paren = strrchr(stat, ')'))) {
+		g_string_append_printf(who, "%s%s (gone)", who->len ? ", " : "", pid);
+		return;
+	}
+	sscanf(close_paren + 1, " %c %ld", &state, &ppid);
+	g_string_append_printf(who, "%s%s (%.*s, %c) of parent %ld", who->len ? ", " : "", pid,
+			       (int)(close_paren - open_paren - 1), open_paren + 1, state, ppid);
+}
+
+/*
+ * The processes with a descriptor that holds the flock on @fd's file.
+ * /proc/locks names the process that took it (0 once that one died while
+ * a copy of its descriptor lives on), so every /proc/PID/fdinfo is read.
+ */
+static char *lock_holders(int fd)
+{
+	g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
+	GString *who = g_string_new(NULL);
+	const char *pid;
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !proc)
+		return g_string_free(who, FALSE);
+	while ((pid = g_dir_read_name(proc))) {
+		g_autofree char *dir = NULL;
+		g_autoptr(GDir) fds = NULL;
+		const char *name;
+		bool holds = false;
+
+		if (!g_ascii_isdigit(pid[0]))
+			continue;
+		dir = g_build_filename("/proc", pid, "fdinfo", NULL);
+		fds = g_dir_open(dir, 0, NULL);
+		while (fds && !holds && (name = g_dir_read_name(fds))) {
+			g_autofree char *path = g_build_filename(dir, name, NULL), *text = NULL;
+			const char *l;
+			unsigned long long ino;
+			unsigned int maj, min;
+
+			if (!g_file_get_contents(path, &text, NULL, NULL))
+				continue;
+			for (l = strstr(text, "lock:\t"); l && !holds; l = strstr(l + 1, "lock:\t"))
+				holds = sscanf(l, "lock:\t%*d: FLOCK %*s %*s %*d %x:%x:%llu", &maj, &min,
+					       &ino) == 3 &&
+					maj == major(st.st_dev) && min == minor(st.st_dev) &&
+					ino == (unsigned long long)st.st_ino;
+		}
+		if (holds)
+			describe_process(who, pid);
+	}
+	return g_string_free(who, FALSE);
+}
+
 /* Every lock another process holds is a stuck call's, named in a live pending record. */
 static void check_locks(struct run_state *s)
 {
@@ -585,10 +648,13 @@ static void check_locks(struct run_state *s)
 		if (fd < 0)
 			continue;
 		if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
-		    !g_hash_table_contains(pending, addr))
+		    !g_hash_table_contains(pending, addr)) {
+			g_autofree char *who = lock_holders(fd);
+
 			violate(s, "the lock of %s is held while every worker is idle, and no pending "
-				   "call names it",
-				addr);
+				   "call names it (held by %s)",
+				addr, *who ? who : "no process found");
+		}
 		close(fd);
 	}
 }

@@ -464,6 +464,22 @@ static void leave_stuck(struct env *e)
 	vfr_reset_options_free(o);
 }
 
+/* A restore of @addr is refused for the stuck call, which no config read joined. */
+static void restore_refused_pending(struct env *e, const char *addr)
+{
+	g_autofree char *waited = g_strdup_printf("wait config %s", addr);
+	struct vfr_binding *b = NULL;
+	struct vfr_error *err = NULL;
+
+	assert_int_equal(vfr_binding_new(e->host, &b), 0);
+	assert_int_equal(vfr_binding_add_device(b, dev_of(e, addr)), 0);
+	assert_int_equal(vfr_binding_restore(b, &err), -EBUSY);
+	assert_non_null(strstr(vfr_error_get_message(err), "has been pending in the kernel"));
+	vfr_error_free(err);
+	vfr_binding_unref(b);
+	assert_false(journal_has(e->m, waited));
+}
+
 /*
  * While the stuck process lives, another host object (as another process
  * would make) reads no config space of the function - the simulated
@@ -476,8 +492,6 @@ static void test_pending_honoured(void **state)
 	struct env *e = *state;
 	struct vfr_reset_options *o = options(VFR_RESET_NO_STRICT, 0, 2000);
 	const struct vfr_pending_call *call = NULL;
-	struct vfr_binding *b = NULL;
-	struct vfr_error *err = NULL;
 	struct vfr_reset_batch *batch;
 	unsigned int caps;
 	pid_t pid;
@@ -509,13 +523,7 @@ static void test_pending_honoured(void **state)
 	assert_false(journal_has(e->m, "wait config 0000:03:00.0"));
 	vfr_reset_batch_free(batch);
 
-	assert_int_equal(vfr_binding_new(e->host, &b), 0);
-	assert_int_equal(vfr_binding_add_device(b, dev_of(e, "0000:03:00.0")), 0);
-	assert_int_equal(vfr_binding_restore(b, &err), -EBUSY);
-	assert_non_null(strstr(vfr_error_get_message(err), "has been pending in the kernel"));
-	vfr_error_free(err);
-	vfr_binding_unref(b);
-	assert_false(journal_has(e->m, "wait config 0000:03:00.0"));
+	restore_refused_pending(e, "0000:03:00.0");
 	vfr_reset_options_free(o);
 }
 
@@ -584,13 +592,7 @@ static void test_pending_same_tick(void **state)
 	assert_int_equal(chmod(record, 0644), 0);
 	assert_int_equal(utimensat(AT_FDCWD, dir, tick, 0), 0);
 
-	assert_int_equal(vfr_binding_new(e->host, &b), 0);
-	assert_int_equal(vfr_binding_add_device(b, dev_of(e, "0000:03:00.0")), 0);
-	assert_int_equal(vfr_binding_restore(b, &err), -EBUSY);
-	assert_non_null(strstr(vfr_error_get_message(err), "has been pending in the kernel"));
-	vfr_error_free(err);
-	vfr_binding_unref(b);
-	assert_false(journal_has(e->m, "wait config 0000:03:00.0"));
+	restore_refused_pending(e, "0000:03:00.0");
 }
 
 /* A PF whose VF is held by a stuck call is not reset either. */

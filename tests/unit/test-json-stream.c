@@ -15,7 +15,26 @@
 
 #include "cli.h"
 
-/* Both printers' compact text of {"k": @value, "n": [@i, true, null, {}], "e": []}. */
+/* {"k": @value, "n": [@i, true, null, {}], "e": []} */
+static void write_doc(struct cli_stream *w, const char *value, long i)
+{
+	cli_stream_begin_object(w);
+	cli_stream_attr(w, "k", 0, value);
+	cli_stream_key(w, "n");
+	cli_stream_begin_array(w);
+	cli_stream_int(w, i);
+	cli_stream_bool(w, true);
+	cli_stream_null(w);
+	cli_stream_begin_object(w);
+	cli_stream_end_object(w);
+	cli_stream_end_array(w);
+	cli_stream_key(w, "e");
+	cli_stream_begin_array(w);
+	cli_stream_end_array(w);
+	cli_stream_end_object(w);
+}
+
+/* Both printers' compact text of that document. */
 static void both(const char *value, long i, char **ret_stream, char **ret_glib)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -24,20 +43,7 @@ static void both(const char *value, long i, char **ret_stream, char **ret_glib)
 	struct cli_stream w;
 
 	cli_stream_init(&w, false);
-	cli_stream_begin_object(&w);
-	cli_stream_attr(&w, "k", 0, value);
-	cli_stream_key(&w, "n");
-	cli_stream_begin_array(&w);
-	cli_stream_int(&w, i);
-	cli_stream_bool(&w, true);
-	cli_stream_null(&w);
-	cli_stream_begin_object(&w);
-	cli_stream_end_object(&w);
-	cli_stream_end_array(&w);
-	cli_stream_key(&w, "e");
-	cli_stream_begin_array(&w);
-	cli_stream_end_array(&w);
-	cli_stream_end_object(&w);
+	write_doc(&w, value, i);
 	*ret_stream = g_string_free(w.s, FALSE);
 
 	json_builder_begin_object(b);
@@ -126,20 +132,7 @@ static void test_pretty_parses(void **state)
 	(void)state;
 	both("x\ny", 7, &compact, &theirs);
 	cli_stream_init(&w, true);
-	cli_stream_begin_object(&w);
-	cli_stream_attr(&w, "k", 0, "x\ny");
-	cli_stream_key(&w, "n");
-	cli_stream_begin_array(&w);
-	cli_stream_int(&w, 7);
-	cli_stream_bool(&w, true);
-	cli_stream_null(&w);
-	cli_stream_begin_object(&w);
-	cli_stream_end_object(&w);
-	cli_stream_end_array(&w);
-	cli_stream_key(&w, "e");
-	cli_stream_begin_array(&w);
-	cli_stream_end_array(&w);
-	cli_stream_end_object(&w);
+	write_doc(&w, "x\ny", 7);
 	assert_non_null(strchr(w.s->str, '\n'));
 	assert_true(json_parser_load_from_data(parser, w.s->str, -1, NULL));
 	json_generator_set_root(gen, json_parser_get_root(parser));
