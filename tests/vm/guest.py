@@ -47,6 +47,65 @@ def guest_lspci_blocks():
 
 # --- scenarios --------------------------------------------------------------
 
+def rebind(bdf, driver):
+    """driver_override + unbind + drivers_probe, as a manager moves a function;
+    DRIVER None clears the override and lets the kernel pick. 0 or an errno."""
+    dev = os.path.join(SYSPCI, bdf)
+    err = write_attr(os.path.join(dev, "driver_override"), driver or "\n")
+    if not err and os.path.exists(os.path.join(dev, "driver")):
+        err = write_attr(os.path.join(dev, "driver", "unbind"), bdf)
+    return err or write_attr("/sys/bus/pci/drivers_probe", bdf)
+
+
+def scenario_sriov_vfio():
+    """(0) A PF handed to vfio-pci makes no VFs unless vfio-pci's enable_sriov
+    parameter is set (ENOENT from sriov_numvfs); with it set, the VFs it makes
+    get driver_override vfio-pci and never meet their host driver. What the
+    simulated kernel does (doc/kernel-behaviour.md). Runs before `sriov`, and
+    leaves the PF on its driver without VFs."""
+    sc = Scenario("sriov-vfio")
+    pfs = [b for b in sys_functions() if int(read_attr(b, "sriov_totalvfs") or 0) > 0]
+    param = "/sys/module/vfio_pci/parameters/enable_sriov"
+    if not pfs:
+        sc.finish("no SR-IOV function in this guest (QEMU without igb)", skip=True)
+        return
+    pf = pfs[0]
+    host = link_name(pf, "driver")
+    err = rebind(pf, "vfio-pci")
+    if err or link_name(pf, "driver") != "vfio-pci":
+        sc.fail(f"{pf}: could not hand it to vfio-pci (errno {err}, driver "
+                f"{link_name(pf, 'driver')})")
+        rebind(pf, None)
+        sc.finish(f"{pf} not on vfio-pci")
+        return
+    if not os.path.exists(param):
+        sc.fail(f"{param} is missing although vfio-pci drives {pf}")
+    before = open(param, encoding="ascii").read().strip() if os.path.exists(param) else None
+    sc.check("enable_sriov by default", before, "N")
+    err = write_attr(os.path.join(SYSPCI, pf, "sriov_numvfs"), "2")
+    sc.check(f"{pf} on vfio-pci: echo 2 > sriov_numvfs errno", err, 2)  # ENOENT
+    made = []
+    if write_attr(param, "Y") == 0:
+        err = write_attr(os.path.join(SYSPCI, pf, "sriov_numvfs"), "2")
+        sc.check(f"{pf} on vfio-pci with enable_sriov=Y: echo 2 > sriov_numvfs errno", err, 0)
+        vfs = sorted(link_name(pf, e) for e in os.listdir(os.path.join(SYSPCI, pf))
+                     if e.startswith("virtfn"))
+        for vf in vfs:
+            sc.check(f"{vf} driver_override", read_attr(vf, "driver_override"), "vfio-pci")
+            sc.check(f"{vf} driver", link_name(vf, "driver"), "vfio-pci")
+            made.append(f"{vf} on {link_name(vf, 'driver')}")
+        if len(vfs) != 2:
+            sc.fail(f"{pf}: VFs {vfs} after echo 2 > sriov_numvfs with enable_sriov=Y")
+        write_attr(os.path.join(SYSPCI, pf, "sriov_numvfs"), "0")
+        write_attr(param, "N")
+    else:
+        sc.note(f"{param} cannot be written: the VFs under vfio-pci are not tried")
+    err = rebind(pf, None)
+    sc.check(f"{pf} given back to {host}", (err, link_name(pf, "driver")), (0, host))
+    sc.finish(f"{pf} on vfio-pci: sriov_numvfs ENOENT with enable_sriov=N; with Y: "
+              f"{', '.join(made) or 'not tried'}; back on {link_name(pf, 'driver')}")
+
+
 def scenario_sriov():
     """(0) Every SR-IOV PF (igb, when QEMU has it) gets two VFs through
     `echo 2 > sriov_numvfs`; `show` reports the kernel's virtfn and physfn
@@ -326,6 +385,7 @@ def scenario_reprobe():
 
 
 SCENARIOS = [
+    ("sriov-vfio", scenario_sriov_vfio),
     ("sriov", scenario_sriov),
     ("list", scenario_list),
     ("capabilities", scenario_capabilities),
