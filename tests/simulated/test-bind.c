@@ -5,7 +5,7 @@
  * binding in place with the cause reported. Each operation scans afresh, as
  * a new process would, so the record on disk is what carries the original.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <linux/vfio.h>
 #include <signal.h>
@@ -56,27 +56,6 @@ static int teardown(void **state)
 {
 	mock_free(*state);
 	return 0;
-}
-
-/* The bound driver's name as the kernel shows it, or "-" when unbound. */
-static char *driver_of(const char *addr)
-{
-	g_autofree char *link = g_strconcat(DEV, addr, "/driver", NULL);
-	char buf[4096];
-	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return g_strdup("-");
-	buf[n] = '\0';
-	return g_path_get_basename(buf);
-}
-
-static void assert_driver(const char *addr, const char *want)
-{
-	g_autofree char *got = driver_of(addr);
-
-	if (strcmp(got, want) != 0)
-		fail_msg("%s is bound to %s, expected %s", addr, got, want);
 }
 
 static void assert_override(const char *addr, const char *want)
@@ -177,7 +156,7 @@ static void round_trip(const struct mock *m, const char *addr, const char *orig,
 	else
 		assert_string_equal(vfr_binding_get_driver_before(run.b, 0), orig);
 	run_free(&run);
-	assert_driver(addr, "vfio-pci");
+	mock_assert_driver(addr, "vfio-pci");
 	assert_override(addr, "vfio-pci");
 	assert_true(path_exists(group_node));
 	assert_true(record_exists(m, addr));
@@ -187,7 +166,7 @@ static void round_trip(const struct mock *m, const char *addr, const char *orig,
 	one(&run, OP_RESTORE, addr, NULL);
 	assert_ok(&run);
 	run_free(&run);
-	assert_driver(addr, orig);
+	mock_assert_driver(addr, orig);
 	assert_override(addr, orig_override);
 	assert_false(path_exists(group_node));
 	assert_false(record_exists(m, addr));
@@ -235,11 +214,11 @@ static void test_record_keeps_first_original(void **state)
 	one(&run, OP_BIND, "0000:01:00.0", "pci-stub");
 	assert_ok(&run);
 	run_free(&run);
-	assert_driver("0000:01:00.0", "pci-stub");
+	mock_assert_driver("0000:01:00.0", "pci-stub");
 	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
 	assert_ok(&run);
 	run_free(&run);
-	assert_driver("0000:01:00.0", "e1000e");
+	mock_assert_driver("0000:01:00.0", "e1000e");
 	assert_override("0000:01:00.0", "(null)");
 }
 
@@ -252,18 +231,18 @@ static void test_unbind_and_restore(void **state)
 	assert_ok(&run);
 	assert_null(vfr_binding_get_driver_after(run.b, 0));
 	run_free(&run);
-	assert_driver("0000:01:00.0", "-");
+	mock_assert_driver("0000:01:00.0", "-");
 	assert_true(record_exists(m, "0000:01:00.0"));
 	one(&run, OP_RESTORE, "0000:01:00.0", NULL);
 	assert_ok(&run);
 	run_free(&run);
-	assert_driver("0000:01:00.0", "e1000e");
+	mock_assert_driver("0000:01:00.0", "e1000e");
 }
 
 /* Checks the original binding of 01:00.0 is in place and nothing is recorded. */
 static void assert_untouched(const struct mock *m)
 {
-	assert_driver("0000:01:00.0", "e1000e");
+	mock_assert_driver("0000:01:00.0", "e1000e");
 	assert_override("0000:01:00.0", "(null)");
 	assert_false(record_exists(m, "0000:01:00.0"));
 	assert_false(path_exists("/dev/vfio/2"));
@@ -286,7 +265,7 @@ static void test_unreadable_record_kept(void **state)
 	assert_message_has(&run, "cannot be read");
 	run_free(&run);
 	/* Nothing was written to the kernel, and the record is as it was. */
-	assert_driver("0000:01:00.0", "e1000e");
+	mock_assert_driver("0000:01:00.0", "e1000e");
 	assert_override("0000:01:00.0", "(null)");
 	assert_false(journal_has(m, "driver_override 0000:01:00.0 vfio-pci"));
 	assert_true(g_file_get_contents(path, &after, NULL, NULL));
@@ -389,7 +368,7 @@ static void test_fail_holder_present(void **state)
 	snprintf(pidtext, sizeof(pidtext), "%d", (int)child);
 	assert_message_has(&run, pidtext);
 	run_free(&run);
-	assert_driver("0000:01:00.0", "vfio-pci");
+	mock_assert_driver("0000:01:00.0", "vfio-pci");
 	assert_false(journal_has(m, "unbind 0000:01:00.0 vfio-pci"));
 
 	/* Once the holder is gone the restore goes through. */
@@ -441,7 +420,7 @@ static void test_fail_locked(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	/* Neither function was touched: locks are all taken before any change. */
-	assert_driver("0000:03:00.0", "-");
+	mock_assert_driver("0000:03:00.0", "-");
 	assert_untouched(m);
 	close(fd);
 
@@ -460,7 +439,7 @@ static void test_pf_with_bound_vfs(void **state)
 	assert_message_has(&run, "0000:01:10.0");
 	assert_message_has(&run, "igbvf");
 	run_free(&run);
-	assert_driver("0000:01:00.0", "igb");
+	mock_assert_driver("0000:01:00.0", "igb");
 	assert_false(journal_has(m, "driver_override 0000:01:00.0 vfio-pci"));
 }
 
@@ -484,13 +463,13 @@ static void test_group_bind(void **state)
 	assert_ok(&run);
 	assert_int_equal(vfr_binding_get_n_devices(run.b), 2);
 	run_free(&run);
-	assert_driver("0000:04:00.0", "vfio-pci");
-	assert_driver("0000:04:00.1", "vfio-pci");
+	mock_assert_driver("0000:04:00.0", "vfio-pci");
+	mock_assert_driver("0000:04:00.1", "vfio-pci");
 	run_op(&run, OP_RESTORE, fn0, VFR_BINDING_GROUP, NULL, 5000, -1);
 	assert_ok(&run);
 	run_free(&run);
-	assert_driver("0000:04:00.0", "e1000e");
-	assert_driver("0000:04:00.1", "e1000e");
+	mock_assert_driver("0000:04:00.0", "e1000e");
+	mock_assert_driver("0000:04:00.1", "e1000e");
 
 	/* The bridge of group 14 stays as it is; the two functions behind it move. */
 	run_op(&run, OP_BIND, bridge_group, VFR_BINDING_GROUP, NULL, 5000, -1);
@@ -498,8 +477,8 @@ static void test_group_bind(void **state)
 	assert_int_equal(vfr_binding_get_n_devices(run.b), 2);
 	assert_int_equal(vfr_host_check_group_viable(run.host, 14, NULL), 1);
 	run_free(&run);
-	assert_driver("0000:06:01.0", "vfio-pci");
-	assert_driver("0000:06:02.0", "vfio-pci");
+	mock_assert_driver("0000:06:01.0", "vfio-pci");
+	mock_assert_driver("0000:06:02.0", "vfio-pci");
 }
 
 static void test_group_failure_rolls_back_all(void **state)
@@ -515,8 +494,8 @@ static void test_group_failure_rolls_back_all(void **state)
 	assert_true(vfr_binding_is_rolled_back(run.b, 0));
 	assert_int_equal(vfr_binding_get_status(run.b, 1), -EBUSY);
 	run_free(&run);
-	assert_driver("0000:04:00.0", "e1000e");
-	assert_driver("0000:04:00.1", "e1000e");
+	mock_assert_driver("0000:04:00.0", "e1000e");
+	mock_assert_driver("0000:04:00.1", "e1000e");
 	assert_override("0000:04:00.0", "(null)");
 	assert_override("0000:04:00.1", "(null)");
 	assert_false(record_exists(m, "0000:04:00.0"));
@@ -539,7 +518,7 @@ static void test_fail_hang(void **state)
 	assert_false(vfr_binding_is_rolled_back(run.b, 0));
 	run_free(&run);
 	/* The unbind never reached the driver; the record stays for a later restore. */
-	assert_driver("0000:01:00.0", "e1000e");
+	mock_assert_driver("0000:01:00.0", "e1000e");
 	assert_true(record_exists(m, "0000:01:00.0"));
 }
 
@@ -644,7 +623,7 @@ static void test_variant_module_loaded_on_bind(void **state)
 	assert_attr("/sys/module/mlx5_vfio_pci/initstate", "live");
 	assert_true(path_exists("/sys/module/mlx5_vfio_pci/drivers/pci:mlx5_vfio_pci"));
 	assert_true(proc_modules_has("mlx5_vfio_pci"));
-	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	mock_assert_driver("0000:01:00.0", "mlx5_vfio_pci");
 	assert_override("0000:01:00.0", "mlx5_vfio_pci");
 	assert_true(path_exists(DEV "0000:01:00.0/vfio-dev/vfio0"));
 	assert_true(path_exists("/dev/vfio/2"));
@@ -654,7 +633,7 @@ static void test_variant_module_loaded_on_bind(void **state)
 	assert_ok(&run);
 	assert_string_equal(vfr_binding_get_driver_after(run.b, 0), "mlx5_core");
 	run_free(&run);
-	assert_driver("0000:01:00.0", "mlx5_core");
+	mock_assert_driver("0000:01:00.0", "mlx5_core");
 	assert_override("0000:01:00.0", "(null)");
 	assert_false(path_exists(DEV "0000:01:00.0/vfio-dev"));
 	assert_false(path_exists("/dev/vfio/2"));
@@ -666,7 +645,7 @@ static void test_variant_module_loaded_on_bind(void **state)
 	assert_ok(&run);
 	run_free(&run);
 	assert_false(journal_has(m, "load mlx5_vfio_pci EEXIST"));
-	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	mock_assert_driver("0000:01:00.0", "mlx5_vfio_pci");
 }
 
 /* The kernel refuses the module (lockdown, an unsigned module): nothing moves. */
@@ -686,7 +665,7 @@ static void test_variant_module_load_fails(void **state)
 	assert_false(path_exists("/sys/module/mlx5_vfio_pci"));
 	assert_false(path_exists("/sys/bus/pci/drivers/mlx5_vfio_pci"));
 	assert_false(proc_modules_has("mlx5_vfio_pci"));
-	assert_driver("0000:01:00.0", "mlx5_core");
+	mock_assert_driver("0000:01:00.0", "mlx5_core");
 	assert_override("0000:01:00.0", "(null)");
 	assert_false(record_exists(m, "0000:01:00.0"));
 	assert_false(journal_has(m, "driver_override 0000:01:00.0 mlx5_vfio_pci"));
@@ -697,7 +676,7 @@ static void test_variant_module_load_fails(void **state)
 	assert_ok(&run);
 	run_free(&run);
 	assert_true(journal_has(m, "load mlx5_vfio_pci ok"));
-	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	mock_assert_driver("0000:01:00.0", "mlx5_vfio_pci");
 }
 
 static char *file_contents(const char *path, size_t *len)
@@ -725,13 +704,13 @@ static void test_module_syscalls(void **state)
 	/* virtio_pci's source names its driver "virtio-pci"; the test says so. */
 	assert_int_equal(g_mkdir_with_parents(modules_dir, 0755), 0);
 	assert_true(g_file_set_contents(state_file, "driver virtio-pci\n", -1, NULL));
-	assert_driver("0000:02:00.0", "-");
+	mock_assert_driver("0000:02:00.0", "-");
 	fd = open(MODDIR "virtio_pci.ko", O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	assert_int_equal(syscall(SYS_finit_module, fd, "", 0), 0);
 	assert_true(journal_has(m, "load virtio_pci ok"));
 	/* driver_attach(): its pci: alias matches the free function. */
-	assert_driver("0000:02:00.0", "virtio-pci");
+	mock_assert_driver("0000:02:00.0", "virtio-pci");
 	assert_true(journal_has(m, "bind 0000:02:00.0 virtio-pci"));
 	n = readlink("/sys/bus/pci/drivers/virtio-pci/module", link, sizeof(link) - 1);
 	assert_true(n > 0);
@@ -750,7 +729,7 @@ static void test_module_syscalls(void **state)
 	assert_int_equal(init_module(image, len, ""), 0);
 	assert_attr("/sys/module/mlx5_vfio_pci/initstate", "live");
 	/* Its vfio_pci: ids are override-only: the function stays with its driver. */
-	assert_driver("0000:01:00.0", "mlx5_core");
+	mock_assert_driver("0000:01:00.0", "mlx5_core");
 	assert_int_equal(init_module((char *)"garbage", 7, ""), -1);
 	assert_int_equal(errno, ENOEXEC);
 	image[0] = 'X';
@@ -761,7 +740,7 @@ static void test_module_syscalls(void **state)
 	assert_int_equal(delete_module("virtio_pci", O_NONBLOCK), 0);
 	assert_true(journal_has(m, "unbind 0000:02:00.0 virtio-pci"));
 	assert_true(journal_has(m, "unload virtio_pci ok"));
-	assert_driver("0000:02:00.0", "-");
+	mock_assert_driver("0000:02:00.0", "-");
 	assert_false(path_exists("/sys/bus/pci/drivers/virtio-pci"));
 	assert_false(path_exists("/sys/module/virtio_pci"));
 	assert_false(proc_modules_has("virtio_pci"));
@@ -791,13 +770,13 @@ static void test_module_in_use(void **state)
 
 	assert_int_equal(delete_module("mlx5_vfio_pci", O_NONBLOCK), -1);
 	assert_int_equal(errno, EWOULDBLOCK);
-	assert_driver("0000:01:00.0", "mlx5_vfio_pci");
+	mock_assert_driver("0000:01:00.0", "mlx5_vfio_pci");
 	close(device);
 	close(group);
 	close(container);
 	assert_int_equal(delete_module("mlx5_vfio_pci", O_NONBLOCK), 0);
 	assert_true(journal_has(m, "unbind 0000:01:00.0 mlx5_vfio_pci"));
-	assert_driver("0000:01:00.0", "-");
+	mock_assert_driver("0000:01:00.0", "-");
 	assert_false(path_exists("/dev/vfio/2"));
 }
 

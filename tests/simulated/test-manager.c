@@ -6,7 +6,7 @@
  * verdict of the switch ports above a function. Each operation scans
  * afresh, as a new process would.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <vfioreset/vfioreset.h>
 
@@ -56,26 +56,6 @@ static int teardown(void **state)
 {
 	mock_free(*state);
 	return 0;
-}
-
-static char *driver_of(const char *addr)
-{
-	g_autofree char *link = g_strconcat(DEV, addr, "/driver", NULL);
-	char buf[4096];
-	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return g_strdup("-");
-	buf[n] = '\0';
-	return g_path_get_basename(buf);
-}
-
-static void assert_driver(const char *addr, const char *want)
-{
-	g_autofree char *got = driver_of(addr);
-
-	if (strcmp(got, want) != 0)
-		fail_msg("%s is bound to %s, expected %s", addr, got, want);
 }
 
 /* The simulated kernel's journal: every write it took, one per line; "" when none. */
@@ -161,8 +141,8 @@ static void test_group_refused_before_any_write(void **state)
 	assert_has(msg, "nothing was changed");
 	text = journal(m);
 	assert_string_equal(text, "");
-	assert_driver("0000:06:01.0", "e1000");
-	assert_driver("0000:06:02.0", "8139cp");
+	mock_assert_driver("0000:06:01.0", "e1000");
+	mock_assert_driver("0000:06:02.0", "8139cp");
 	rec = mock_path(m, "run/vfioreset/0000:06:01.0.state");
 	assert_false(path_exists(rec));
 }
@@ -215,7 +195,7 @@ static void test_admin_vfio_binding_survives_restore(void **state)
 
 	assert_int_equal(bind_op(OP_BIND, fn, 0, NULL, NULL), 0);
 	assert_int_equal(bind_op(OP_RESTORE, fn, 0, NULL, NULL), 0);
-	assert_driver("0000:00:02.0", "vfio-pci");
+	mock_assert_driver("0000:00:02.0", "vfio-pci");
 	assert_attr(DEV "0000:00:02.0/driver_override", "vfio-pci");
 	/* Nothing to do either way: the kernel saw no write at all. */
 	text = journal(m);
@@ -303,7 +283,7 @@ static void test_binding_honours_owners(void **state)
 	assert_has(msg2, "vm2");
 	text = journal(m);
 	assert_string_equal(text, "");
-	assert_driver("0000:03:00.0", "e1000e");
+	mock_assert_driver("0000:03:00.0", "e1000e");
 
 	/* For its owner: bound, and 05:00.0 brought in for vm1 is declared too. */
 	{
@@ -311,7 +291,7 @@ static void test_binding_honours_owners(void **state)
 
 		assert_int_equal(bind_op(OP_BIND, two, 0, "vm1", NULL), 0);
 	}
-	assert_driver("0000:03:00.0", "vfio-pci");
+	mock_assert_driver("0000:03:00.0", "vfio-pci");
 	o = load();
 	assert_int_equal(vfr_owners_get_n(o), 3);
 	assert_string_equal(vfr_owners_get_address(o, 2), "0000:05:00.0");
@@ -319,13 +299,13 @@ static void test_binding_honours_owners(void **state)
 	vfr_owners_unref(o);
 	/* Not restored by vm2 either; by vm1 it is, and withdrawn. */
 	assert_int_equal(bind_op(OP_RESTORE, mine, 0, "vm2", &msg3), -EPERM);
-	assert_driver("0000:03:00.0", "vfio-pci");
+	mock_assert_driver("0000:03:00.0", "vfio-pci");
 	{
 		const char *two[] = { "0000:03:00.0", "0000:05:00.0", NULL };
 
 		assert_int_equal(bind_op(OP_RESTORE, two, 0, "vm1", NULL), 0);
 	}
-	assert_driver("0000:03:00.0", "e1000e");
+	mock_assert_driver("0000:03:00.0", "e1000e");
 	o = load();
 	assert_int_equal(vfr_owners_get_n(o), 1);
 	assert_string_equal(vfr_owners_get_owner(o, 0), "vm2");
@@ -343,7 +323,7 @@ static void test_rolled_back_bind_withdraws(void **state)
 	persist("vm1", "0000:03:00.0");
 	fault_add(m, "write /sys/bus/pci/drivers/e1000e/unbind errno=EBUSY after=1");
 	assert_int_equal(bind_op(OP_BIND, two, 0, "vm1", &msg), -EBUSY);
-	assert_driver("0000:03:00.0", "e1000e");
+	mock_assert_driver("0000:03:00.0", "e1000e");
 	o = load();
 	assert_int_equal(vfr_owners_get_n(o), 1);
 	assert_string_equal(vfr_owners_get_address(o, 0), "0000:03:00.0");

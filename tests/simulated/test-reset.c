@@ -6,7 +6,7 @@
  * written; a hanging reset and the deadline; the policies; quiesce; the
  * holders of a vfio group.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -68,22 +68,7 @@ static int teardown(void **state)
 
 static struct vfr_device *dev_of(struct env *e, const char *addr)
 {
-	struct vfr_device *dev = NULL;
-
-	assert_int_equal(vfr_host_lookup(e->host, addr, &dev, NULL), 0);
-	return dev;
-}
-
-static struct vfr_reset_options *options(enum vfr_reset_policy policy, unsigned int flags,
-					 int timeout_ms)
-{
-	struct vfr_reset_options *o = NULL;
-
-	assert_int_equal(vfr_reset_options_new(&o), 0);
-	assert_int_equal(vfr_reset_options_set_policy(o, policy), 0);
-	assert_int_equal(vfr_reset_options_set_flags(o, flags), 0);
-	assert_int_equal(vfr_reset_options_set_timeout(o, timeout_ms), 0);
-	return o;
+	return mock_device(e->host, addr);
 }
 
 static char *plan_methods(struct vfr_reset_plan *plan)
@@ -108,7 +93,8 @@ static struct vfr_reset_batch *reset_one(struct env *e, const char *addr,
 					 enum vfr_reset_policy policy, int timeout_ms)
 {
 	struct vfr_device *dev = dev_of(e, addr);
-	struct vfr_reset_options *o = options(policy, VFR_RESET_ALLOW_HOST_DRIVERS, timeout_ms);
+	struct vfr_reset_options *o =
+		mock_reset_options(policy, VFR_RESET_ALLOW_HOST_DRIVERS, timeout_ms);
 	struct vfr_reset_batch *batch = NULL;
 
 	assert_int_equal(vfr_reset_batch_run(&dev, 1, o, &batch, NULL), 0);
@@ -222,7 +208,7 @@ static void test_slow_link_bus(void **state)
 	static const char *const bus[] = { "bus", NULL };
 	struct env *e = *state;
 	struct vfr_device *dev = dev_of(e, "0000:08:00.0");
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS, 5000);
 	struct vfr_reset_batch *batch = NULL;
 	struct vfr_reset_result *res;
 
@@ -313,7 +299,7 @@ static void test_no_strict_one_warning(void **state)
 static void test_strict_fails(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 5000);
 	struct vfr_error *err = NULL;
 
 	assert_int_equal(vfr_device_reset(dev_of(e, "0000:02:00.0"), o, &err), -EIO);
@@ -421,7 +407,7 @@ static void test_removed_before_reset(void **state)
 {
 	struct env *e = *state;
 	struct vfr_device *dev = dev_of(e, "0000:02:00.0");
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 5000);
 	struct vfr_reset_batch *batch = NULL;
 	struct vfr_reset_result *res;
 
@@ -442,7 +428,7 @@ static void test_batch_order(void **state)
 {
 	struct env *e = *state;
 	struct vfr_device *devs[] = { dev_of(e, "0000:02:00.0"), dev_of(e, "0000:01:00.0") };
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 5000);
 	struct vfr_reset_batch *batch = NULL;
 
 	assert_int_equal(vfr_reset_batch_run(devs, 2, o, &batch, NULL), 0);
@@ -460,7 +446,7 @@ static void test_batch_order(void **state)
 static void test_holders_refused(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_NO_STRICT, 0, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_NO_STRICT, 0, 5000);
 	struct vfr_reset_batch *batch = NULL;
 	struct vfr_device *dev = dev_of(e, "0000:01:00.0");
 	struct vfr_reset_result *res;

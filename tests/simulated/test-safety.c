@@ -16,7 +16,7 @@
  * - a kernel without reset_method (before 5.15) gets `default`, with the
  *   widest reach the kernel may use.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -146,22 +146,7 @@ static int teardown(void **state)
 
 static struct vfr_device *dev_of(struct env *e, const char *addr)
 {
-	struct vfr_device *dev = NULL;
-
-	assert_int_equal(vfr_host_lookup(e->host, addr, &dev, NULL), 0);
-	return dev;
-}
-
-static struct vfr_reset_options *options(enum vfr_reset_policy policy, unsigned int flags,
-					 int timeout_ms)
-{
-	struct vfr_reset_options *o = NULL;
-
-	assert_int_equal(vfr_reset_options_new(&o), 0);
-	assert_int_equal(vfr_reset_options_set_policy(o, policy), 0);
-	assert_int_equal(vfr_reset_options_set_flags(o, flags), 0);
-	assert_int_equal(vfr_reset_options_set_timeout(o, timeout_ms), 0);
-	return o;
+	return mock_device(e->host, addr);
 }
 
 /* One function through a batch; the result stays valid until the batch is freed. */
@@ -249,7 +234,7 @@ static const char *message_of(struct vfr_reset_batch *batch)
 static void test_pf_reset_reaches_vfs(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_NO_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_NO_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
 					      5000);
 	struct vfr_reset_batch *batch;
 	struct vfr_reset_result *res;
@@ -301,7 +286,7 @@ static void test_pf_reset_reaches_vfs(void **state)
 static void test_pf_reset_other_owner(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
 					      5000);
 	struct vfr_owners *owners = NULL;
 	struct vfr_address pf, vf;
@@ -372,7 +357,7 @@ static void test_stale_host_driver(void **state)
 static void test_stale_host_replanned(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 5000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 5000);
 	struct vfr_reset_batch *batch;
 	struct vfr_reset_plan *plan = NULL;
 
@@ -395,7 +380,7 @@ static void test_stale_host_replanned(void **state)
 static void test_vfs_enabled_after_scan(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
 					      5000);
 	struct vfr_reset_batch *batch;
 
@@ -435,7 +420,7 @@ static char *pending_path(struct env *e, const char *addr)
  */
 static void leave_stuck(struct env *e)
 {
-	struct vfr_reset_options *o = options(VFR_RESET_NO_STRICT, 0, 1500);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_NO_STRICT, 0, 1500);
 	struct vfr_reset_batch *batch = reset(e, "0000:03:00.0", o);
 	struct vfr_reset_result *res = vfr_reset_batch_get_result(batch, 0);
 	g_autofree char *record = pending_path(e, "0000:03:00.0");
@@ -490,7 +475,7 @@ static void restore_refused_pending(struct env *e, const char *addr)
 static void test_pending_honoured(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_NO_STRICT, 0, 2000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_NO_STRICT, 0, 2000);
 	const struct vfr_pending_call *call = NULL;
 	struct vfr_reset_batch *batch;
 	unsigned int caps;
@@ -535,7 +520,7 @@ static void test_pending_honoured(void **state)
 static void test_pending_reaped(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 2000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 2000);
 	g_autofree char *record = NULL;
 	struct vfr_reset_batch *batch;
 	pid_t pid;
@@ -599,7 +584,7 @@ static void test_pending_same_tick(void **state)
 static void test_pending_vf_refuses_pf(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS, 1500);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS, 1500);
 	struct vfr_reset_batch *batch = reset(e, "0000:01:10.2", o);
 	pid_t pid = vfr_reset_result_get_pending_pid(vfr_reset_batch_get_result(batch, 0));
 
@@ -621,7 +606,7 @@ static void test_pending_vf_refuses_pf(void **state)
 static void test_bad_records(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, 0, 2000);
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, 0, 2000);
 	g_autofree char *dir = mock_path(e->m, "run/vfioreset/pending");
 	g_autofree char *garbage = g_build_filename(dir, "0000:02:00.0", NULL);
 	g_autofree char *fifo = g_build_filename(dir, "0000:01:10.0", NULL);
@@ -701,7 +686,7 @@ static const char OLD_KERNEL[] =
 static void test_kernel_without_reset_method(void **state)
 {
 	struct env *e = *state;
-	struct vfr_reset_options *o = options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
+	struct vfr_reset_options *o = mock_reset_options(VFR_RESET_STRICT, VFR_RESET_ALLOW_HOST_DRIVERS,
 					      5000);
 	struct vfr_reset_plan *plan = NULL;
 	struct vfr_reset_batch *batch;

@@ -8,7 +8,7 @@
  * left alone when asked; the holders and how they hold; SR-IOV numbering,
  * network interfaces and the refresh of what was read.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <linux/vfio.h>
 #include <sys/ioctl.h>
@@ -81,10 +81,7 @@ static int teardown(void **state)
 
 static struct vfr_device *dev_of(struct env *e, const char *addr)
 {
-	struct vfr_device *dev = NULL;
-
-	assert_int_equal(vfr_host_lookup(e->host, addr, &dev, NULL), 0);
-	return dev;
+	return mock_device(e->host, addr);
 }
 
 static int group_of(struct env *e, const char *addr)
