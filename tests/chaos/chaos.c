@@ -681,6 +681,16 @@ static char *target_of(const char *text)
 	return g_strndup(tok[1], strcspn(tok[1], ","));
 }
 
+/* Every address an operation names ("reset A,B ..."): NULL-terminated, never NULL. */
+static GStrv targets_of(const char *text)
+{
+	g_auto(GStrv) tok = g_strsplit(uncrashed(text), " ", 3);
+
+	if (!tok[0] || !tok[1] || !g_str_has_prefix(tok[1], "0000:"))
+		return g_new0(char *, 1);
+	return g_strsplit(tok[1], ",", -1);
+}
+
 /* Could an operation of @ops (other than @self) in rounds [@from, @to] have reached @addr? */
 static bool touched_by_others(const struct run_state *s, GPtrArray *ops, int from, int to,
 			      const struct op *self, int except_worker, const char *addr)
@@ -783,17 +793,20 @@ static void check_journal(struct run_state *s, GPtrArray *ops, int round, const 
 
 				for (guint i = 0; i < ops->len && !permitted; i++) {
 					const struct op *o = ops->pdata[i];
-					g_autofree char *t = NULL;
+					g_auto(GStrv) targets = NULL;
 
 					if (o->who < 0 || o->round < round - LATE_ROUNDS || o->round > round ||
 					    !g_str_has_prefix(uncrashed(o->text), "reset "))
 						continue;
-					t = target_of(o->text);
 					if (strstr(o->text, " flags=") &&
-					    (atoi(strstr(o->text, " flags=") + 7) & 2))
+					    (atoi(strstr(o->text, " flags=") + 7) & 2)) {
 						permitted = true;
-					else if (t && effective_owner(s, o->text, t) == fn->owner)
-						permitted = true;
+						continue;
+					}
+					/* Without caller=, each function of a batch is reset for its own owner. */
+					targets = targets_of(o->text);
+					for (char **t = targets; *t && !permitted; t++)
+						permitted = effective_owner(s, o->text, *t) == fn->owner;
 				}
 				if (!permitted)
 					violate(s, "journal: '%s' reset %s of owner %s, yet no reset was made "
