@@ -6,6 +6,7 @@ reference for which modules match."""
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -185,9 +186,11 @@ class Variant(unittest.TestCase):
     def test_unusable_libkmod(self):
         # libkmod is loaded when an index is wanted: a host where it cannot be used gets
         # that as the cause of a variant lookup's failure, and still its listing.
+        stub_dir = os.path.join(self.tmp.name, "unusable-libkmod")
+        os.makedirs(stub_dir, exist_ok=True)
+        shutil.copy(os.environ["VFR_KMOD_STUB"], os.path.join(stub_dir, "libkmod.so.2"))
         env = dict(os.environ)
-        env["LD_LIBRARY_PATH"] = os.environ["VFR_KMOD_STUB_DIR"] + ":" + \
-            env.get("LD_LIBRARY_PATH", "")
+        env["LD_LIBRARY_PATH"] = stub_dir + ":" + env.get("LD_LIBRARY_PATH", "")
         p = subprocess.run(WRAPPER + [VFIORESET, "--root", self.root, "--modules-dir",
                                       self.moddir, "variant", "0000:01:00.0"],
                            capture_output=True, text=True, check=False, env=env)
