@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the tests of the library under the preload share beyond mock.h:
- * the bound driver as the simulated kernel shows it, a function of a
- * scanned host, and reset options in one call.
+ * the bound driver as the simulated kernel shows it, a scan of the case's
+ * host, a function of a scanned host, and reset options in one call.
  */
 #pragma once
 
@@ -29,6 +29,18 @@ static inline void mock_assert_driver(const char *addr, const char *want)
 
 	if (strcmp(got, want) != 0)
 		fail_msg("%s is bound to %s, expected %s", addr, got, want);
+}
+
+/* A scan of the case's host ("/" under the preload), its context unreferenced. */
+static inline struct vfr_host *mock_scan(void)
+{
+	struct vfr_ctx *ctx = NULL;
+	struct vfr_host *host = NULL;
+
+	assert_int_equal(vfr_ctx_new("/", &ctx, NULL), 0);
+	assert_int_equal(vfr_host_scan(ctx, &host, NULL), 0);
+	vfr_ctx_unref(ctx);
+	return host;
 }
 
 /* @host's function @addr, which must be there. */

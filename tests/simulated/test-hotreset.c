@@ -7,7 +7,7 @@
  * iommufd), and the kernel's hot-reset INFO answer, evaluated, must be the
  * answer the real kernels gave — and the same as the prediction from sysfs.
  */
-#include "mock.h"
+#include "mock-lib.h"
 
 #include <vfioreset/vfioreset.h>
 
@@ -53,25 +53,6 @@ static void to_vfio(const char *addr)
 	}
 }
 
-static struct vfr_host *scan(void)
-{
-	struct vfr_ctx *ctx = NULL;
-	struct vfr_host *host = NULL;
-
-	assert_int_equal(vfr_ctx_new("/", &ctx, NULL), 0);
-	assert_int_equal(vfr_host_scan(ctx, &host, NULL), 0);
-	vfr_ctx_unref(ctx);
-	return host;
-}
-
-static struct vfr_device *find(struct vfr_host *host, const char *addr)
-{
-	struct vfr_device *dev = NULL;
-
-	assert_int_equal(vfr_host_lookup(host, addr, &dev, NULL), 0);
-	return dev;
-}
-
 /* Holds @held (NULL-terminated) in @mode and asks the kernel about @target. */
 static struct vfr_hot_reset_check *ask_kernel(struct vfr_host *host, enum vfr_hot_reset_mode mode,
 					      const char *target, const char *const *held)
@@ -82,10 +63,10 @@ static struct vfr_hot_reset_check *ask_kernel(struct vfr_host *host, enum vfr_ho
 
 	assert_int_equal(vfr_vfio_holding_new(host, mode, &h), 0);
 	for (const char *const *a = held; *a; a++)
-		if (vfr_vfio_holding_add(h, find(host, *a), &err) < 0)
+		if (vfr_vfio_holding_add(h, mock_device(host, *a), &err) < 0)
 			fail_msg("holding %s: %s", *a, vfr_error_get_message(err));
-	assert_true(vfr_vfio_holding_get_device_fd(h, find(host, target)) >= 0);
-	if (vfr_vfio_holding_check_hot_reset(h, find(host, target), &c, &err) < 0)
+	assert_true(vfr_vfio_holding_get_device_fd(h, mock_device(host, target)) >= 0);
+	if (vfr_vfio_holding_check_hot_reset(h, mock_device(host, target), &c, &err) < 0)
 		fail_msg("checking %s: %s", target, vfr_error_get_message(err));
 	assert_true(vfr_hot_reset_check_from_kernel(c));
 	vfr_vfio_holding_free(h);
@@ -101,7 +82,7 @@ static struct vfr_hot_reset_check *predict(struct vfr_host *host, enum vfr_hot_r
 
 	for (const char *const *a = held; *a; a++)
 		assert_int_equal(vfr_address_parse(*a, &addrs[n++], NULL), 0);
-	assert_int_equal(vfr_device_check_hot_reset(find(host, target), addrs, n, mode, &c, NULL), 0);
+	assert_int_equal(vfr_device_check_hot_reset(mock_device(host, target), addrs, n, mode, &c, NULL), 0);
 	assert_false(vfr_hot_reset_check_from_kernel(c));
 	return c;
 }
@@ -146,7 +127,7 @@ static void test_lone_function(void **state)
 	struct vfr_host *host;
 
 	to_vfio("0000:02:00.0");
-	host = scan();
+	host = mock_scan();
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:02:00.0", held);
 	/* "lone e1000e -> 1 entry"; with all affected group fds -> 0. */
 	assert_true(vfr_hot_reset_check_is_allowed(c));
@@ -172,7 +153,7 @@ static void test_two_functions_and_bridge(void **state)
 	to_vfio("0000:04:00.1");
 	to_vfio("0000:06:01.0");
 	to_vfio("0000:06:02.0");
-	host = scan();
+	host = mock_scan();
 	/* Two entries, one group: the unopened sibling is owned through it. */
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:04:00.0", two);
 	assert_true(vfr_hot_reset_check_is_allowed(c));
@@ -197,7 +178,7 @@ static void test_vf_pf_on_host_driver(void **state)
 	struct vfr_host *host;
 
 	to_vfio("0000:01:10.0");
-	host = scan();
+	host = mock_scan();
 	/* "igb VF -> 3 entries"; "missing a group (PF not on vfio) -> EINVAL" */
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:01:10.0", held);
 	assert_false(vfr_hot_reset_check_is_allowed(c));
@@ -233,7 +214,7 @@ static void test_vf_set(void **state)
 	assert_true(path_exists(DEV "0000:01:10.2"));
 	to_vfio("0000:01:10.0");
 	to_vfio("0000:01:10.2");
-	host = scan();
+	host = mock_scan();
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:01:10.0", vf);
 	assert_int_equal(vfr_hot_reset_check_get_errno(c), EINVAL);
 	assert_int_equal(vfr_hot_reset_check_get_affected_reason(c, 0),
@@ -260,7 +241,7 @@ static void test_cdev(void **state)
 	to_vfio("0000:04:00.0");
 	to_vfio("0000:04:00.1");
 	to_vfio("0000:01:10.0");
-	host = scan();
+	host = mock_scan();
 	/* flags DEV_ID|DEV_ID_OWNED; the caller's device has devid 1. */
 	c = both(host, VFR_HOT_RESET_MODE_CDEV, "0000:02:00.0", lone);
 	assert_true(vfr_hot_reset_check_is_allowed(c));
@@ -292,7 +273,7 @@ static void test_root_bus(void **state)
 	struct vfr_host *host;
 
 	to_vfio("0000:00:03.0");
-	host = scan();
+	host = mock_scan();
 	c = both(host, VFR_HOT_RESET_MODE_GROUP, "0000:00:03.0", held);
 	assert_int_equal(vfr_hot_reset_check_get_errno(c), ENODEV);
 	assert_int_equal(vfr_hot_reset_check_get_reason(c), VFR_HOT_RESET_REASON_NO_RESET_METHOD);
@@ -310,19 +291,19 @@ static void test_failures(void **state)
 	struct vfr_host *host;
 
 	to_vfio("0000:02:00.0");
-	host = scan();
+	host = mock_scan();
 
 	/* Not bound to vfio: no group node. */
 	assert_int_equal(vfr_vfio_holding_new(host, VFR_HOT_RESET_MODE_GROUP, &h), 0);
-	assert_int_equal(vfr_vfio_holding_add(h, find(host, "0000:03:00.0"), &err), -ENOENT);
+	assert_int_equal(vfr_vfio_holding_add(h, mock_device(host, "0000:03:00.0"), &err), -ENOENT);
 	assert_non_null(strstr(vfr_error_get_message(err), "0000:03:00.0"));
 	vfr_error_free(err);
 	err = NULL;
 
 	/* A group is opened once: a second holder meets EBUSY. */
-	assert_int_equal(vfr_vfio_holding_add(h, find(host, "0000:02:00.0"), NULL), 0);
+	assert_int_equal(vfr_vfio_holding_add(h, mock_device(host, "0000:02:00.0"), NULL), 0);
 	assert_int_equal(vfr_vfio_holding_new(host, VFR_HOT_RESET_MODE_GROUP, &h2), 0);
-	assert_int_equal(vfr_vfio_holding_add(h2, find(host, "0000:02:00.0"), &err), -EBUSY);
+	assert_int_equal(vfr_vfio_holding_add(h2, mock_device(host, "0000:02:00.0"), &err), -EBUSY);
 	assert_non_null(strstr(vfr_error_get_message(err), "0000:02:00.0"));
 	vfr_error_free(err);
 	err = NULL;
@@ -332,10 +313,10 @@ static void test_failures(void **state)
 	/* The group's ioctls failing: an error naming the function, the group and the errno. */
 	fault_add(m, "ioctl /dev/vfio/11 errno=EIO");
 	assert_int_equal(vfr_vfio_holding_new(host, VFR_HOT_RESET_MODE_GROUP, &h), 0);
-	assert_int_equal(vfr_vfio_holding_add(h, find(host, "0000:02:00.0"), &err), -EIO);
+	assert_int_equal(vfr_vfio_holding_add(h, mock_device(host, "0000:02:00.0"), &err), -EIO);
 	assert_non_null(strstr(vfr_error_get_message(err), "0000:02:00.0"));
 	assert_non_null(strstr(vfr_error_get_message(err), "group 11"));
-	assert_true(vfr_vfio_holding_get_device_fd(h, find(host, "0000:02:00.0")) < 0);
+	assert_true(vfr_vfio_holding_get_device_fd(h, mock_device(host, "0000:02:00.0")) < 0);
 	vfr_error_free(err);
 	vfr_vfio_holding_free(h);
 	vfr_host_unref(host);

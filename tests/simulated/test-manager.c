@@ -69,39 +69,20 @@ static char *journal(const struct mock *m)
 	return text;
 }
 
-static struct vfr_host *scan(void)
-{
-	struct vfr_ctx *ctx = NULL;
-	struct vfr_host *host = NULL;
-
-	assert_int_equal(vfr_ctx_new("/", &ctx, NULL), 0);
-	assert_int_equal(vfr_host_scan(ctx, &host, NULL), 0);
-	vfr_ctx_unref(ctx);
-	return host;
-}
-
-static struct vfr_device *lookup(struct vfr_host *host, const char *addr)
-{
-	struct vfr_device *dev = NULL;
-
-	assert_int_equal(vfr_host_lookup(host, addr, &dev, NULL), 0);
-	return dev;
-}
-
 enum op { OP_BIND, OP_RESTORE };
 
 /* One binding from a fresh scan; returns its result, with the message in *@ret_msg (g_free). */
 static int bind_op(enum op op, const char *const *addrs, unsigned int flags, const char *owner,
 		   char **ret_msg)
 {
-	struct vfr_host *host = scan();
+	struct vfr_host *host = mock_scan();
 	struct vfr_binding *b = NULL;
 	struct vfr_error *err = NULL;
 	int r;
 
 	assert_int_equal(vfr_binding_new(host, &b), 0);
 	for (; *addrs; addrs++)
-		assert_int_equal(vfr_binding_add_device(b, lookup(host, *addrs)), 0);
+		assert_int_equal(vfr_binding_add_device(b, mock_device(host, *addrs)), 0);
 	assert_int_equal(vfr_binding_set_flags(b, flags), 0);
 	assert_int_equal(vfr_binding_set_owner(b, owner), 0);
 	assert_int_equal(vfr_binding_set_timeout(b, 5000, -1), 0);
@@ -150,8 +131,8 @@ static void test_group_refused_before_any_write(void **state)
 /* The public question a manager asks first, and the same errno from a VFIO holding. */
 static void test_viable_if_bound(void **state)
 {
-	struct vfr_host *host = scan();
-	struct vfr_device *a = lookup(host, "0000:04:00.0"), *b = lookup(host, "0000:04:00.1");
+	struct vfr_host *host = mock_scan();
+	struct vfr_device *a = mock_device(host, "0000:04:00.0"), *b = mock_device(host, "0000:04:00.1");
 	struct vfr_device *both[] = { a, b };
 	struct vfr_device *blocker = NULL;
 	(void)state;
@@ -177,9 +158,9 @@ static void test_not_viable_errno_matches_holding(void **state)
 
 	/* Only one of the pair on vfio-pci: bound, the group noted as not viable. */
 	assert_int_equal(bind_op(OP_BIND, fn, 0, NULL, NULL), 0);
-	host = scan();
+	host = mock_scan();
 	assert_int_equal(vfr_vfio_holding_new(host, VFR_HOT_RESET_MODE_GROUP, &h), 0);
-	r = vfr_vfio_holding_add(h, lookup(host, "0000:04:00.0"), NULL);
+	r = vfr_vfio_holding_add(h, mock_device(host, "0000:04:00.0"), NULL);
 	vfr_vfio_holding_free(h);
 	vfr_host_unref(host);
 	assert_int_equal(r, -EPERM);
@@ -340,18 +321,18 @@ static void test_reset_honours_persisted_owners(void **state)
 	g_autofree char *text = NULL;
 
 	persist("vm1", "0000:03:00.0");
-	host = scan();
+	host = mock_scan();
 	assert_int_equal(vfr_reset_options_new(&opts), 0);
 	assert_int_equal(vfr_reset_options_set_flags(opts, VFR_RESET_ALLOW_HOST_DRIVERS), 0);
 	assert_int_equal(vfr_reset_options_set_owners(opts, NULL, "vm2"), 0);
-	assert_int_equal(vfr_device_reset(lookup(host, "0000:03:00.0"), opts, &err), -EPERM);
+	assert_int_equal(vfr_device_reset(mock_device(host, "0000:03:00.0"), opts, &err), -EPERM);
 	assert_has(vfr_error_get_message(err), "vm1");
 	vfr_error_free(err);
 	text = journal(m);
 	assert_null(strstr(text, "reset 0000:03:00.0"));
 	/* For vm1 it is reset. */
 	assert_int_equal(vfr_reset_options_set_owners(opts, NULL, "vm1"), 0);
-	assert_int_equal(vfr_device_reset(lookup(host, "0000:03:00.0"), opts, NULL), 0);
+	assert_int_equal(vfr_device_reset(mock_device(host, "0000:03:00.0"), opts, NULL), 0);
 	vfr_reset_options_free(opts);
 	vfr_host_unref(host);
 }
@@ -360,35 +341,35 @@ static void test_reset_honours_persisted_owners(void **state)
 
 static void test_acs_path(void **state)
 {
-	struct vfr_host *host = scan();
+	struct vfr_host *host = mock_scan();
 	struct vfr_device *port = NULL;
 	struct vfr_error *err = NULL;
 	unsigned int missing = 0, ctrl = 0;
 	(void)state;
 
 	/* Below a port with SV RR CR UF on. */
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:03:00.0"), &port, &missing), 1);
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:03:00.0"), &port, &missing), 1);
 	assert_null(port);
-	assert_int_equal(vfr_device_check_assignable(lookup(host, "0000:03:00.0"), true, NULL), 0);
+	assert_int_equal(vfr_device_check_assignable(mock_device(host, "0000:03:00.0"), true, NULL), 0);
 	/* Below a port with only SV and UF on: RR and CR are missing. */
-	assert_int_equal(vfr_device_get_acs_control(lookup(host, "0000:02:09.0"), &ctrl), 0);
+	assert_int_equal(vfr_device_get_acs_control(mock_device(host, "0000:02:09.0"), &ctrl), 0);
 	assert_int_equal(ctrl, VFR_ACS_SOURCE_VALIDATION | VFR_ACS_UPSTREAM_FORWARDING);
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:04:00.0"), &port, &missing), 0);
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:04:00.0"), &port, &missing), 0);
 	assert_string_equal(vfr_device_get_name(port), "0000:02:09.0");
 	assert_int_equal(missing, VFR_ACS_REQUEST_REDIRECT | VFR_ACS_COMPLETION_REDIRECT);
-	assert_int_equal(vfr_device_check_assignable(lookup(host, "0000:04:00.0"), true, &err), -EPERM);
+	assert_int_equal(vfr_device_check_assignable(mock_device(host, "0000:04:00.0"), true, &err), -EPERM);
 	assert_has(vfr_error_get_message(err), "0000:02:09.0");
 	assert_has(vfr_error_get_message(err), "request-redirect, completion-redirect");
 	vfr_error_free(err);
-	assert_int_equal(vfr_device_check_assignable(lookup(host, "0000:04:00.0"), false, NULL), 0);
+	assert_int_equal(vfr_device_check_assignable(mock_device(host, "0000:04:00.0"), false, NULL), 0);
 	/* Below a port without the capability. */
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:05:00.0"), &port, &missing), 0);
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:05:00.0"), &port, &missing), 0);
 	assert_string_equal(vfr_device_get_name(port), "0000:02:0a.0");
 	assert_int_equal(missing, VFR_ACS_ISOLATING);
-	assert_int_equal(vfr_device_get_acs_control(lookup(host, "0000:02:0a.0"), &ctrl), -ENOENT);
+	assert_int_equal(vfr_device_get_acs_control(mock_device(host, "0000:02:0a.0"), &ctrl), -ENOENT);
 	/* Root ports are not checked (00:01.0 has no ACS), nor a function on the root bus. */
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:02:08.0"), NULL, NULL), 1);
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:00:02.0"), NULL, NULL), 1);
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:02:08.0"), NULL, NULL), 1);
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:00:02.0"), NULL, NULL), 1);
 	vfr_host_unref(host);
 }
 
@@ -399,9 +380,9 @@ static void test_acs_unreadable_port(void **state)
 	struct vfr_error *err = NULL;
 
 	fault_add(m, "read /sys/devices/*/0000:02:09.0/config errno=EIO");
-	host = scan();
-	assert_int_equal(vfr_device_check_acs_path(lookup(host, "0000:04:00.0"), NULL, NULL), -EIO);
-	assert_int_equal(vfr_device_check_assignable(lookup(host, "0000:04:00.0"), false, &err),
+	host = mock_scan();
+	assert_int_equal(vfr_device_check_acs_path(mock_device(host, "0000:04:00.0"), NULL, NULL), -EIO);
+	assert_int_equal(vfr_device_check_assignable(mock_device(host, "0000:04:00.0"), false, &err),
 			 -EIO);
 	assert_has(vfr_error_get_message(err), "0000:02:09.0");
 	vfr_error_free(err);
