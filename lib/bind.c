@@ -609,6 +609,20 @@ static void roll_back(struct bind_op *op, guint upto)
 	}
 }
 
+/* Fails @it unless its driver, read now (@r the read's result), is the one asked for. */
+static int check_driver_now(struct bind_item *it, int r, const char *driver,
+			    struct vfr_error **reterr)
+{
+	if (r < 0)
+		return bind_item_fail(it, reterr, r, "its driver cannot be read afterwards: %s",
+				      g_strerror(-r));
+	if (!it->any_driver && g_strcmp0(driver, it->want.driver) != 0)
+		return bind_item_fail(it, reterr, -EIO, "it ended bound to %s instead of %s",
+				      driver ? driver : "no driver",
+				      it->want.driver ? it->want.driver : "no driver");
+	return 0;
+}
+
 /*
  * Every function where it was asked to go, read afresh once all moves and
  * checks are done; this read is the one the result reports. A function
@@ -627,15 +641,13 @@ static int check_final(struct bind_op *op, struct vfr_error **reterr)
 			return bind_item_fail(it, reterr, -ENODEV,
 					      "the function vanished (hot-unplugged?) after its binding "
 					      "was changed");
+		if (r == 0) {
+			g_free(it->after);
+			it->after = g_strdup(now.driver);
+		}
+		r = check_driver_now(it, r, now.driver, reterr);
 		if (r < 0)
-			return bind_item_fail(it, reterr, r, "its driver cannot be read afterwards: %s",
-					      g_strerror(-r));
-		g_free(it->after);
-		it->after = g_strdup(now.driver);
-		if (!it->any_driver && g_strcmp0(now.driver, it->want.driver) != 0)
-			return bind_item_fail(it, reterr, -EIO, "it ended bound to %s instead of %s",
-					      now.driver ? now.driver : "no driver",
-					      it->want.driver ? it->want.driver : "no driver");
+			return r;
 	}
 	return 0;
 }
@@ -658,15 +670,8 @@ static void fill_after(struct vfr_binding *b)
 		g_free(it->after);
 		r = vfr_device_get_driver(it->dev, &now);
 		it->after = r == 0 ? g_strdup(now) : NULL;
-		if (it->status != 0)
-			continue;
-		if (r < 0)
-			bind_item_fail(it, NULL, r, "its driver cannot be read afterwards: %s",
-				       g_strerror(-r));
-		else if (!it->any_driver && g_strcmp0(it->after, it->want.driver) != 0)
-			bind_item_fail(it, NULL, -EIO, "it ended bound to %s instead of %s",
-				       it->after ? it->after : "no driver",
-				       it->want.driver ? it->want.driver : "no driver");
+		if (it->status == 0)
+			(void)check_driver_now(it, r, it->after, NULL);
 	}
 }
 
